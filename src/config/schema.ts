@@ -1,0 +1,122 @@
+/**
+ * The node's one configuration schema. Every field has a default (or is optional) and is
+ * documented in docs/configuration.md; keep the two in step.
+ *
+ * Values come from a JSON file (`--config FILE` or TSR_CONFIG) and then from TSR_* environment
+ * variables (see environment.ts), and are validated here at start-up.
+ */
+import { z } from 'zod';
+import { selectionRulesSchema } from '../study/selectionRules';
+
+const positiveInt = z.number().int().positive();
+
+export const orthancSchema = z
+  .object({
+    /** Orthanc's REST root: /changes, /system and /studies live here. */
+    url: z.url().default('http://127.0.0.1:8042'),
+    /** DICOMweb root (QIDO-RS, WADO-RS, STOW-RS). Defaults to `${url}/dicom-web`. */
+    dicomWebUrl: z.url().optional(),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    /** Read the password from this file instead (e.g. a Docker or Kubernetes secret). */
+    passwordFile: z.string().optional(),
+    /** Bearer token instead of basic auth (e.g. behind an authorising proxy). */
+    bearerToken: z.string().optional(),
+    bearerTokenFile: z.string().optional(),
+    /** PEM file with extra CA certificates for https:// URLs. */
+    caFile: z.string().optional(),
+    /** Time limit of one HTTP request, in ms. */
+    requestTimeoutMs: positiveInt.default(60_000),
+    /** Parallel WADO-RS requests per job. */
+    retrieveConcurrency: positiveInt.default(2),
+    /** Attempts per HTTP request on 5xx and connection errors (1 = no retry). */
+    requestAttempts: positiveInt.default(3),
+    /** First backoff between HTTP attempts, in ms; doubles each time. */
+    requestBackoffMs: positiveInt.default(250),
+  })
+  .strict();
+
+export const feedSchema = z
+  .object({
+    /** `poll`: follow Orthanc's /changes; `webhook`: only the Lua script's POSTs; `both`. */
+    mode: z.enum(['poll', 'webhook', 'both']).default('poll'),
+    /** node-cron schedule of the /changes poll (six fields: seconds first). */
+    pollSchedule: z.string().default('*/3 * * * * *'),
+    /** Changes asked for per /changes page. */
+    pageSize: positiveInt.max(1000).default(200),
+  })
+  .strict();
+
+export const workerSchema = z
+  .object({
+    /** Jobs analysed at once. 1 suits a 2-core machine; the model itself uses several threads. */
+    concurrency: positiveInt.default(1),
+    /** Attempts of a job before it is dead-lettered (state `failed`). */
+    maxAttempts: positiveInt.default(5),
+    /** First retry delay of a job, in ms; doubles per attempt up to retryMaxDelayMs. */
+    retryBaseDelayMs: positiveInt.default(10_000),
+    retryMaxDelayMs: positiveInt.default(15 * 60_000),
+    /** How long a claimed job stays claimed without a heartbeat, in ms. */
+    leaseMs: positiveInt.default(5 * 60_000),
+  })
+  .strict();
+
+export const modelsSchema = z
+  .object({
+    /** Folder holding the ONNX files and their manifests. */
+    dir: z.string().default('models'),
+    /** Manifest names (without .json). */
+    classifier: z.string().default('tsr-clip-fusion'),
+    localizer: z.string().default('tsr-localizer'),
+    /** onnxruntime intra-op threads. */
+    intraOpThreads: positiveInt.default(2),
+    /** onnxruntime execution provider. */
+    executionProvider: z.enum(['cpu', 'cuda']).default('cpu'),
+  })
+  .strict();
+
+export const resultsSchema = z
+  .object({
+    /** Write the SR and SC back to the PACS. false = analyse and record only. */
+    store: z.boolean().default(true),
+    /** Shown in the viewer's series list. */
+    srSeriesDescription: z.string().max(64).default('TSR AI report (research use)'),
+    scSeriesDescription: z.string().max(64).default('TSR AI overlay (research use)'),
+    /** Station name / device observer name written into the results. */
+    deviceName: z.string().max(16).default('TSR-NODE'),
+    institutionName: z.string().max(64).optional(),
+  })
+  .strict();
+
+export const apiSchema = z
+  .object({
+    /** Interface the HTTP API binds to. Anything but loopback exposes it to the network. */
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8787),
+    /** Bearer token required by every route but /healthz. */
+    token: z.string().min(16).optional(),
+    tokenFile: z.string().optional(),
+    /** Largest accepted request body. */
+    maxBodyBytes: positiveInt.default(64 * 1024),
+    /** Viewer link for a study; `{StudyInstanceUID}` is replaced. Empty = no links. */
+    viewerUrlTemplate: z.string().default(''),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    /** Job store, cursor and working files. */
+    dataDir: z.string().default('data'),
+    logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    orthanc: orthancSchema.prefault({}),
+    feed: feedSchema.prefault({}),
+    worker: workerSchema.prefault({}),
+    selection: selectionRulesSchema.prefault({}),
+    models: modelsSchema.prefault({}),
+    results: resultsSchema.prefault({}),
+    api: apiSchema.prefault({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type OrthancConfig = z.infer<typeof orthancSchema>;

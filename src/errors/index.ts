@@ -1,0 +1,15 @@
+export { AnalysisRefusedError } from './AnalysisRefusedError';
+export { ConfigError } from './ConfigError';
+export { PermanentError } from './PermanentError';
+export { TransientError } from './TransientError';
+
+/**
+ * Whether a failure may pass on a later attempt. Looks at `name` as well as the class, because
+ * errors cross worker and process boundaries as plain objects (BullMQ does the same).
+ */
+export function isRetryable(err: unknown): boolean {
+  if (err === null || typeof err !== 'object') return false;
+  const e = err as { name?: unknown; retryable?: unknown };
+  if (typeof e.retryable === 'boolean') return e.retryable;
+  return e.name === 'TransientError';
+}

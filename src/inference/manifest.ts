@@ -1,0 +1,78 @@
+/**
+ * Model manifest: `models/<name>.json` beside `models/<name>.onnx`. Written by the training kit
+ * (models/training/export.py), read and verified by the node at start-up. A contract: see
+ * docs/model-card.md and ../../docs/decisions.md before changing a field.
+ */
+export type Phase = 'arterial' | 'venous';
+
+export interface TensorSpec {
+  name: string;
+  /** Dimensions; a string names a dynamic axis (e.g. "batch"). */
+  shape: Array<number | string>;
+  dtype: 'float32' | 'int64' | 'uint8';
+}
+
+/**
+ * How a 2.5D crop is cut from an HU volume. The same code (src/inference/preprocessing.ts) runs in
+ * the dataset builder and in the node, so training and serving see bit-identical inputs.
+ */
+export interface CropSpec {
+  /** Side of the square field of view, in mm, in the axial plane of patient space. */
+  fieldOfViewMm: number;
+  /** Pixels per side after resampling. */
+  sizePx: number;
+  /** Offsets along the patient z axis (mm) of the slices stacked as channels, e.g. [-3, 0, 3]. */
+  sliceOffsetsMm: number[];
+  /** HU window mapped to [0, 1] (values outside are clipped). */
+  huWindow: { low: number; high: number };
+  /** After windowing: (x - mean) / std. */
+  normalisation: { mean: number; std: number };
+  /** HU used for points outside the volume. */
+  outsideHu: number;
+}
+
+/** Input of the localiser: the venous volume resampled to a coarse isotropic grid. */
+export interface LocalizerSpec {
+  /** Isotropic voxel size of the resampled grid, in mm. */
+  voxelMm: number;
+  /** Fixed grid size [x, y, z] in voxels, centred on the volume's centre. */
+  gridSize: [number, number, number];
+  huWindow: { low: number; high: number };
+  normalisation: { mean: number; std: number };
+  outsideHu: number;
+  /** Below this peak probability the node says "tumour not found" instead of guessing. */
+  minConfidence: number;
+}
+
+export interface ModelMetrics {
+  /** Free-form evaluation figures, e.g. { "aucFused": 0.93, "n": 400 }. */
+  [key: string]: number | string;
+}
+
+export interface ModelManifest {
+  schema: 'tsr-node/model-manifest@1';
+  name: string;
+  version: string;
+  kind: 'classifier' | 'localizer';
+  /** File name of the ONNX model, relative to the manifest. */
+  file: string;
+  /** sha256 (hex) of the ONNX file; the node refuses a model that does not match. */
+  sha256: string;
+  opset: number;
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+  preprocessing: {
+    phases: Phase[];
+    crop?: CropSpec;
+    localizer?: LocalizerSpec;
+  };
+  /** Classifier only: output class order and the operating threshold on P(high TSR). */
+  classLabels?: string[];
+  threshold?: number;
+  /** Label definition, e.g. "TSR low = stroma fraction >= 0.5". */
+  labelDefinition?: string;
+  trainedOn: string;
+  intendedUse: string;
+  metrics?: ModelMetrics;
+  createdAt: string;
+}

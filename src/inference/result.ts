@@ -1,0 +1,74 @@
+/**
+ * Everything one analysis produces, in one typed value: what the report builders
+ * (src/results) need and what `tsr-node analyze` prints. Pixel arrays are left out of the JSON
+ * printout (see toPrintable).
+ */
+import type { Vec3 } from '../study/geometry';
+import type { Phase } from './manifest';
+
+export interface ModelIdentity {
+  name: string;
+  version: string;
+  sha256: string;
+}
+
+/** A grey-level image on the pixel grid of a key slice. */
+export interface SliceImage {
+  columns: number;
+  rows: number;
+  /** Row-major, `data[row * columns + column]`. */
+  data: Float32Array;
+}
+
+export interface PhaseFinding {
+  phase: Phase;
+  seriesInstanceUID: string;
+  /** The source image nearest the tumour centre along the slice normal. */
+  keySopInstanceUID: string;
+  keySliceIndex: number;
+  /** Tumour centre in patient coordinates (mm) as found in this phase. */
+  tumourCentreMm: Vec3;
+  /** Tumour centre on the key slice, in pixel coordinates (column, row), 0-based, pixel centres at integers. */
+  tumourCentrePixel: [number, number];
+  /** Closed tumour outline on the key slice, (column, row) pixel coordinates. */
+  outlinePixels: Array<[number, number]>;
+  /** PixelSpacing of the key slice as [row spacing, column spacing] in mm (DICOM order). */
+  pixelSpacingMm: [number, number];
+  /** HU of the key slice, for the overlay image. */
+  keySliceHu: SliceImage;
+  /** Saliency in [0, 1] resampled onto the key slice's grid (0 outside the crop). */
+  saliency: SliceImage;
+  /** Every source image of the series that went into the volume (image library, evidence). */
+  sourceSopInstanceUIDs: string[];
+  sopClassUID: string;
+}
+
+export interface TsrAnalysis {
+  studyInstanceUID: string;
+  /** P(high TSR), in [0, 1]. */
+  probabilityHigh: number;
+  /** Class at the manifest's operating threshold. */
+  label: 'low' | 'high';
+  threshold: number;
+  classifier: ModelIdentity;
+  localizer: ModelIdentity;
+  tumour: {
+    centreMm: Vec3;
+    diameterMm: number;
+    /** The localiser's peak probability. */
+    confidence: number;
+  };
+  arterial: PhaseFinding;
+  venous: PhaseFinding;
+  /** Stage timings in ms (localise, crop, classify). */
+  timingsMs: Record<string, number>;
+}
+
+/** The analysis as plain JSON, without pixel arrays. */
+export function toPrintable(analysis: TsrAnalysis): Record<string, unknown> {
+  const phase = (p: PhaseFinding): Record<string, unknown> => {
+    const { keySliceHu: _k, saliency: _s, sourceSopInstanceUIDs, ...rest } = p;
+    return { ...rest, sourceImageCount: sourceSopInstanceUIDs.length };
+  };
+  return { ...analysis, arterial: phase(analysis.arterial), venous: phase(analysis.venous) };
+}
