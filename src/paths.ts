@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -15,4 +15,4 @@ export const PROJECT_ROOT: string = (() => {
   }
 })();
 
-export const PACKAGE_VERSION: string = (require(path.join(PROJECT_ROOT, 'package.json')) as { version: string }).version;
+export const PACKAGE_VERSION: string = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;

@@ -3,6 +3,7 @@
  * on them): serve, demo, analyze, inspect, synth, dataset, evaluate.
  * Modules are loaded lazily so that, e.g., `synth` never loads onnxruntime.
  */
+/* eslint-disable @typescript-eslint/no-require-imports -- lazy loading is the point here */
 import { PACKAGE_VERSION } from '../paths';
 import type { Command } from './command';
 

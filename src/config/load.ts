@@ -29,7 +29,7 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
     if (next === undefined || next === null || typeof next !== 'object') node[key] = {};
     node = node[key] as Record<string, unknown>;
   }
-  node[path[path.length - 1]!] = value;
+  node[path[path.length - 1]] = value;
 }
 
 function readSecretFile(path: string, what: string): string {

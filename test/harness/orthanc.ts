@@ -124,7 +124,7 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
       const response = await fetch(url + route, {
         method,
         headers: { Authorization: authorization, ...(body !== undefined && !isRaw ? { 'Content-Type': 'application/json' } : {}) },
-        body: body === undefined ? undefined : isRaw ? (body as string | Buffer) : JSON.stringify(body),
+        body: body === undefined ? undefined : isRaw ? (body) : JSON.stringify(body),
       });
       const text = await response.text();
       if (!response.ok) throw new Error(`Orthanc ${method} ${route}: HTTP ${response.status} ${text.slice(0, 500)}`);
