@@ -20,12 +20,14 @@ export function jsonString(ds: DicomJson, tag: string): string | undefined {
     const pn = v as { Alphabetic?: string };
     return pn.Alphabetic;
   }
-  return String(v);
+  return String(v as string | number);
 }
 
 /** All values of a string-like element (e.g. ImageType), or []. */
 export function jsonStrings(ds: DicomJson, tag: string): string[] {
-  return (ds[tag]?.Value ?? []).filter((v) => v !== null && v !== undefined).map((v) => String(v));
+  return (ds[tag]?.Value ?? [])
+    .filter((v) => v !== null && v !== undefined)
+    .map((v) => (typeof v === 'object' ? ((v as { Alphabetic?: string }).Alphabetic ?? '') : String(v as string | number)));
 }
 
 /** All numeric values (DS, IS, US, FD, ...), or []. Non-numeric values are dropped. */
