@@ -20,7 +20,7 @@ export function jsonString(ds: DicomJson, tag: string): string | undefined {
     const pn = v as { Alphabetic?: string };
     return pn.Alphabetic;
   }
-  return String(v as string | number);
+  return String(v);
 }
 
 /** All values of a string-like element (e.g. ImageType), or []. */
