@@ -14,13 +14,11 @@ export type DicomJson = Record<string, DicomJsonElement | undefined>;
 /** First value of a string-like element (UI, CS, LO, SH, DA, TM, DS as text...), or undefined. */
 export function jsonString(ds: DicomJson, tag: string): string | undefined {
   const v = ds[tag]?.Value?.[0];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v === 'object') {
-    // Person Name: { Alphabetic: "..." }
-    const pn = v as { Alphabetic?: string };
-    return pn.Alphabetic;
-  }
-  return String(v);
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return String(v);
+  // Person Name: { Alphabetic: "..." }
+  if (v !== null && typeof v === 'object') return (v as { Alphabetic?: string }).Alphabetic;
+  return undefined;
 }
 
 /** All values of a string-like element (e.g. ImageType), or []. */
