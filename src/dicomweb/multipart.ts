@@ -25,6 +25,7 @@ const CRLF = Buffer.from('\r\n');
 const HEADER_END = Buffer.from('\r\n\r\n');
 /** Header blocks beyond this are malformed input, not a DICOM part. */
 const MAX_HEADER_BYTES = 64 * 1024;
+const MAX_BOUNDARY_LENGTH = 200;
 
 /** The boundary of a multipart Content-Type; PermanentError when it is not multipart or lacks one. */
 export function boundaryFromContentType(contentType: string | undefined): string {
@@ -32,8 +33,8 @@ export function boundaryFromContentType(contentType: string | undefined): string
   const media = parseMediaType(contentType);
   if (!media.type.startsWith('multipart/')) throw new PermanentError(`expected a multipart response, got Content-Type "${contentType}"`);
   const boundary = media.params.boundary;
-  // RFC 2046: 1 to 70 characters.
-  if (boundary === undefined || boundary.length === 0 || boundary.length > 70) {
+  // RFC 2046 allows 1 to 70 characters; decode tolerantly, up to a sanity limit.
+  if (boundary === undefined || boundary.length === 0 || boundary.length > MAX_BOUNDARY_LENGTH) {
     throw new PermanentError(`multipart Content-Type without a valid boundary: "${contentType}"`);
   }
   return boundary;

@@ -16,12 +16,24 @@ export interface RetrievedPart {
 export interface RetrieveOptions {
   /** Transfer syntax to ask for; default explicit VR little endian (1.2.840.10008.1.2.1). `*` = as stored. */
   transferSyntax?: string;
+  /**
+   * When the server cannot transcode to `transferSyntax` (HTTP 500 from Orthanc), fetch the
+   * instances as stored (`*`) instead of failing. Default true.
+   */
+  fallbackToStored?: boolean;
   signal?: AbortSignal;
 }
 
 export interface RetrieveSummary {
   parts: number;
   bytes: number;
+  /** The transfer syntax finally asked for (`*` after a fallback). */
+  transferSyntaxRequested?: string;
+  /**
+   * Set when the server could not deliver the syntax first asked for (Orthanc answers HTTP 500
+   * when it cannot transcode, e.g. JPEG 2000) and the series was fetched as stored instead.
+   */
+  fallbackFrom?: { transferSyntax: string; reason: string };
 }
 
 export interface StowReferenced {

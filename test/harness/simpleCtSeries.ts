@@ -114,7 +114,7 @@ export function makeSimpleCtSeries(options: SimpleCtSeriesOptions): SimpleCtSeri
       // Image Plane
       PixelSpacing: pixelSpacing,
       ImageOrientationPatient: [1, 0, 0, 0, 1, 0],
-      ImagePositionPatient: [-(columns * pixelSpacing[1]) / 2, -(rows * pixelSpacing[0]) / 2, -k * thickness],
+      ImagePositionPatient: [-(columns * pixelSpacing[1]) / 2, -(rows * pixelSpacing[0]) / 2, -k * thickness].map(roundDs),
       SliceThickness: thickness,
       // Image Pixel
       SamplesPerPixel: 1,
@@ -139,6 +139,11 @@ export function makeSimpleCtSeries(options: SimpleCtSeriesOptions): SimpleCtSeri
     instances.push({ sopInstanceUID, part10: writePart10(dataset) });
   }
   return { studyInstanceUID, seriesInstanceUID, instances };
+}
+
+/** DS values are at most 16 characters (PS3.5 6.2); round away binary fractions like 16.799999999999997. */
+function roundDs(value: number): number {
+  return Math.round(value * 1e4) / 1e4;
 }
 
 function writePart10(dataset: Record<string, unknown>): Buffer {
