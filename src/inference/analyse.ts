@@ -1,0 +1,198 @@
+/**
+ * One study's analysis, from two HU volumes to a TsrAnalysis:
+ *   1. localise: the localiser on the venous volume's grid -> peak confidence (below the
+ *      manifest's minConfidence the study is refused: no guess goes into the PACS), centre and
+ *      diameter of the tumour;
+ *   2. the arterial centre follows in patient coordinates (both series must share one
+ *      FrameOfReferenceUID, PS3.3 C.7.4.1), refined by the localiser on the arterial volume
+ *      within a small window around it (breathing moves organs a few mm between phases);
+ *   3. crop both phases with the shared preprocessing (the dataset builder's code);
+ *   4. classify: P(high TSR), the class at the manifest's threshold, saliency per phase;
+ *   5. per phase, the key slice (nearest the centre along the normal), the saliency and the
+ *      tumour outline on its pixel grid.
+ * The models are loaded once by the caller (models.ts) and reused for every study.
+ */
+import { AnalysisRefusedError } from '../errors';
+import { patientToIndex, type Vec3 } from '../study/geometry';
+import type { HuVolume } from '../study/volume';
+import { circleOutline, cropMapOnSlice, keySliceIndex, probabilityOnSlice, regionAround, sliceHu, traceBoundary } from './keySlice';
+import type { Phase } from './manifest';
+import type { NodeModels } from './models';
+import { cropPlane, extractCrop, extractLocalizerInput } from './preprocessing';
+import type { PhaseFinding, TsrAnalysis } from './result';
+import { runClassifier, runLocalizer } from './sessions';
+import { findTumour, type ProbabilityGrid, type TumourFinding } from './tumourFinding';
+
+/** CT Image Storage (PS3.4 B.5), the SOP class of the series the node analyses. */
+export const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
+
+export interface AnalysisInput {
+  arterial: HuVolume;
+  venous: HuVolume;
+  /** SOP Class UID of each phase's source images; CT Image Storage when not given. */
+  sopClassUIDs?: Partial<Record<Phase, string>>;
+}
+
+export interface AnalysisOptions {
+  /** Radius (mm) around the venous centre within which the arterial localiser peak is searched. */
+  arterialSearchRadiusMm?: number;
+}
+
+export interface PhaseLocalisation {
+  /** The finding in this phase's own localiser output; undefined when the arterial run was not confident near the venous centre. */
+  finding?: TumourFinding;
+  grid: ProbabilityGrid;
+  centreMm: Vec3;
+  /** Arterial only: whether the local search moved the centre (false: the venous centre is used as is). */
+  refined: boolean;
+}
+
+export interface AnalysisDetail {
+  analysis: TsrAnalysis;
+  /** The classifier's inputs, [C, H, W] per phase. */
+  crops: Record<Phase, Float32Array>;
+  localisation: Record<Phase, PhaseLocalisation>;
+  /** ONNX time alone, summed over all runs. */
+  onnxMs: number;
+}
+
+const DEFAULT_ARTERIAL_SEARCH_RADIUS_MM = 20;
+
+function checkPair(input: AnalysisInput): void {
+  const { arterial, venous } = input;
+  if (arterial.studyInstanceUID !== venous.studyInstanceUID) {
+    throw new AnalysisRefusedError('series-from-different-studies', 'the arterial and venous series belong to different studies');
+  }
+  if (!arterial.frameOfReferenceUID || arterial.frameOfReferenceUID !== venous.frameOfReferenceUID) {
+    throw new AnalysisRefusedError(
+      'frame-of-reference-mismatch',
+      'the arterial and venous series do not share one FrameOfReferenceUID, so the tumour position cannot be carried from one phase to the other',
+      { arterial: arterial.frameOfReferenceUID, venous: venous.frameOfReferenceUID },
+    );
+  }
+}
+
+/** Whether a patient point lies within the volume's voxel box (within half a voxel of it). */
+function insideVolume(volume: HuVolume, p: Vec3): boolean {
+  const idx = patientToIndex(volume.geometry, p);
+  return idx.every((x, a) => x >= -0.5 && x <= volume.geometry.dims[a] - 0.5);
+}
+
+function phaseFinding(
+  phase: Phase,
+  volume: HuVolume,
+  sopClassUID: string,
+  centreMm: Vec3,
+  diameterMm: number,
+  grid: ProbabilityGrid,
+  level: number,
+  saliency: Float32Array,
+  plane: ReturnType<typeof cropPlane>,
+): PhaseFinding {
+  const g = volume.geometry;
+  const k = keySliceIndex(g, centreMm);
+  const idx = patientToIndex(g, centreMm);
+  const centrePixel: [number, number] = [idx[0], idx[1]];
+  const probability = probabilityOnSlice(g, k, grid, centreMm, Math.max(20, 1.5 * diameterMm + 10));
+  const region = regionAround(probability, level, centrePixel, 10 / Math.min(g.spacing[0], g.spacing[1]));
+  const outline = region
+    ? traceBoundary(region, g.dims[0], g.dims[1])
+    : circleOutline(centrePixel, [diameterMm / 2 / g.spacing[0], diameterMm / 2 / g.spacing[1]]);
+  return {
+    phase,
+    seriesInstanceUID: volume.seriesInstanceUID,
+    keySopInstanceUID: volume.sopInstanceUIDs[k],
+    keySliceIndex: k,
+    tumourCentreMm: centreMm,
+    tumourCentrePixel: centrePixel,
+    outlinePixels: outline,
+    pixelSpacingMm: [g.spacing[1], g.spacing[0]],
+    keySliceHu: sliceHu(volume, k),
+    saliency: cropMapOnSlice(g, k, plane, saliency),
+    sourceSopInstanceUIDs: volume.sopInstanceUIDs.slice(),
+    sopClassUID,
+  };
+}
+
+/** Localises the tumour in both phases (steps 1-2). Throws AnalysisRefusedError when it cannot. */
+export async function localiseTumour(
+  models: Pick<NodeModels, 'localizer'>,
+  input: AnalysisInput,
+  options: AnalysisOptions = {},
+): Promise<{ localisation: Record<Phase, PhaseLocalisation>; venous: TumourFinding; onnxMs: number }> {
+  checkPair(input);
+  const spec = models.localizer.localizer;
+  const venousRun = await runLocalizer(models.localizer, extractLocalizerInput(input.venous, spec));
+  const venous = findTumour(venousRun.grid);
+  if (!venous || venous.confidence < spec.minConfidence) {
+    throw new AnalysisRefusedError(
+      'tumour-not-found',
+      `the localiser found no tumour with confidence (peak probability ${(venous?.confidence ?? 0).toFixed(3)} < ${spec.minConfidence}); no result is written`,
+      { confidence: venous?.confidence ?? 0, minConfidence: spec.minConfidence },
+    );
+  }
+  if (!insideVolume(input.arterial, venous.centreMm)) {
+    throw new AnalysisRefusedError('tumour-outside-arterial-volume', 'the tumour found in the venous series lies outside the arterial series', {
+      centreMm: venous.centreMm,
+    });
+  }
+  const arterialRun = await runLocalizer(models.localizer, extractLocalizerInput(input.arterial, spec));
+  const radiusMm = options.arterialSearchRadiusMm ?? DEFAULT_ARTERIAL_SEARCH_RADIUS_MM;
+  const local = findTumour(arterialRun.grid, { centreMm: venous.centreMm, radiusMm });
+  const refined = local !== undefined && local.confidence >= spec.minConfidence && insideVolume(input.arterial, local.centreMm);
+  return {
+    venous,
+    onnxMs: venousRun.onnxMs + arterialRun.onnxMs,
+    localisation: {
+      venous: { finding: venous, grid: venousRun.grid, centreMm: venous.centreMm, refined: false },
+      arterial: refined
+        ? { finding: local, grid: arterialRun.grid, centreMm: local.centreMm, refined: true }
+        : { grid: venousRun.grid, centreMm: venous.centreMm, refined: false },
+    },
+  };
+}
+
+/** The whole analysis of one study (steps 1-5). */
+export async function analyseStudy(models: NodeModels, input: AnalysisInput, options: AnalysisOptions = {}): Promise<AnalysisDetail> {
+  const t0 = performance.now();
+  const { localisation, venous, onnxMs: localiseOnnxMs } = await localiseTumour(models, input, options);
+  const t1 = performance.now();
+  const spec = models.classifier.crop;
+  const crops: Record<Phase, Float32Array> = {
+    arterial: extractCrop(input.arterial, localisation.arterial.centreMm, spec),
+    venous: extractCrop(input.venous, localisation.venous.centreMm, spec),
+  };
+  const t2 = performance.now();
+  const classified = await runClassifier(models.classifier, crops);
+  const t3 = performance.now();
+  const finding = (phase: Phase): PhaseFinding => {
+    const loc = localisation[phase];
+    const level = loc.finding?.level ?? venous.level;
+    const saliency = classified.saliency[phase] ?? new Float32Array(spec.sizePx * spec.sizePx);
+    return phaseFinding(phase, input[phase], input.sopClassUIDs?.[phase] ?? CT_IMAGE_STORAGE, loc.centreMm, venous.diameterMm, loc.grid, level, saliency, cropPlane(loc.centreMm, spec));
+  };
+  const arterial = finding('arterial');
+  const venousFinding = finding('venous');
+  const t4 = performance.now();
+  const classifier = models.classifier;
+  const analysis: TsrAnalysis = {
+    studyInstanceUID: input.venous.studyInstanceUID,
+    probabilityHigh: classified.probabilityHigh,
+    label: classified.probabilityHigh >= classifier.threshold ? 'high' : 'low',
+    threshold: classifier.threshold,
+    classifier: classifier.identity,
+    localizer: models.localizer.identity,
+    tumour: { centreMm: venous.centreMm, diameterMm: venous.diameterMm, confidence: venous.confidence },
+    arterial,
+    venous: venousFinding,
+    timingsMs: {
+      localise: t1 - t0,
+      crop: t2 - t1,
+      classify: t3 - t2,
+      keySlices: t4 - t3,
+      total: t4 - t0,
+      onnx: localiseOnnxMs + classified.onnxMs,
+    },
+  };
+  return { analysis, crops, localisation, onnxMs: localiseOnnxMs + classified.onnxMs };
+}

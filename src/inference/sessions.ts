@@ -1,0 +1,53 @@
+/**
+ * Thin shells around the onnxruntime sessions: tensors in, typed arrays out, ONNX time measured.
+ * Batch size 1 in the node; the evaluation batches nothing either, so both see the same code.
+ */
+import * as ort from 'onnxruntime-node';
+import type { Phase } from './manifest';
+import type { LoadedClassifier, LoadedLocalizer } from './models';
+import type { LocalizerInput } from './preprocessing';
+import type { ProbabilityGrid } from './tumourFinding';
+
+function float32Output(outputs: ort.InferenceSession.ReturnType, name: string, expectedLength: number): Float32Array {
+  const tensor = outputs[name];
+  if (!tensor || !(tensor.data instanceof Float32Array)) throw new Error(`model output "${name}" is missing or not float32`);
+  if (tensor.data.length !== expectedLength) throw new Error(`model output "${name}" has ${tensor.data.length} values, expected ${expectedLength}`);
+  return tensor.data;
+}
+
+/** Runs the localiser on one grid; returns the probability on the same grid and the ONNX time. */
+export async function runLocalizer(model: LoadedLocalizer, input: LocalizerInput): Promise<{ grid: ProbabilityGrid; onnxMs: number }> {
+  const [gx, gy, gz] = input.geometry.dims;
+  const feeds = { volume: new ort.Tensor('float32', input.data, [1, 1, gz, gy, gx]) };
+  const started = performance.now();
+  const outputs = await model.session.run(feeds);
+  const onnxMs = performance.now() - started;
+  return { grid: { geometry: input.geometry, data: float32Output(outputs, 'probability', gx * gy * gz) }, onnxMs };
+}
+
+export interface ClassifierOutput {
+  /** P(high TSR). */
+  probabilityHigh: number;
+  /** Saliency per phase the model takes, sizePx x sizePx, row-major, in [0, 1]. */
+  saliency: Partial<Record<Phase, Float32Array>>;
+  onnxMs: number;
+}
+
+/** Runs a classifier (fused or single-phase) on the crops of the phases it takes. */
+export async function runClassifier(model: LoadedClassifier, crops: Partial<Record<Phase, Float32Array>>): Promise<ClassifierOutput> {
+  const n = model.crop.sizePx;
+  const channels = model.crop.sliceOffsetsMm.length;
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const phase of model.phases) {
+    const crop = crops[phase];
+    if (!crop) throw new Error(`classifier ${model.identity.name} needs the ${phase} crop`);
+    feeds[phase] = new ort.Tensor('float32', crop, [1, channels, n, n]);
+  }
+  const started = performance.now();
+  const outputs = await model.session.run(feeds);
+  const onnxMs = performance.now() - started;
+  const probabilities = float32Output(outputs, 'probabilities', model.manifest.classLabels?.length ?? 2);
+  const saliency: Partial<Record<Phase, Float32Array>> = {};
+  for (const phase of model.phases) saliency[phase] = float32Output(outputs, `saliency_${phase}`, n * n);
+  return { probabilityHigh: probabilities[model.highIndex], saliency, onnxMs };
+}
