@@ -117,9 +117,11 @@ export function codeItem(code: Code): Record<string, string> {
   };
 }
 
-/** Coding Scheme Identification Sequence (0008,0110) items for the private schemes used. */
-export function codingSchemeIdentification(): Array<Record<string, string>> {
-  return [PRIVATE_SCHEME, IHE_SCHEME].map((s) => ({
+/** Coding Scheme Identification Sequence (0008,0110) items for the private schemes an object uses. */
+export function codingSchemeIdentification(
+  designators: string[] = [PRIVATE_SCHEME.designator, IHE_SCHEME.designator],
+): Array<Record<string, string>> {
+  return [PRIVATE_SCHEME, IHE_SCHEME].filter((s) => designators.includes(s.designator)).map((s) => ({
     CodingSchemeDesignator: s.designator,
     CodingSchemeName: s.name,
     CodingSchemeResponsibleOrganization: s.responsibleOrganization,
