@@ -1,0 +1,233 @@
+"""The TSR classifier: frozen CLIP image embeddings per phase, self-attention fusion across the
+phase tokens, a CLIP-Adapter, and cosine similarity with text-prompt prototypes.
+
+    e_p   = normalise(CLIP.encode_image(crop_p))               p in the model's phases (frozen)
+    x_p   = e_p + phase_embedding_p                            learned phase embeddings
+    f     = mean_p ResidualAttentionBlock([x_p])_p             self-attention across the phases
+    f'    = alpha * Adapter(f) + (1 - alpha) * f               CLIP-Adapter (Gao et al. 2021):
+            Adapter = Linear(D, D/4) ReLU Linear(D/4, D) ReLU  bottleneck, reduction 4
+    logit = s * cos(f', t_c)                                   t_c: mean text embedding of the
+                                                               class c prompts (frozen, baked in)
+    P     = softmax(logit / T)                                 T: temperature fitted on validation
+
+With one phase the same recipe is the single-phase baseline (attention over one token).
+"""
+from __future__ import annotations
+
+import copy
+import math
+import time
+from typing import Dict, List, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from clip_model import CLIP, ResidualAttentionBlock, attention_rollout
+from pretrain import augment
+from metrics import auc, ece, fit_temperature, nll, softmax_high, summary, youden_threshold
+from runtime import log
+from tokenizer import Tokenizer
+
+# Class prompts: several phrasings per class, embedded by the CLIP text encoder and averaged
+# (prompt ensembling, as in CLIP's zero-shot classifiers). Order: low, high (labelIndex 0, 1).
+# The descriptive halves carry what the literature says stroma looks like on CT (PHANTOM.md):
+# stroma-rich tumours are less conspicuous in the pancreatic phase and enhance progressively.
+CLASS_PROMPTS: Dict[str, List[str]] = {
+    "low": [
+        "pancreatic cancer with low tumour-stroma ratio.",
+        "a ct of pancreatic ductal adenocarcinoma with a low tumour-stroma ratio, stroma-rich.",
+        "stroma-rich pancreatic tumour, iso-attenuating in the pancreatic phase with progressive enhancement in the portal venous phase.",
+    ],
+    "high": [
+        "pancreatic cancer with high tumour-stroma ratio.",
+        "a ct of pancreatic ductal adenocarcinoma with a high tumour-stroma ratio, tumour-cell-rich.",
+        "tumour-cell-rich pancreatic tumour, hypo-attenuating and conspicuous in the pancreatic phase.",
+    ],
+}
+
+
+def all_prompts() -> List[str]:
+    return [p for c in ("low", "high") for p in CLASS_PROMPTS[c]]
+
+
+@torch.no_grad()
+def text_prototypes(clip: CLIP, tokenizer: Tokenizer, device: torch.device) -> torch.Tensor:
+    """[2, D]: per class, the normalised mean of its normalised prompt embeddings."""
+    clip.eval()
+    protos = []
+    for c in ("low", "high"):
+        tokens = tokenizer.tokenize(CLASS_PROMPTS[c], clip.cfg.context_length).to(device)
+        e = F.normalize(clip.encode_text(tokens), dim=-1).mean(dim=0)
+        protos.append(F.normalize(e, dim=0))
+    return torch.stack(protos).cpu()
+
+
+class ClipAdapter(nn.Module):
+    def __init__(self, dim: int, reduction: int = 4, alpha: float = 0.5):
+        super().__init__()
+        self.alpha = alpha
+        self.fc = nn.Sequential(
+            nn.Linear(dim, dim // reduction, bias=False), nn.ReLU(),
+            nn.Linear(dim // reduction, dim, bias=False), nn.ReLU(),
+        )
+
+    def forward(self, f: torch.Tensor) -> torch.Tensor:
+        return self.alpha * self.fc(f) + (1 - self.alpha) * f
+
+
+class PhaseFusion(nn.Module):
+    """Self-attention across the phase tokens (one pre-LN transformer block, CLIP's block), with
+    a learned embedding per phase; the fused embedding is the mean of the output tokens."""
+
+    def __init__(self, dim: int, n_phases: int, heads: int):
+        super().__init__()
+        self.phase_embedding = nn.Parameter(0.02 * torch.randn(n_phases, dim))
+        self.block = ResidualAttentionBlock(dim, heads)
+        # Start near the identity: the fused embedding begins as the mean phase embedding, which
+        # still lives in CLIP's space (where the text prototypes are meaningful).
+        nn.init.zeros_(self.block.attn.out_proj.weight)
+        nn.init.zeros_(self.block.mlp.c_proj.weight)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        x, _ = self.block(tokens + self.phase_embedding)
+        return x.mean(dim=1)
+
+
+class TsrHead(nn.Module):
+    """Everything after the frozen image encoder: [B, P, D] embeddings -> [B, 2] logits."""
+
+    def __init__(self, dim: int, phases: Sequence[str], prototypes: torch.Tensor, logit_scale: float,
+                 heads: int = 4, reduction: int = 4, alpha: float = 0.5):
+        super().__init__()
+        self.phases = list(phases)
+        self.fusion = PhaseFusion(dim, len(self.phases), heads)
+        self.adapter = ClipAdapter(dim, reduction, alpha)
+        self.register_buffer("prototypes", prototypes.clone())
+        self.log_scale = nn.Parameter(torch.tensor(math.log(logit_scale)))
+
+    def forward(self, embeddings: torch.Tensor) -> torch.Tensor:
+        e = F.normalize(embeddings, dim=-1)
+        f = F.normalize(self.adapter(self.fusion(e)), dim=-1)
+        return self.log_scale.exp() * f @ self.prototypes.t()
+
+
+class ExportedClassifier(nn.Module):
+    """The deployable classifier: image encoder + head + calibrated softmax + saliency.
+    forward(*crops, one per phase, [B, C, H, W]) -> (probabilities [B, 2], saliency per phase [B, H, W])."""
+
+    def __init__(self, clip: CLIP, head: TsrHead, temperature: float):
+        super().__init__()
+        self.visual = copy.deepcopy(clip.visual)
+        self.head = head
+        self.register_buffer("temperature", torch.tensor(float(temperature)))
+        self.image_size = clip.cfg.image_size
+        self.grid = clip.cfg.grid_size
+
+    def forward(self, *crops: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        p = len(crops)
+        x = torch.cat(crops, dim=0) if p > 1 else crops[0]
+        emb, attentions = self.visual(x)
+        saliency = attention_rollout(attentions, self.grid, self.image_size)
+        emb = emb.reshape(p, -1, emb.shape[-1]).transpose(0, 1)  # [B, P, D]
+        probs = torch.softmax(self.head(emb) / self.temperature, dim=-1)
+        sal = saliency.reshape(p, -1, self.image_size, self.image_size)
+        return (probs,) + tuple(sal[i] for i in range(p))
+
+
+@torch.no_grad()
+def embed_crops(clip: CLIP, crops: np.ndarray, device: torch.device, views: int = 1, batch: int = 256,
+                seed: int = 0, max_shift: int = 4) -> np.ndarray:
+    """Frozen image embeddings [views, N, D] of crops [N, C, H, W]: view 0 as is, the others
+    augmented (flips, shifts) for training the head."""
+    clip.eval()
+    gen = torch.Generator().manual_seed(seed)
+    out = []
+    for v in range(views):
+        parts = []
+        for s in range(0, crops.shape[0], batch):
+            x = torch.from_numpy(crops[s:s + batch])
+            if v > 0:
+                x = augment(x, gen, max_shift)
+            parts.append(clip.encode_image(x.to(device)).float().cpu())
+        out.append(torch.cat(parts).numpy() if parts else np.zeros((0, clip.cfg.embed_dim), np.float32))
+    return np.stack(out)
+
+
+def train_head(phases: Sequence[str], emb_train: Dict[str, np.ndarray], y_train: np.ndarray,
+               emb_val: Dict[str, np.ndarray], y_val: np.ndarray, prototypes: torch.Tensor, logit_scale: float,
+               epochs: int, seed: int, alpha: float = 0.5, lr: float = 1e-3, batch_size: int = 64,
+               device: torch.device = torch.device("cpu")) -> Tuple[TsrHead, Dict[str, float]]:
+    """Train fusion + adapter (+ logit scale) with cross-entropy on frozen embeddings.
+    emb_train[phase]: [views, N, D] (a random view per phase per step); emb_val[phase]: [N, D].
+    The epoch with the lowest validation loss is kept (early stopping)."""
+    torch.manual_seed(seed)
+    dim = prototypes.shape[1]
+    head = TsrHead(dim, phases, prototypes, logit_scale, alpha=alpha).to(device)
+    opt = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=1e-2)
+    gen = torch.Generator().manual_seed(seed)
+    tr = {p: torch.from_numpy(emb_train[p]) for p in phases}
+    views, n = tr[phases[0]].shape[0], tr[phases[0]].shape[1]
+    yt = torch.from_numpy(y_train)
+    xv = torch.stack([torch.from_numpy(emb_val[p]) for p in phases], dim=1).to(device)
+    yv = torch.from_numpy(y_val).to(device)
+    best, best_state, best_epoch = float("inf"), copy.deepcopy(head.state_dict()), 0
+    start = time.time()
+    for epoch in range(epochs):
+        head.train()
+        perm = torch.randperm(n, generator=gen)
+        for s in range(0, n, batch_size):
+            idx = perm[s:s + batch_size]
+            view = torch.randint(0, views, (len(phases), len(idx)), generator=gen)
+            x = torch.stack([tr[p][view[i], idx] for i, p in enumerate(phases)], dim=1).to(device)
+            loss = F.cross_entropy(head(x), yt[idx].to(device))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        head.eval()
+        with torch.no_grad():
+            val_loss = float(F.cross_entropy(head(xv), yv)) if len(y_val) else float(loss)
+        if val_loss < best:
+            best, best_state, best_epoch = val_loss, copy.deepcopy(head.state_dict()), epoch + 1
+    head.load_state_dict(best_state)
+    head.eval()
+    return head.cpu(), {"bestEpoch": best_epoch, "valLoss": best, "seconds": time.time() - start}
+
+
+@torch.no_grad()
+def head_logits(head: TsrHead, emb: Dict[str, np.ndarray]) -> np.ndarray:
+    x = torch.stack([torch.from_numpy(emb[p]) for p in head.phases], dim=1)
+    return head(x).numpy().astype(np.float64)
+
+
+def calibrate_and_evaluate(name: str, head: TsrHead, emb_val: Dict[str, np.ndarray], y_val: np.ndarray,
+                           emb_test: Dict[str, np.ndarray], y_test: np.ndarray) -> Dict[str, float]:
+    """Temperature on validation (NLL), operating threshold on validation (Youden), figures on
+    the test split (never used for any choice)."""
+    lv = head_logits(head, emb_val)
+    t = fit_temperature(lv, y_val) if len(set(y_val.tolist())) == 2 else 1.0
+    pv = softmax_high(lv, t)
+    threshold, _, _ = youden_threshold(y_val, pv) if len(set(y_val.tolist())) == 2 else (0.5, 0, 0)
+    out: Dict[str, float] = {"temperature": t, "threshold": threshold,
+                             "valAuc": auc(y_val, pv), "valEce": ece(y_val, pv), "valNll": nll(y_val, pv),
+                             "valEceUncalibrated": ece(y_val, softmax_high(lv, 1.0))}
+    if len(y_test):
+        pt = softmax_high(head_logits(head, emb_test), t)
+        s = summary(y_test, pt, threshold)
+        out.update({f"test{k[0].upper()}{k[1:]}": v for k, v in s.items()})
+    log(f"classifier {name}: T={t:.3f} threshold={threshold:.3f} val AUC {out['valAuc']:.3f} ECE {out['valEce']:.3f}"
+        + (f" | test n={out['testN']} AUC {out['testAuc']:.3f} ECE {out['testEce']:.3f} sens {out['testSensitivity']:.2f} spec {out['testSpecificity']:.2f}" if len(y_test) else ""))
+    return out
+
+
+def zero_shot_auc(emb: Dict[str, np.ndarray], y: np.ndarray, prototypes: torch.Tensor, phases: Sequence[str]) -> float:
+    """AUC of the prompts alone (no fusion training, no adapter): mean of the phases'
+    normalised embeddings against the prototypes. A diagnostic of what pretraining learned."""
+    e = np.mean([emb[p] / np.linalg.norm(emb[p], axis=1, keepdims=True) for p in phases], axis=0)
+    s = e @ prototypes.numpy().T
+    return auc(y, s[:, 1] - s[:, 0])
+
+
+__all__ = ["CLASS_PROMPTS", "all_prompts", "text_prototypes", "ClipAdapter", "PhaseFusion", "TsrHead",
+           "ExportedClassifier", "embed_crops", "train_head", "calibrate_and_evaluate", "zero_shot_auc"]

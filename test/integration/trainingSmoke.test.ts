@@ -1,0 +1,130 @@
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { ModelManifest } from '../../src/inference/manifest';
+import { PROJECT_ROOT } from '../../src/paths';
+import { compareCase, readParityFixture, sha256File } from '../harness/onnxParity';
+
+// Debian's Python: the one with torch and onnx (the first python3 on PATH has neither).
+const PYTHON = '/usr/bin/python3';
+const KIT = path.join(PROJECT_ROOT, 'models', 'training');
+
+function python(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(PYTHON, args, { cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, TSR_TRAIN_THREADS: '2' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const CLASSIFIERS: Record<string, string[]> = {
+  'tsr-clip-fusion': ['arterial', 'venous'],
+  'tsr-clip-arterial': ['arterial'],
+  'tsr-clip-venous': ['venous'],
+};
+
+describe('training kit: smoke run of every stage on a toy dataset (models/training/train.py --smoke)', function () {
+  this.timeout(180_000);
+  let dir: string;
+  let out: string;
+  let parity: string;
+  let dataset: { crop: unknown; localizer: { gridSize: [number, number, number] } };
+
+  before(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'tsr-train-smoke-'));
+    out = path.join(dir, 'models');
+    parity = path.join(dir, 'parity');
+    const toy = python([path.join(KIT, 'toy_dataset.py'), '--out', path.join(dir, 'toy'), '--count', '24', '--seed', '7', '--grid', '32,32,16']);
+    expect(toy.status, toy.stderr).to.equal(0);
+    dataset = JSON.parse(readFileSync(path.join(dir, 'toy', 'manifest.json'), 'utf8'));
+    const run = python([path.join(KIT, 'train.py'), 'all', '--smoke', '--dataset', path.join(dir, 'toy'), '--out', out,
+      '--run-dir', path.join(dir, 'run'), '--parity-dir', parity]);
+    expect(run.status, run.stderr).to.equal(0);
+  });
+
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const names = [...Object.keys(CLASSIFIERS), 'tsr-localizer'];
+
+  it('writes four ONNX files with manifests that match them', () => {
+    for (const name of names) {
+      const manifest = JSON.parse(readFileSync(path.join(out, `${name}.json`), 'utf8')) as ModelManifest;
+      expect(manifest.schema).to.equal('tsr-node/model-manifest@1');
+      expect(manifest.name).to.equal(name);
+      expect(manifest.file).to.equal(`${name}.onnx`);
+      expect(manifest.sha256).to.equal(sha256File(path.join(out, manifest.file)));
+      expect(manifest.opset).to.equal(17);
+      expect(manifest.intendedUse).to.match(/research use only, not for clinical use/);
+      expect(manifest.trainedOn).to.match(/TOY dataset/);
+      expect(Date.parse(manifest.createdAt)).to.be.a('number').and.not.NaN;
+      if (name === 'tsr-localizer') {
+        const [x, y, z] = dataset.localizer.gridSize;
+        expect(manifest.kind).to.equal('localizer');
+        expect(manifest.inputs).to.deep.equal([{ name: 'volume', shape: ['batch', 1, z, y, x], dtype: 'float32' }]);
+        expect(manifest.outputs).to.deep.equal([{ name: 'probability', shape: ['batch', 1, z, y, x], dtype: 'float32' }]);
+        expect(manifest.preprocessing.localizer).to.deep.equal(dataset.localizer);
+      } else {
+        const phases = CLASSIFIERS[name];
+        expect(manifest.kind).to.equal('classifier');
+        expect(manifest.preprocessing.phases).to.deep.equal(phases);
+        expect(manifest.preprocessing.crop).to.deep.equal(dataset.crop);
+        expect(manifest.inputs.map((i) => i.name)).to.deep.equal(phases);
+        for (const i of manifest.inputs) expect(i.shape).to.deep.equal(['batch', 3, 64, 64]);
+        expect(manifest.outputs.map((o) => o.name)).to.deep.equal(['probabilities', ...phases.map((p) => `saliency_${p}`)]);
+        expect(manifest.classLabels).to.deep.equal(['low', 'high']);
+        expect(manifest.threshold).to.be.within(0, 1);
+        expect(manifest.labelDefinition).to.match(/stroma/);
+      }
+    }
+  });
+
+  it('passes onnx.checker (full check)', () => {
+    const files = names.map((n) => path.join(out, `${n}.onnx`));
+    const r = python(['-c', 'import onnx, sys\nfor p in sys.argv[1:]: onnx.checker.check_model(onnx.load(p), full_check=True)\nprint("ok", len(sys.argv) - 1)', ...files]);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout.trim()).to.equal('ok 4');
+  });
+
+  it('loads in onnxruntime-node with the declared names and shapes, and runs a batch of 2', async () => {
+    for (const name of names) {
+      const manifest = JSON.parse(readFileSync(path.join(out, `${name}.json`), 'utf8')) as ModelManifest;
+      const session = await ort.InferenceSession.create(path.join(out, manifest.file), { intraOpNumThreads: 1 });
+      try {
+        expect(session.inputNames).to.deep.equal(manifest.inputs.map((i) => i.name));
+        expect(session.outputNames).to.deep.equal(manifest.outputs.map((o) => o.name));
+        for (const [k, meta] of session.inputMetadata.entries()) {
+          expect(meta.isTensor && meta.shape).to.deep.equal(manifest.inputs[k].shape);
+        }
+        const feeds: Record<string, ort.Tensor> = {};
+        for (const input of manifest.inputs) {
+          const dims = input.shape.map((d) => (typeof d === 'string' ? 2 : d));
+          const data = Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.01));
+          feeds[input.name] = new ort.Tensor('float32', data, dims);
+        }
+        const result = await session.run(feeds);
+        for (const o of manifest.outputs) {
+          expect(result[o.name].dims).to.deep.equal(o.shape.map((d) => (typeof d === 'string' ? 2 : d)));
+        }
+        if (manifest.kind === 'classifier') {
+          const p = result.probabilities.data as Float32Array;
+          expect(p[0] + p[1]).to.be.closeTo(1, 1e-5);
+          expect(p[2] + p[3]).to.be.closeTo(1, 1e-5);
+        }
+      } finally {
+        await session.release();
+      }
+    }
+  });
+
+  it('writes a parity fixture that onnxruntime-node reproduces within 1e-4', async () => {
+    expect(existsSync(path.join(parity, 'parity.json'))).to.be.true;
+    const fixture = readParityFixture(parity);
+    expect(fixture.cases.map((c) => c.case)).to.deep.equal(['fusion', 'venous', 'localizer']);
+    for (const c of fixture.cases) {
+      const r = await compareCase(parity, c);
+      for (const o of r.outputs) expect(o.maxAbsDiff, `${c.case}/${o.name}`).to.be.at.most(fixture.tolerance);
+    }
+  });
+});
