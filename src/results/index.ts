@@ -1,0 +1,10 @@
+/** Results written back to the PACS: the TID 1500 SR, the overlay SC, their identity and storage. */
+export { buildTsrResults, identityOf, type ResultObject, type TsrResults, type TsrResultsOptions } from './resultObjects';
+export { storeResults, findStoredResults, isTransientFailureReason, type StoreOutcome } from './store';
+export { nodeDevice, type DeviceIdentity } from './device';
+export { resultIdentity, type ResultIdentity } from './uids';
+export { buildTsrStructuredReport, COMPREHENSIVE_3D_SR_STORAGE } from './sr/tsrStructuredReport';
+export { buildTsrOverlaySecondaryCapture, SECONDARY_CAPTURE_IMAGE_STORAGE } from './sc/tsrOverlaySecondaryCapture';
+export { renderTsrOverlay } from './sc/overlayImage';
+export { CODES, type Code } from './codes';
+export { readPart10, writePart10 } from './part10';
