@@ -1,0 +1,190 @@
+/**
+ * The job store contract: everything the intake, the worker and the HTTP API need from durable
+ * storage. SQLite (sqliteJobStore.ts) is the embedded default; a site that runs several nodes
+ * on one PostgreSQL adds a second adapter (claims with `FOR UPDATE SKIP LOCKED`) that passes the
+ * same conformance suite (test/integration/jobStoreConformance.ts), without touching callers.
+ *
+ * Every method is one transaction. Methods that act on a claimed job take the claimer's `owner`
+ * and do nothing (returning false) when that owner no longer holds the lease: a worker whose
+ * lease expired and whose job was reclaimed elsewhere cannot overwrite the new attempt.
+ *
+ * Life of a job:
+ *   queued --claim--> running --complete--> done
+ *                        |  \--skip------> skipped      (AnalysisRefusedError: input cannot be analysed)
+ *                        |  \--retry-----> queued       (with notBefore; transient trouble)
+ *                        |  \--deadLetter> failed       (attempts exhausted, or a permanent error)
+ *                        \--release------> queued       (graceful stop; the attempt is not counted)
+ *   a running job whose lease expired can be claimed again (a crashed worker's job comes back);
+ *   done / skipped / failed --requeue--> queued          (manual retry or re-run)
+ */
+
+export type JobState = 'queued' | 'running' | 'done' | 'skipped' | 'failed';
+
+export const JOB_STATES: readonly JobState[] = ['queued', 'running', 'done', 'skipped', 'failed'];
+
+/** How the study came in. */
+export type IntakeSource = 'feed' | 'webhook' | 'manual';
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+export interface JobReason {
+  /** Stable kebab-case code (AnalysisRefusedError.code, or e.g. `pacs-unavailable`). */
+  code: string;
+  message: string;
+}
+
+export interface Job {
+  id: number;
+  studyInstanceUID: string;
+  /** Content fingerprint of the study when it was enqueued (see orthanc/studyFingerprint.ts). */
+  fingerprint: string;
+  /** Orthanc's own study id, when the study came from Orthanc's change feed or webhook. */
+  orthancStudyId?: string;
+  source: IntakeSource;
+  state: JobState;
+  /** Attempts started (claims), including the running one. */
+  attempts: number;
+  /** ISO time before which a queued job is not claimed. */
+  notBefore?: string;
+  leaseOwner?: string;
+  leaseExpiresAt?: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Start of the latest attempt. */
+  startedAt?: string;
+  finishedAt?: string;
+  /** Why the job was skipped or failed, or why its last attempt will be retried. */
+  reason?: JobReason;
+  /** The phase-selection explanation, as recorded by the pipeline. */
+  selection?: JsonValue;
+  /** Stage durations of the latest attempt, in ms. */
+  timingsMs?: Record<string, number>;
+  /** What the analysis concluded (done jobs). */
+  outcome?: JsonValue;
+  /** SOP Instance UIDs of the objects stored back into the PACS. */
+  resultUids?: string[];
+}
+
+export interface EnqueueRequest {
+  studyInstanceUID: string;
+  fingerprint: string;
+  orthancStudyId?: string;
+  source: IntakeSource;
+  /** Earliest claim time; default now. */
+  notBefore?: Date;
+}
+
+export interface EnqueueResult {
+  job: Job;
+  /** true: new work. false: the same study content was already known (recognised, not re-queued). */
+  created: boolean;
+}
+
+/** What happened to one notification or change; kept for administrators ("did it pick up my study?"). */
+export interface IntakeEvent {
+  source: IntakeSource;
+  outcome: 'enqueued' | 'recognised' | 'study-deleted' | 'not-found' | 'ignored';
+  orthancStudyId?: string;
+  studyInstanceUID?: string;
+  jobId?: number;
+  message?: string;
+}
+
+export interface RecordedIntakeEvent extends IntakeEvent {
+  id: number;
+  at: string;
+}
+
+/** One page of Orthanc's /changes, applied atomically with the cursor that follows it. */
+export interface ChangesPageCommit {
+  /** Orthanc's `Last` of the page: the next poll asks `since` this. */
+  cursor: number;
+  enqueues: EnqueueRequest[];
+  /** Changes that did not become work (deleted study, ...). */
+  events: IntakeEvent[];
+}
+
+export interface ClaimOptions {
+  owner: string;
+  leaseMs: number;
+}
+
+export interface ListJobsQuery {
+  state?: JobState;
+  studyInstanceUID?: string;
+  /** Page size, 1..500; default 50. */
+  limit?: number;
+  /** Newest first; pass the previous page's `nextBeforeId` for the next page. */
+  beforeId?: number;
+}
+
+export interface JobPage {
+  jobs: Job[];
+  /** Absent on the last page. */
+  nextBeforeId?: number;
+}
+
+export interface JobStore {
+  /**
+   * Idempotent on (studyInstanceUID, fingerprint): the same content enqueued twice returns the
+   * existing job with created=false, whatever its state. Records an intake event.
+   */
+  enqueue(request: EnqueueRequest): Promise<EnqueueResult>;
+
+  /**
+   * Enqueues a page of changes and advances the change cursor in one transaction, so a restart
+   * resumes exactly after the last committed page. Results are in the order of `enqueues`.
+   */
+  commitChangesPage(page: ChangesPageCommit): Promise<EnqueueResult[]>;
+
+  /** The /changes cursor (Orthanc's `Last`), 0 before the first page. */
+  getChangeCursor(): Promise<number>;
+
+  /** Records an intake event on its own (e.g. a webhook for a study that no longer exists). */
+  recordIntakeEvent(event: IntakeEvent): Promise<void>;
+
+  /** Newest first. */
+  listIntakeEvents(limit?: number): Promise<RecordedIntakeEvent[]>;
+
+  /**
+   * Claims the next due job, oldest first: a queued job whose notBefore has passed, or a running
+   * job whose lease has expired. Sets it running with a lease for `owner` and counts the attempt.
+   */
+  claim(options: ClaimOptions): Promise<Job | undefined>;
+
+  /** Extends the lease; false when `owner` no longer holds it. */
+  heartbeat(id: number, owner: string, leaseMs: number): Promise<boolean>;
+
+  /** Stores the selection explanation and/or merges stage timings into the running job. */
+  recordProgress(id: number, owner: string, progress: { selection?: JsonValue; timingsMs?: Record<string, number> }): Promise<boolean>;
+
+  /** running -> done. */
+  complete(id: number, owner: string, result: { outcome?: JsonValue; resultUids?: string[]; timingsMs?: Record<string, number> }): Promise<boolean>;
+
+  /** running -> skipped, for input that cannot be analysed. */
+  skip(id: number, owner: string, reason: JobReason): Promise<boolean>;
+
+  /** running -> queued, not claimable before `notBefore`; the reason is kept for display. */
+  retry(id: number, owner: string, reason: JobReason, notBefore: Date): Promise<boolean>;
+
+  /** running -> failed (dead letter). */
+  deadLetter(id: number, owner: string, reason: JobReason): Promise<boolean>;
+
+  /** running -> queued without counting the attempt (graceful stop). */
+  release(id: number, owner: string): Promise<boolean>;
+
+  /**
+   * done / skipped / failed -> queued, attempts reset (manual retry or re-run). Returns the
+   * job, or undefined when it does not exist; a queued or running job is returned unchanged.
+   */
+  requeue(id: number): Promise<{ job: Job; requeued: boolean } | undefined>;
+
+  get(id: number): Promise<Job | undefined>;
+
+  list(query?: ListJobsQuery): Promise<JobPage>;
+
+  /** Jobs per state, every state present (0 when none). */
+  countByState(): Promise<Record<JobState, number>>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,474 @@
+/**
+ * The embedded job store: one SQLite file (better-sqlite3 v12) under the data directory, in WAL
+ * mode with synchronous=FULL, so a committed transaction survives `kill -9` and power loss, and
+ * an interrupted one leaves nothing behind. Every method is one transaction; claims take the
+ * write lock first (BEGIN IMMEDIATE), so two processes sharing the file never claim the same job.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type {
+  ChangesPageCommit,
+  ClaimOptions,
+  EnqueueRequest,
+  EnqueueResult,
+  IntakeEvent,
+  Job,
+  JobPage,
+  JobReason,
+  JobState,
+  JobStore,
+  JsonValue,
+  ListJobsQuery,
+  RecordedIntakeEvent,
+} from './jobStore';
+import { JOB_STATES } from './jobStore';
+
+export const JOB_STORE_FILE = 'jobs.sqlite';
+
+export interface SqliteJobStoreOptions {
+  /** The database file (`.sqlite`, `.sqlite3`, `.db`), or a folder in which `jobs.sqlite` is kept (e.g. config.dataDir). */
+  path: string;
+  /** Clock, injectable for tests. */
+  now?: () => Date;
+}
+
+/** Schema migrations, applied in order; PRAGMA user_version counts those applied. */
+const MIGRATIONS: string[] = [
+  `CREATE TABLE jobs (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     study_uid TEXT NOT NULL,
+     fingerprint TEXT NOT NULL,
+     orthanc_study_id TEXT,
+     source TEXT NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'skipped', 'failed')),
+     attempts INTEGER NOT NULL DEFAULT 0,
+     not_before INTEGER,
+     lease_owner TEXT,
+     lease_expires_at INTEGER,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     started_at INTEGER,
+     finished_at INTEGER,
+     reason_code TEXT,
+     reason_message TEXT,
+     selection_json TEXT,
+     timings_json TEXT,
+     outcome_json TEXT,
+     result_uids_json TEXT,
+     UNIQUE (study_uid, fingerprint),
+     CHECK (state <> 'running' OR (lease_owner IS NOT NULL AND lease_expires_at IS NOT NULL))
+   );
+   CREATE INDEX jobs_by_state ON jobs (state, not_before, id);
+   CREATE INDEX jobs_by_study ON jobs (study_uid, id);
+   CREATE TABLE change_cursor (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     seq INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE TABLE intake_events (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     at INTEGER NOT NULL,
+     source TEXT NOT NULL,
+     outcome TEXT NOT NULL,
+     orthanc_study_id TEXT,
+     study_uid TEXT,
+     job_id INTEGER,
+     message TEXT
+   );`,
+];
+
+/** Intake events kept; older ones are pruned on insert. */
+const MAX_INTAKE_EVENTS = 10_000;
+
+interface JobRow {
+  id: number;
+  study_uid: string;
+  fingerprint: string;
+  orthanc_study_id: string | null;
+  source: string;
+  state: string;
+  attempts: number;
+  not_before: number | null;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  created_at: number;
+  updated_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  reason_code: string | null;
+  reason_message: string | null;
+  selection_json: string | null;
+  timings_json: string | null;
+  outcome_json: string | null;
+  result_uids_json: string | null;
+}
+
+interface IntakeEventRow {
+  id: number;
+  at: number;
+  source: string;
+  outcome: string;
+  orthanc_study_id: string | null;
+  study_uid: string | null;
+  job_id: number | null;
+  message: string | null;
+}
+
+const iso = (ms: number | null): string | undefined => (ms === null ? undefined : new Date(ms).toISOString());
+
+function rowToJob(row: JobRow): Job {
+  const job: Job = {
+    id: row.id,
+    studyInstanceUID: row.study_uid,
+    fingerprint: row.fingerprint,
+    source: row.source as Job['source'],
+    state: row.state as JobState,
+    attempts: row.attempts,
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+  };
+  if (row.orthanc_study_id !== null) job.orthancStudyId = row.orthanc_study_id;
+  if (row.not_before !== null) job.notBefore = iso(row.not_before);
+  if (row.lease_owner !== null) job.leaseOwner = row.lease_owner;
+  if (row.lease_expires_at !== null) job.leaseExpiresAt = iso(row.lease_expires_at);
+  if (row.started_at !== null) job.startedAt = iso(row.started_at);
+  if (row.finished_at !== null) job.finishedAt = iso(row.finished_at);
+  if (row.reason_code !== null) job.reason = { code: row.reason_code, message: row.reason_message ?? '' };
+  if (row.selection_json !== null) job.selection = JSON.parse(row.selection_json) as JsonValue;
+  if (row.timings_json !== null) job.timingsMs = JSON.parse(row.timings_json) as Record<string, number>;
+  if (row.outcome_json !== null) job.outcome = JSON.parse(row.outcome_json) as JsonValue;
+  if (row.result_uids_json !== null) job.resultUids = JSON.parse(row.result_uids_json) as string[];
+  return job;
+}
+
+export class SqliteJobStore implements JobStore {
+  readonly file: string;
+  private readonly db: Database.Database;
+  private readonly now: () => Date;
+
+  constructor(options: SqliteJobStoreOptions) {
+    this.file = /\.(sqlite3?|db)$/i.test(options.path) ? options.path : path.join(options.path, JOB_STORE_FILE);
+    mkdirSync(path.dirname(this.file), { recursive: true });
+    this.now = options.now ?? (() => new Date());
+    this.db = new Database(this.file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    // Another process (a second node on the same file, or the CLI) may hold the write lock briefly.
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v]);
+        this.db.pragma(`user_version = ${v + 1}`);
+      }).immediate();
+    }
+  }
+
+  /** Runs a synchronous database operation as a promise; an exception becomes a rejection. */
+  private op<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve) => resolve(fn()));
+  }
+
+  private ms(): number {
+    return this.now().getTime();
+  }
+
+  private row(id: number): JobRow | undefined {
+    return this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+  }
+
+  private insertEvent(event: IntakeEvent, at: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO intake_events (at, source, outcome, orthanc_study_id, study_uid, job_id, message)
+         VALUES (@at, @source, @outcome, @orthancStudyId, @studyUid, @jobId, @message)`,
+      )
+      .run({
+        at,
+        source: event.source,
+        outcome: event.outcome,
+        orthancStudyId: event.orthancStudyId ?? null,
+        studyUid: event.studyInstanceUID ?? null,
+        jobId: event.jobId ?? null,
+        message: event.message ?? null,
+      });
+    this.db.prepare('DELETE FROM intake_events WHERE id <= (SELECT MAX(id) FROM intake_events) - ?').run(MAX_INTAKE_EVENTS);
+  }
+
+  /** Insert-or-recognise, inside the caller's transaction. */
+  private enqueueInTransaction(request: EnqueueRequest, at: number): EnqueueResult {
+    const existing = this.db.prepare('SELECT * FROM jobs WHERE study_uid = ? AND fingerprint = ?').get(request.studyInstanceUID, request.fingerprint) as JobRow | undefined;
+    if (existing) {
+      this.insertEvent(
+        { source: request.source, outcome: 'recognised', orthancStudyId: request.orthancStudyId, studyInstanceUID: request.studyInstanceUID, jobId: existing.id },
+        at,
+      );
+      return { job: rowToJob(existing), created: false };
+    }
+    const info = this.db
+      .prepare(
+        `INSERT INTO jobs (study_uid, fingerprint, orthanc_study_id, source, state, attempts, not_before, created_at, updated_at)
+         VALUES (@studyUid, @fingerprint, @orthancStudyId, @source, 'queued', 0, @notBefore, @at, @at)`,
+      )
+      .run({
+        studyUid: request.studyInstanceUID,
+        fingerprint: request.fingerprint,
+        orthancStudyId: request.orthancStudyId ?? null,
+        source: request.source,
+        notBefore: request.notBefore ? request.notBefore.getTime() : null,
+        at,
+      });
+    const id = Number(info.lastInsertRowid);
+    this.insertEvent({ source: request.source, outcome: 'enqueued', orthancStudyId: request.orthancStudyId, studyInstanceUID: request.studyInstanceUID, jobId: id }, at);
+    return { job: rowToJob(this.row(id) as JobRow), created: true };
+  }
+
+  enqueue(request: EnqueueRequest): Promise<EnqueueResult> {
+    return this.op(() =>this.db.transaction(() => this.enqueueInTransaction(request, this.ms())).immediate());
+  }
+
+  commitChangesPage(page: ChangesPageCommit): Promise<EnqueueResult[]> {
+    return this.op(() =>
+      this.db
+        .transaction(() => {
+          const at = this.ms();
+          const results = page.enqueues.map((r) => this.enqueueInTransaction(r, at));
+          for (const event of page.events) this.insertEvent(event, at);
+          this.db
+            .prepare('INSERT INTO change_cursor (id, seq, updated_at) VALUES (1, @seq, @at) ON CONFLICT (id) DO UPDATE SET seq = @seq, updated_at = @at')
+            .run({ seq: page.cursor, at });
+          return results;
+        })
+        .immediate(),
+    );
+  }
+
+  getChangeCursor(): Promise<number> {
+    return this.op(() => (this.db.prepare('SELECT seq FROM change_cursor WHERE id = 1').get() as { seq: number } | undefined)?.seq ?? 0);
+  }
+
+  recordIntakeEvent(event: IntakeEvent): Promise<void> {
+    return this.op(() => this.db.transaction(() => this.insertEvent(event, this.ms())).immediate());
+  }
+
+  listIntakeEvents(limit = 100): Promise<RecordedIntakeEvent[]> {
+    return this.op(() => {
+      const rows = this.db.prepare('SELECT * FROM intake_events ORDER BY id DESC LIMIT ?').all(Math.max(1, Math.min(1000, Math.floor(limit)))) as IntakeEventRow[];
+      return rows.map((r) => ({
+        id: r.id,
+        at: new Date(r.at).toISOString(),
+        source: r.source as IntakeEvent['source'],
+        outcome: r.outcome as IntakeEvent['outcome'],
+        ...(r.orthanc_study_id !== null ? { orthancStudyId: r.orthanc_study_id } : {}),
+        ...(r.study_uid !== null ? { studyInstanceUID: r.study_uid } : {}),
+        ...(r.job_id !== null ? { jobId: r.job_id } : {}),
+        ...(r.message !== null ? { message: r.message } : {}),
+      }));
+    });
+  }
+
+
+  claim(options: ClaimOptions): Promise<Job | undefined> {
+    return this.op(() =>
+      this.db
+        .transaction(() => {
+          const now = this.ms();
+          const due = this.db
+            .prepare(
+              `SELECT id FROM jobs
+               WHERE (state = 'queued' AND (not_before IS NULL OR not_before <= @now))
+                  OR (state = 'running' AND lease_expires_at <= @now)
+               ORDER BY COALESCE(not_before, created_at), id
+               LIMIT 1`,
+            )
+            .get({ now }) as { id: number } | undefined;
+          if (!due) return undefined;
+          this.db
+            .prepare(
+              `UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = @owner,
+                 lease_expires_at = @expires, started_at = @now, finished_at = NULL, updated_at = @now
+               WHERE id = @id`,
+            )
+            .run({ id: due.id, owner: options.owner, expires: now + options.leaseMs, now });
+          return rowToJob(this.row(due.id) as JobRow);
+        })
+        .immediate(),
+    );
+  }
+
+  /** Runs `sql` on the job only while `owner` holds its lease; true when a row changed. */
+  private whileLeased(id: number, owner: string, sql: string, params: Record<string, unknown>): boolean {
+    const info = this.db.prepare(`${sql} WHERE id = @id AND state = 'running' AND lease_owner = @owner`).run({ ...params, id, owner, now: this.ms() });
+    return info.changes === 1;
+  }
+
+  heartbeat(id: number, owner: string, leaseMs: number): Promise<boolean> {
+    return this.op(() =>this.whileLeased(id, owner, 'UPDATE jobs SET lease_expires_at = @now + @leaseMs, updated_at = @now', { leaseMs }));
+  }
+
+  recordProgress(id: number, owner: string, progress: { selection?: JsonValue; timingsMs?: Record<string, number> }): Promise<boolean> {
+    return this.op(() =>
+      this.db
+        .transaction(() => {
+          const row = this.row(id);
+          if (!row || row.state !== 'running' || row.lease_owner !== owner) return false;
+          const timings = progress.timingsMs ? { ...(row.timings_json ? (JSON.parse(row.timings_json) as Record<string, number>) : {}), ...progress.timingsMs } : undefined;
+          return this.whileLeased(
+            id,
+            owner,
+            `UPDATE jobs SET selection_json = COALESCE(@selection, selection_json), timings_json = COALESCE(@timings, timings_json), updated_at = @now`,
+            {
+              selection: progress.selection === undefined ? null : JSON.stringify(progress.selection),
+              timings: timings === undefined ? null : JSON.stringify(timings),
+            },
+          );
+        })
+        .immediate(),
+    );
+  }
+
+  complete(id: number, owner: string, result: { outcome?: JsonValue; resultUids?: string[]; timingsMs?: Record<string, number> }): Promise<boolean> {
+    return this.op(() =>
+      this.db
+        .transaction(() => {
+          const row = this.row(id);
+          if (!row || row.state !== 'running' || row.lease_owner !== owner) return false;
+          const timings = { ...(row.timings_json ? (JSON.parse(row.timings_json) as Record<string, number>) : {}), ...result.timingsMs };
+          return this.whileLeased(
+            id,
+            owner,
+            `UPDATE jobs SET state = 'done', lease_owner = NULL, lease_expires_at = NULL, not_before = NULL, finished_at = @now, updated_at = @now,
+               reason_code = NULL, reason_message = NULL, outcome_json = @outcome, result_uids_json = @resultUids, timings_json = @timings`,
+            {
+              outcome: result.outcome === undefined ? null : JSON.stringify(result.outcome),
+              resultUids: JSON.stringify(result.resultUids ?? []),
+              timings: JSON.stringify(timings),
+            },
+          );
+        })
+        .immediate(),
+    );
+  }
+
+  private finish(id: number, owner: string, state: 'skipped' | 'failed', reason: JobReason): boolean {
+    return this.whileLeased(
+      id,
+      owner,
+      `UPDATE jobs SET state = @state, lease_owner = NULL, lease_expires_at = NULL, not_before = NULL, finished_at = @now, updated_at = @now,
+         reason_code = @code, reason_message = @message`,
+      { state, code: reason.code, message: reason.message },
+    );
+  }
+
+  skip(id: number, owner: string, reason: JobReason): Promise<boolean> {
+    return this.op(() =>this.finish(id, owner, 'skipped', reason));
+  }
+
+  deadLetter(id: number, owner: string, reason: JobReason): Promise<boolean> {
+    return this.op(() =>this.finish(id, owner, 'failed', reason));
+  }
+
+  retry(id: number, owner: string, reason: JobReason, notBefore: Date): Promise<boolean> {
+    return this.op(() =>
+      this.whileLeased(
+        id,
+        owner,
+        `UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, not_before = @notBefore, updated_at = @now,
+           reason_code = @code, reason_message = @message`,
+        { notBefore: notBefore.getTime(), code: reason.code, message: reason.message },
+      ),
+    );
+  }
+
+  release(id: number, owner: string): Promise<boolean> {
+    return this.op(() =>
+      this.whileLeased(
+        id,
+        owner,
+        `UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), lease_owner = NULL, lease_expires_at = NULL, updated_at = @now`,
+        {},
+      ),
+    );
+  }
+
+  requeue(id: number): Promise<{ job: Job; requeued: boolean } | undefined> {
+    return this.op(() =>
+      this.db
+        .transaction(() => {
+          const row = this.row(id);
+          if (!row) return undefined;
+          if (row.state === 'queued' || row.state === 'running') return { job: rowToJob(row), requeued: false };
+          this.db
+            .prepare(
+              `UPDATE jobs SET state = 'queued', attempts = 0, not_before = NULL, lease_owner = NULL, lease_expires_at = NULL,
+                 started_at = NULL, finished_at = NULL, reason_code = NULL, reason_message = NULL,
+                 selection_json = NULL, timings_json = NULL, outcome_json = NULL, result_uids_json = NULL, updated_at = @now
+               WHERE id = @id`,
+            )
+            .run({ id, now: this.ms() });
+          return { job: rowToJob(this.row(id) as JobRow), requeued: true };
+        })
+        .immediate(),
+    );
+  }
+
+  get(id: number): Promise<Job | undefined> {
+    return this.op(() => {
+      const row = this.row(id);
+      return row ? rowToJob(row) : undefined;
+    });
+  }
+
+  list(query: ListJobsQuery = {}): Promise<JobPage> {
+    return this.op(() => {
+      const limit = Math.max(1, Math.min(500, Math.floor(query.limit ?? 50)));
+      const where: string[] = [];
+      const params: Record<string, unknown> = { limit: limit + 1 };
+      if (query.state !== undefined) {
+        where.push('state = @state');
+        params.state = query.state;
+      }
+      if (query.studyInstanceUID !== undefined) {
+        where.push('study_uid = @studyUid');
+        params.studyUid = query.studyInstanceUID;
+      }
+      if (query.beforeId !== undefined) {
+        where.push('id < @beforeId');
+        params.beforeId = query.beforeId;
+      }
+      const sql = `SELECT * FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT @limit`;
+      const rows = this.db.prepare(sql).all(params) as JobRow[];
+      const jobs = rows.slice(0, limit).map(rowToJob);
+      return rows.length > limit ? { jobs, nextBeforeId: jobs[jobs.length - 1].id } : { jobs };
+    });
+  }
+
+
+  countByState(): Promise<Record<JobState, number>> {
+    return this.op(() => {
+      const counts = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
+      for (const row of this.db.prepare('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').all() as Array<{ state: JobState; n: number }>) {
+        counts[row.state] = row.n;
+      }
+      return counts;
+    });
+  }
+
+
+  /** SQLite's own consistency check ("ok" when sound); for tests and `tsr-node` diagnostics. */
+  integrityCheck(): string {
+    return this.db.pragma('integrity_check', { simple: true }) as string;
+  }
+
+  close(): Promise<void> {
+    return this.op(() => {
+      if (this.db.open) this.db.close();
+    });
+  }
+}
