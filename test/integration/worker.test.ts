@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AnalysisRefusedError, PermanentError, TransientError } from '../../src/errors';
-import type { Job, JobStore } from '../../src/jobs/jobStore';
+import type { Job } from '../../src/jobs/jobStore';
 import { SqliteJobStore } from '../../src/jobs/sqliteJobStore';
 import { Worker, type AttemptResult, type JobHandler, type WorkerOptions } from '../../src/jobs/worker';
 
@@ -42,7 +42,7 @@ describe('jobs/worker with the SQLite store', () => {
 
   function startWorker(handler: JobHandler, options: Partial<WorkerOptions> = {}): Worker {
     worker = new Worker({
-      store: store as JobStore,
+      store,
       handler,
       concurrency: 1,
       leaseMs: 60_000,
