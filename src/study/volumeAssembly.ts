@@ -1,0 +1,159 @@
+/**
+ * Fills a planned HU volume one instance at a time, as the parts of a WADO-RS response arrive.
+ * The volume is allocated once; each part is parsed in place, checked against the plan (it must
+ * belong to it, once, at its planned position and size), converted to HU into its slice, and can
+ * then be dropped. Peak memory is the volume plus the part in hand.
+ *
+ * Also `assembleVolumeFromFiles`: the same code path for Part-10 files on disk (the dataset
+ * builder), so that training and serving see identical volumes.
+ */
+import { readFileSync } from 'node:fs';
+import { AnalysisRefusedError } from '../errors';
+import { dot, type Vec3 } from './geometry';
+import { decodePixels, isEnhancedMultiframe, parseInstance, storedToHu, type HuOptions, type ParsedInstance } from './instanceParser';
+import type { HuVolume } from './volume';
+import { planVolumeOrThrow, type PlanTolerances, type SliceDescriptor, type VolumePlan } from './volumePlan';
+
+export interface AssemblyOptions extends HuOptions {
+  /** Largest distance, in mm, between an instance's position and its planned one. */
+  positionToleranceMm?: number;
+}
+
+/** The descriptor volume planning needs, from a parsed header. */
+export function sliceDescriptorFromParsed(p: ParsedInstance): SliceDescriptor {
+  const d: SliceDescriptor = {
+    sopInstanceUID: p.sopInstanceUID,
+    rows: p.rows,
+    columns: p.columns,
+    numberOfFrames: p.numberOfFrames,
+    enhancedMultiframe: isEnhancedMultiframe(p),
+  };
+  if (p.studyInstanceUID !== undefined) d.studyInstanceUID = p.studyInstanceUID;
+  if (p.seriesInstanceUID !== undefined) d.seriesInstanceUID = p.seriesInstanceUID;
+  if (p.frameOfReferenceUID !== undefined) d.frameOfReferenceUID = p.frameOfReferenceUID;
+  if (p.imagePositionPatient !== undefined) d.imagePositionPatient = p.imagePositionPatient;
+  if (p.imageOrientationPatient !== undefined) d.imageOrientationPatient = p.imageOrientationPatient;
+  if (p.pixelSpacing !== undefined) d.pixelSpacing = p.pixelSpacing;
+  if (p.sliceThickness !== undefined) d.sliceThickness = p.sliceThickness;
+  if (p.instanceNumber !== undefined) d.instanceNumber = p.instanceNumber;
+  return d;
+}
+
+export class VolumeAssembly {
+  readonly volume: HuVolume;
+  private readonly filled: Uint8Array;
+  private filledCount = 0;
+  private readonly sliceSize: number;
+  private readonly toleranceMm: number;
+
+  constructor(
+    readonly plan: VolumePlan,
+    identity: { studyInstanceUID?: string; seriesInstanceUID?: string } = {},
+    private readonly options: AssemblyOptions = {},
+  ) {
+    const [columns, rows, slices] = plan.geometry.dims;
+    this.sliceSize = columns * rows;
+    this.toleranceMm = options.positionToleranceMm ?? 0.05;
+    this.filled = new Uint8Array(slices);
+    this.volume = {
+      geometry: plan.geometry,
+      // One allocation for the whole series.
+      data: new Float32Array(this.sliceSize * slices),
+      sopInstanceUIDs: [...plan.sopInstanceUIDs],
+      studyInstanceUID: identity.studyInstanceUID ?? plan.studyInstanceUID ?? '',
+      seriesInstanceUID: identity.seriesInstanceUID ?? plan.seriesInstanceUID ?? '',
+      frameOfReferenceUID: plan.frameOfReferenceUID ?? '',
+    };
+  }
+
+  get slicesFilled(): number {
+    return this.filledCount;
+  }
+
+  /** Parses one Part-10 instance and writes its slice. */
+  addInstance(part10: Buffer): Promise<void> {
+    return this.addParsed(parseInstance(part10));
+  }
+
+  /** Checks a parsed instance against the plan and writes its HU into its slice. */
+  async addParsed(p: ParsedInstance): Promise<void> {
+    const k = this.checkAgainstPlan(p);
+    const stored = await decodePixels(p);
+    // A concurrent add of the same instance may have won while this one decoded.
+    if (this.filled[k] === 1) throw this.duplicate(p);
+    storedToHu(p, stored, this.volume.data, k * this.sliceSize, this.options);
+    this.filled[k] = 1;
+    this.filledCount++;
+  }
+
+  private duplicate(p: ParsedInstance): AnalysisRefusedError {
+    return new AnalysisRefusedError('duplicate-instance', `instance ${p.sopInstanceUID} arrived twice`);
+  }
+
+  private checkAgainstPlan(p: ParsedInstance): number {
+    const k = this.plan.sliceIndex.get(p.sopInstanceUID);
+    if (k === undefined) {
+      throw new AnalysisRefusedError('unexpected-instance', `instance ${p.sopInstanceUID} is not in the planned series (it changed since its metadata was read?)`);
+    }
+    if (this.filled[k] === 1) throw this.duplicate(p);
+    if (isEnhancedMultiframe(p)) {
+      throw new AnalysisRefusedError('enhanced-multiframe-unsupported', `instance ${p.sopInstanceUID} is multi-frame (${p.numberOfFrames} frames)`);
+    }
+    const [columns, rows] = this.plan.geometry.dims;
+    if (p.rows !== rows || p.columns !== columns) {
+      throw new AnalysisRefusedError('instance-mismatch', `instance ${p.sopInstanceUID} is ${p.columns}x${p.rows}, the plan says ${columns}x${rows}`);
+    }
+    const planned = this.plan.positions[k];
+    const at = p.imagePositionPatient;
+    if (at === undefined) throw new AnalysisRefusedError('instance-mismatch', `instance ${p.sopInstanceUID} has no ImagePositionPatient`);
+    const d: Vec3 = [at[0] - planned[0], at[1] - planned[1], at[2] - planned[2]];
+    if (Math.sqrt(dot(d, d)) > this.toleranceMm) {
+      throw new AnalysisRefusedError(
+        'instance-mismatch',
+        `instance ${p.sopInstanceUID} is at ${at.join('\\')}, its metadata said ${planned.join('\\')}`,
+      );
+    }
+    return k;
+  }
+
+  /** The finished volume; AnalysisRefusedError('missing-instances') if a planned slice never arrived. */
+  finish(): HuVolume {
+    const slices = this.plan.geometry.dims[2];
+    if (this.filledCount !== slices) {
+      const missing: number[] = [];
+      for (let k = 0; k < slices && missing.length < 10; k++) if (this.filled[k] === 0) missing.push(k);
+      throw new AnalysisRefusedError('missing-instances', `${slices - this.filledCount} of ${slices} planned slices did not arrive (first at k = ${missing.join(', ')})`, {
+        missing: slices - this.filledCount,
+      });
+    }
+    return this.volume;
+  }
+}
+
+export interface AssembleFilesOptions extends AssemblyOptions {
+  tolerances?: PlanTolerances;
+}
+
+/**
+ * Assembles one series from its Part-10 files (all of one series, in any order): parse the
+ * headers, plan, fill. Throws AnalysisRefusedError with the same codes as retrieval.
+ */
+export async function assembleVolumeFromFiles(buffers: Buffer[], options: AssembleFilesOptions = {}): Promise<HuVolume> {
+  const parsed = buffers.map((b) => parseInstance(b));
+  const plan = planVolumeOrThrow(parsed.map(sliceDescriptorFromParsed), options.tolerances);
+  const assembly = new VolumeAssembly(plan, {}, options);
+  for (const p of parsed) await assembly.addParsed(p);
+  return assembly.finish();
+}
+
+/**
+ * Like assembleVolumeFromFiles, reading each file twice (headers, then pixels) so that peak memory
+ * is the volume plus one file, whatever the series' size.
+ */
+export async function assembleVolumeFromPaths(paths: string[], options: AssembleFilesOptions = {}): Promise<HuVolume> {
+  const headers = paths.map((file) => sliceDescriptorFromParsed(parseInstance(readFileSync(file), { headerOnly: true })));
+  const plan = planVolumeOrThrow(headers, options.tolerances);
+  const assembly = new VolumeAssembly(plan, {}, options);
+  for (const file of paths) await assembly.addInstance(readFileSync(file));
+  return assembly.finish();
+}
