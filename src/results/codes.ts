@@ -92,6 +92,9 @@ export const CODES = {
   unitless: { value: '1', scheme: 'UCUM', meaning: 'no units' },
   millimetre: { value: 'mm', scheme: 'UCUM', meaning: 'millimeter' },
 
+  /** TEXT concept of the result statement; OHIF shows TEXT "Comment" items of a measurement group as labels. */
+  comment: { value: '121106', scheme: 'DCM', meaning: 'Comment' },
+
   // --- Images ---
   /** CID 7202 "Source Image Purpose of Reference". */
   sourceImageForProcessing: { value: '121322', scheme: 'DCM', meaning: 'Source image for image processing operation' },
@@ -104,7 +107,6 @@ export const CODES = {
   tsrLow: { value: 'TSR-LOW', scheme: PRIVATE_SCHEME.designator, meaning: 'Low tumour-stroma ratio' },
   tsrHigh: { value: 'TSR-HIGH', scheme: PRIVATE_SCHEME.designator, meaning: 'High tumour-stroma ratio' },
   probabilityOfHighTsr: { value: 'TSR-P-HIGH', scheme: PRIVATE_SCHEME.designator, meaning: 'Probability of high tumour-stroma ratio' },
-  tsrResultText: { value: 'TSR-RESULT', scheme: PRIVATE_SCHEME.designator, meaning: 'Tumour-stroma ratio result' },
 } as const satisfies Record<string, Code>;
 
 /** Code Sequence Macro item (naturalized, dcmjs keywords). */

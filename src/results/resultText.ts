@@ -28,3 +28,8 @@ export function tsrResultLine(analysis: Pick<TsrAnalysis, 'label' | 'probability
 export function modelLine(analysis: Pick<TsrAnalysis, 'classifier'>): string {
   return `${analysis.classifier.name} ${analysis.classifier.version}`;
 }
+
+/** e.g. "Tumour-stroma ratio: High (P(high) 0.87)": short enough for a viewer's measurement label. */
+export function tsrShortResult(analysis: Pick<TsrAnalysis, 'label' | 'probabilityHigh'>): string {
+  return `Tumour-stroma ratio: ${tsrClassWord(analysis.label)} (P(high) ${formatProbability(analysis.probabilityHigh)})`;
+}

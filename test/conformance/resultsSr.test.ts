@@ -78,9 +78,10 @@ describe('results: TID 1500 Comprehensive 3D SR', () => {
     expect(row(rows, `${GROUP}/TSR`)?.value).to.equal('TSR-HIGH');
     expect(row(rows, `${GROUP}/TSR-P-HIGH`)?.value).to.equal('0.8734 1');
     expect(row(rows, `${GROUP}/81827009`)?.value).to.match(/^\d+(\.\d+)? mm$/);
-    expect(row(rows, `${GROUP}/TSR-RESULT`)?.value).to.equal(
-      'Tumour-stroma ratio: High (P(high) = 0.87, threshold 0.50). Research use only - not for diagnostic use.',
-    );
+    expect(rows.filter((r) => r.path === `${GROUP}/121106`).map((r) => r.value)).to.deep.equal([
+      'Tumour-stroma ratio: High (P(high) 0.87)',
+      'Research use only - not for diagnostic use',
+    ]);
     // One region per phase, each on that phase's key slice.
     const regions = rows.filter((r) => r.path === `${GROUP}/81827009/121112`);
     expect(regions.map((r) => r.value)).to.deep.equal(['POLYLINE', 'POLYLINE']);
@@ -124,7 +125,7 @@ describe('results: TID 1500 Comprehensive 3D SR', () => {
     const low = options('low');
     const rows = flattenNaturalized(readPart10(writePart10(buildTsrStructuredReport(low))));
     expect(row(rows, `${GROUP}/TSR`)?.value).to.equal('TSR-LOW');
-    expect(row(rows, `${GROUP}/TSR-RESULT`)?.value).to.match(/^Tumour-stroma ratio: Low \(P\(high\) = 0\.21/);
+    expect(row(rows, `${GROUP}/121106`)?.value).to.equal('Tumour-stroma ratio: Low (P(high) 0.21)');
   });
 
   it('refuses inconsistent options, naming the argument', () => {

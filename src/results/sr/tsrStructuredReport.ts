@@ -11,7 +11,7 @@ import type { DeviceIdentity } from '../device';
 import { dicomDate, dicomDateTime, dicomTime, TIMEZONE_OFFSET_UTC } from '../dicomDateTime';
 import type { NaturalizedDataset } from '../part10';
 import { copyPatientStudy } from '../patientStudyCopier';
-import { RESEARCH_USE_NOTICE, tsrResultLine } from '../resultText';
+import { RESEARCH_USE_NOTICE, tsrShortResult } from '../resultText';
 import type { ResultIdentity } from '../uids';
 import { tid1500MeasurementReport, tid1501MeasurementGroup, tid300Measurement, type ImageLibraryGroup, type ImageRegion } from './templates';
 
@@ -108,7 +108,11 @@ export function buildTsrStructuredReport(o: TsrStructuredReportOptions): Natural
       tid300Measurement(CODES.diameter, a.tumour.diameterMm, CODES.millimetre, PHASES.map((p) => keySliceRegion(a[p]))),
     ],
     qualitativeEvaluations: [{ concept: CODES.tumourStromaRatio, value: a.label === 'high' ? CODES.tsrHigh : CODES.tsrLow }],
-    textEvaluations: [{ concept: CODES.tsrResultText, value: `${tsrResultLine(a)}. ${RESEARCH_USE_NOTICE}.` }],
+    // OHIF shows a group's TEXT "Comment" items as labels beside the outline: result first, then the notice.
+    textEvaluations: [
+      { concept: CODES.comment, value: tsrShortResult(a) },
+      { concept: CODES.comment, value: RESEARCH_USE_NOTICE },
+    ],
   });
 
   const root = tid1500MeasurementReport({
