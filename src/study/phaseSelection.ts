@@ -577,7 +577,7 @@ export function selectPhases(summaries: SeriesSummary[], rules: SelectionRules, 
     needsImageEvidence,
   });
 
-  if (summaries.length === 0) return result('no-series', 'the study has no series');
+  if (summaries.length === 0) return result('study-not-found', 'QIDO-RS found no series: the study is not in the PACS (or not visible to the node)');
   if (!works.some((w) => w.s.modality === 'CT')) {
     const modalities = [...new Set(works.map((w) => w.s.modality ?? '?'))].join(', ');
     return result('no-ct-series', `the study has no CT series (modalities: ${modalities})`);

@@ -228,7 +228,7 @@ const rows: Row[] = [
   { why: 'a missing slice in the venous series', series: [{ description: 'Arterial' }, { description: 'PV', dropSlice: 12 }], reason: 'slice-gap' },
   { why: 'mixed orientations in one series', series: [{ description: 'Arterial' }, { description: 'PV', mixedOrientation: true }], reason: 'mixed-orientations' },
   { why: 'an MR study', series: [{ description: 'T1 arterial', modality: 'MR' }, { description: 'T1 PV', modality: 'MR' }], reason: 'no-ct-series' },
-  { why: 'an empty study', series: [], reason: 'no-series' },
+  { why: 'an empty study (QIDO-RS finds no series)', series: [], reason: 'study-not-found' },
   { why: 'only a plain scan', series: [{ description: 'Abdomen plain' }, { description: 'Nativ 5mm', thickness: 5 }], reason: 'no-contrast-series' },
   {
     why: 'a dose report stored as CT is skipped',

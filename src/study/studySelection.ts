@@ -1,0 +1,81 @@
+/**
+ * Discovery + phase selection for one study, with image evidence when metadata cannot decide:
+ * what the worker runs before retrieval and what `tsr-node inspect` prints. A shell: the decisions
+ * are made by the pure selectPhases (phaseSelection.ts).
+ */
+import type { DicomWebClient } from '../dicomweb/types';
+import { silentLogger, type Logger } from '../logging/logger';
+import { discoverStudy } from './discovery';
+import { gatherImageEvidence } from './imageEvidence';
+import { selectPhases, type Candidate, type ChosenSeries, type ImageEvidence, type PhaseSelection } from './phaseSelection';
+import type { SelectionRules } from './selectionRules';
+import type { SeriesSummary } from './seriesSummary';
+
+export interface StudySelection {
+  studyInstanceUID: string;
+  selection: PhaseSelection;
+  summaries: SeriesSummary[];
+  imageEvidence: ImageEvidence[];
+  /** Summaries of the chosen series, ready for retrieveVolume (undefined when not analyzable). */
+  arterial?: SeriesSummary;
+  venous?: SeriesSummary;
+}
+
+export async function selectStudyPhases(
+  client: DicomWebClient,
+  studyInstanceUID: string,
+  rules: SelectionRules,
+  options: { logger?: Logger } = {},
+): Promise<StudySelection> {
+  const logger = options.logger ?? silentLogger;
+  const summaries = await discoverStudy(client, studyInstanceUID, { logger });
+  let selection = selectPhases(summaries, rules);
+  const imageEvidence: ImageEvidence[] = [];
+  if (!selection.analyzable && selection.needsImageEvidence.length > 0 && rules.imageEvidence.enabled) {
+    for (const uid of selection.needsImageEvidence) {
+      const summary = summaries.find((s) => s.seriesInstanceUID === uid);
+      if (summary) imageEvidence.push(await gatherImageEvidence(client, summary, rules, { logger }));
+    }
+    selection = selectPhases(summaries, rules, imageEvidence);
+  }
+  const result: StudySelection = { studyInstanceUID, selection, summaries, imageEvidence };
+  if (selection.analyzable) {
+    result.arterial = summaries.find((s) => s.seriesInstanceUID === selection.arterial?.seriesInstanceUID);
+    result.venous = summaries.find((s) => s.seriesInstanceUID === selection.venous?.seriesInstanceUID);
+  }
+  logger.info('phases selected', {
+    studyInstanceUID,
+    analyzable: selection.analyzable,
+    reasonCode: selection.reasonCode,
+    arterial: selection.arterial?.seriesInstanceUID,
+    venous: selection.venous?.seriesInstanceUID,
+    imageEvidence: imageEvidence.length,
+  });
+  return result;
+}
+
+/** The JSON `tsr-node inspect` prints (docs/phase-selection.md describes every field). */
+export interface InspectReport {
+  studyInstanceUID: string;
+  analyzable: boolean;
+  reasonCode?: string;
+  reason?: string;
+  arterial: ChosenSeries | null;
+  venous: ChosenSeries | null;
+  candidates: Candidate[];
+  imageEvidence: ImageEvidence[];
+}
+
+export function inspectReport(s: StudySelection): InspectReport {
+  const sel = s.selection;
+  // Key order is the reading order: verdict first, then the choice, then the evidence.
+  return {
+    studyInstanceUID: s.studyInstanceUID,
+    analyzable: sel.analyzable,
+    ...(sel.analyzable ? {} : { reasonCode: sel.reasonCode, reason: sel.reason }),
+    arterial: sel.arterial,
+    venous: sel.venous,
+    candidates: sel.candidates,
+    imageEvidence: s.imageEvidence,
+  };
+}
