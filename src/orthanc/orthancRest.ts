@@ -1,0 +1,110 @@
+/**
+ * The few routes of Orthanc's own REST API (https://orthanc.uclouvain.be/book/users/rest.html)
+ * that the node needs beside DICOMweb: the change log, a study's StudyInstanceUID and instances,
+ * and /system for readiness. Same transport as the DICOMweb client (auth, TLS, retries).
+ *
+ * Privacy: GET /studies/{id} also returns PatientMainDicomTags; they are dropped here and never
+ * leave this module.
+ */
+import { PermanentError } from '../errors';
+import type { Logger } from '../logging/logger';
+import { transportOptionsFromConfig, type DicomWebClientOptions } from '../dicomweb/client';
+import { HttpTransport, httpStatusOf } from '../dicomweb/httpTransport';
+
+/** One entry of GET /changes. */
+export interface OrthancChange {
+  Seq: number;
+  ChangeType: string;
+  ResourceType: string;
+  ID: string;
+  Path?: string;
+  Date?: string;
+}
+
+export interface OrthancChangesPage {
+  changes: OrthancChange[];
+  /** Seq of the last change returned (or the newest change when none is returned). */
+  last: number;
+  done: boolean;
+}
+
+export interface OrthancStudySummary {
+  orthancStudyId: string;
+  studyInstanceUID: string;
+  isStable?: boolean;
+  seriesCount: number;
+}
+
+/** Orthanc resource ids are SHA-1 based: five groups of eight hex digits. */
+export function isOrthancId(value: unknown): value is string {
+  return typeof value === 'string' && /^[0-9a-f]{8}(-[0-9a-f]{8}){4}$/.test(value);
+}
+
+export interface OrthancRestOptions extends DicomWebClientOptions {
+  /** Orthanc's REST root (config orthanc.url). */
+  url: string;
+}
+
+export class OrthancRestClient {
+  private readonly transport: HttpTransport;
+  readonly baseUrl: string;
+
+  constructor(options: OrthancRestOptions, extras: { logger?: Logger; sleep?: (ms: number) => Promise<void> } = {}) {
+    this.baseUrl = options.url.replace(/\/+$/, '');
+    // Its own small semaphore: the change feed must not queue behind long WADO-RS retrievals.
+    this.transport = new HttpTransport(transportOptionsFromConfig(options, 2, extras));
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+
+  private async getJson<T>(route: string): Promise<T> {
+    const response = await this.transport.request({ method: 'GET', url: this.baseUrl + route, headers: { Accept: 'application/json' } });
+    try {
+      return JSON.parse(response.body.toString('utf8')) as T;
+    } catch {
+      throw new PermanentError(`Orthanc GET ${route}: the answer is not JSON`);
+    }
+  }
+
+  /** GET /system: Orthanc's name and version (readiness). */
+  system(): Promise<{ Name?: string; Version: string; ApiVersion?: number }> {
+    return this.getJson('/system');
+  }
+
+  /** GET /changes?since=&limit= (Orthanc 1.10 ignores `filter=`; callers filter). */
+  async getChanges(since: number, limit: number): Promise<OrthancChangesPage> {
+    const page = await this.getJson<{ Changes?: OrthancChange[]; Last?: number; Done?: boolean }>(`/changes?since=${Math.max(0, Math.floor(since))}&limit=${Math.floor(limit)}`);
+    if (!Array.isArray(page.Changes) || typeof page.Last !== 'number' || typeof page.Done !== 'boolean') {
+      throw new PermanentError('Orthanc GET /changes: unexpected answer (no Changes/Last/Done)');
+    }
+    return { changes: page.Changes, last: page.Last, done: page.Done };
+  }
+
+  /** GET /studies/{id}; undefined when Orthanc no longer has the study (HTTP 404). */
+  async getStudy(orthancStudyId: string): Promise<OrthancStudySummary | undefined> {
+    if (!isOrthancId(orthancStudyId)) throw new PermanentError(`not an Orthanc study id: "${String(orthancStudyId).slice(0, 80)}"`);
+    try {
+      const study = await this.getJson<{ ID: string; IsStable?: boolean; MainDicomTags?: { StudyInstanceUID?: string }; Series?: string[] }>(`/studies/${orthancStudyId}`);
+      const uid = study.MainDicomTags?.StudyInstanceUID;
+      if (!uid) throw new PermanentError(`Orthanc study ${orthancStudyId} has no StudyInstanceUID`);
+      return { orthancStudyId: study.ID, studyInstanceUID: uid, isStable: study.IsStable, seriesCount: study.Series?.length ?? 0 };
+    } catch (err) {
+      if (httpStatusOf(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /** SOPInstanceUIDs of every instance of the study (GET /studies/{id}/instances); undefined on 404. */
+  async getStudySopInstanceUIDs(orthancStudyId: string): Promise<string[] | undefined> {
+    if (!isOrthancId(orthancStudyId)) throw new PermanentError(`not an Orthanc study id: "${String(orthancStudyId).slice(0, 80)}"`);
+    try {
+      const instances = await this.getJson<Array<{ MainDicomTags?: { SOPInstanceUID?: string } }>>(`/studies/${orthancStudyId}/instances`);
+      return instances.map((i) => i.MainDicomTags?.SOPInstanceUID).filter((uid): uid is string => typeof uid === 'string');
+    } catch (err) {
+      if (httpStatusOf(err) === 404) return undefined;
+      throw err;
+    }
+  }
+}
