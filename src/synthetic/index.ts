@@ -1,0 +1,78 @@
+/**
+ * Synthetic dual-phase pancreatic CT: the public API. See docs/synthetic-data.md.
+ *
+ *   generateStudy(options)         one study in memory (Part 10 bytes + ground truth)
+ *   writeStudyToFolder(study, dir) the files and ground-truth.json beside them
+ *   generateCohort(options)        N studies from one seed, optionally class-balanced
+ *   rasteriseTumourMask(...)       the tumour mask on any grid
+ *   oracleScores(...)              P(high TSR | noise-free enhancement parameters)
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { hashString } from './random';
+import { GROUND_TRUTH_FILE, type SyntheticGroundTruth } from './groundTruth';
+import { generateStudy, type SyntheticStudy, type SyntheticStudyOptions } from './study';
+
+export { generateStudy, GENERATOR_VERSION } from './study';
+export type { SyntheticStudyOptions, SyntheticFile, SyntheticStudy, ExtrasOption } from './study';
+export type { SyntheticGroundTruth, SeriesTruth, PhaseTruth } from './groundTruth';
+export { GROUND_TRUTH_SCHEMA, GROUND_TRUTH_FILE } from './groundTruth';
+export { rasteriseTumourMask } from './tumourMask';
+export { tumourLevel, tumourBounds, type TumourShape } from './tumourShape';
+export { oracleScores, oracleFromTpc, type OracleScores } from './oracle';
+export { LABEL_DEFINITION, STROMA_THRESHOLD, type TsrLabel, type EnhancementParameters } from './biology';
+export { PIXEL_ENCODINGS, PIXEL_ENCODING_NAMES, type PixelEncodingName } from './encoding';
+export type { SeriesRole, NamingStyle } from './naming';
+export type { ContrastPhase } from './tissues';
+
+/** Writes the study's Part 10 files under `dir` (by their relativePath) and ground-truth.json beside them. */
+export function writeStudyToFolder(study: SyntheticStudy, dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  const folders = new Set<string>();
+  for (const f of study.files) {
+    const file = path.join(dir, f.relativePath);
+    const folder = path.dirname(file);
+    if (!folders.has(folder)) {
+      mkdirSync(folder, { recursive: true });
+      folders.add(folder);
+    }
+    writeFileSync(file, f.bytes);
+  }
+  writeFileSync(path.join(dir, GROUND_TRUTH_FILE), JSON.stringify(study.groundTruth, null, 2) + '\n');
+}
+
+export interface CohortOptions extends Omit<SyntheticStudyOptions, 'seed'> {
+  seed: number;
+  count: number;
+  /** Alternate low and high labels (50/50) instead of drawing them from the biology (40/60). */
+  balance?: boolean;
+}
+
+/** The seed of study `index` of a cohort: a 31-bit hash of (cohort seed, index). */
+export function cohortStudySeed(cohortSeed: number, index: number): number {
+  return hashString(`tsr-node cohort ${cohortSeed}/${index}`) & 0x7fffffff;
+}
+
+/** The label a balanced cohort forces on study `index`. */
+export function balancedLabel(index: number): 'low' | 'high' {
+  return index % 2 === 0 ? 'low' : 'high';
+}
+
+/** N studies from one seed, generated lazily (one at a time in memory). */
+export function* generateCohort(options: CohortOptions): Generator<SyntheticStudy> {
+  const { seed, count, balance, ...rest } = options;
+  if (!Number.isInteger(count) || count < 1) throw new RangeError(`count must be a positive integer, got ${count}`);
+  for (let i = 0; i < count; i++) {
+    const studySeed = cohortStudySeed(seed, i);
+    const label = balance ? balancedLabel(i) : rest.label;
+    yield generateStudy({ ...rest, seed: studySeed, ...(label ? { label } : {}) });
+  }
+}
+
+/** One line of labels.csv: the dataset builder reads it (venous-phase tumour centre, mm). */
+export function labelsCsvRow(truth: SyntheticGroundTruth): string {
+  const c = truth.phases.venous.tumourCentre;
+  return `${truth.studyInstanceUID},${truth.tumour.label},${c[0].toFixed(2)},${c[1].toFixed(2)},${c[2].toFixed(2)}`;
+}
+
+export const LABELS_CSV_HEADER = 'StudyInstanceUID,label,centreX,centreY,centreZ';
