@@ -1,0 +1,244 @@
+/**
+ * Retrieval benchmark (issue 3, part 10), against a real Orthanc started for the run:
+ * - WADO-RS of an 80-slice 512x512 CT series (42 MB multipart), explicit VR little endian:
+ *   curl (the baseline: what the server and loopback can do), our client retrieve + parse, our
+ *   client + HU volume assembly, and dicomweb-client with the xhr2 polyfill (for the decisions
+ *   record). Repetitions are interleaved; medians are reported.
+ * - STOW-RS of the same series: our client vs curl without `Expect:`.
+ * - Peak RSS of a separate process retrieving and assembling two 200-slice 512x512 series at
+ *   once, against the size of their two HU volumes.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { createDicomWebClient, EXPLICIT_VR_LITTLE_ENDIAN } from '../src/dicomweb/client';
+import { stowRequestBody } from '../src/dicomweb/stow';
+import { retrieveSeriesVolume, retrieveVolume } from '../src/study/retrieveVolume';
+import { summarizeSeries } from '../src/study/seriesSummary';
+import { startOrthanc, type OrthancInstance } from '../test/harness/orthanc';
+import { makeSimpleCtSeries, type SimpleCtSeries } from '../test/harness/simpleCtSeries';
+import { median, type BenchContext, type BenchModule, type Figure } from './benchModule';
+
+const run = promisify(execFile);
+const ACCEPT = `multipart/related; type="application/dicom"; transfer-syntax=${EXPLICIT_VR_LITTLE_ENDIAN}`;
+const REPETITIONS = 7;
+const DICOMWEB_CLIENT_REPETITIONS = 3;
+
+async function timeMs(task: () => Promise<unknown>): Promise<number> {
+  const started = process.hrtime.bigint();
+  await task();
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+async function curlRetrieveMs(orthanc: OrthancInstance, series: SimpleCtSeries): Promise<number> {
+  const url = `${orthanc.dicomWebUrl}/studies/${series.studyInstanceUID}/series/${series.seriesInstanceUID}`;
+  const { stdout } = await run('curl', ['-s', '-f', '-o', '/dev/null', '-w', '%{time_total} %{size_download}', '-H', `Accept: ${ACCEPT}`, '-H', `Authorization: ${orthanc.authorization}`, url]);
+  const [seconds, bytes] = stdout.trim().split(' ').map(Number);
+  if (!(bytes > 0)) throw new Error('curl downloaded nothing');
+  return seconds * 1000;
+}
+
+async function curlStowMs(orthanc: OrthancInstance, file: string, contentType: string): Promise<number> {
+  const { stdout } = await run('curl', [
+    '-s',
+    '-f',
+    '-o',
+    '/dev/null',
+    '-w',
+    '%{time_total}',
+    '-H',
+    'Expect:',
+    '-H',
+    `Content-Type: ${contentType}`,
+    '-H',
+    'Accept: application/dicom+json',
+    '-H',
+    `Authorization: ${orthanc.authorization}`,
+    '--data-binary',
+    `@${file}`,
+    `${orthanc.dicomWebUrl}/studies`,
+  ]);
+  return Number(stdout.trim()) * 1000;
+}
+
+async function deleteSeries(orthanc: OrthancInstance, series: SimpleCtSeries): Promise<void> {
+  const found = await orthanc.rest<Array<{ ID: string }>>('POST', '/tools/lookup', series.seriesInstanceUID);
+  for (const f of found) await orthanc.rest('DELETE', `/series/${f.ID}`);
+}
+
+async function dicomwebClientRetrieveMs(orthanc: OrthancInstance, series: SimpleCtSeries): Promise<number> {
+  /* eslint-disable @typescript-eslint/no-require-imports -- the polyfill is CommonJS and untyped */
+  (globalThis as { XMLHttpRequest?: unknown }).XMLHttpRequest ??= require('xhr2') as unknown;
+  // Only what is used here; the package's own typings make optional options mandatory.
+  const { api } = require('dicomweb-client') as {
+    api: {
+      DICOMwebClient: new (options: { url: string; headers: Record<string, string> }) => {
+        retrieveSeries(options: { studyInstanceUID: string; seriesInstanceUID: string }): Promise<ArrayBuffer[]>;
+      };
+    };
+  };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const client = new api.DICOMwebClient({ url: orthanc.dicomWebUrl, headers: { Authorization: orthanc.authorization } });
+  return timeMs(async () => {
+    const instances = await client.retrieveSeries({ studyInstanceUID: series.studyInstanceUID, seriesInstanceUID: series.seriesInstanceUID });
+    if (instances.length !== series.instances.length) throw new Error(`dicomweb-client returned ${instances.length} instances`);
+  });
+}
+
+/** Peak RSS of a child process that retrieves two series into HU volumes at once. */
+function peakRssChild(orthanc: OrthancInstance, a: SimpleCtSeries, b: SimpleCtSeries): Promise<{ maxRssBytes: number; rssBeforeBytes: number; huBytes: number; ms: number }> {
+  const isTs = __filename.endsWith('.ts');
+  const child = path.join(__dirname, isTs ? 'retrievalRssChild.ts' : 'retrievalRssChild.js');
+  const args = isTs ? ['--require', require.resolve('tsx/cjs'), child] : [child];
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, args, {
+      env: {
+        ...process.env,
+        BENCH_DICOMWEB_URL: orthanc.dicomWebUrl,
+        BENCH_USERNAME: orthanc.username,
+        BENCH_PASSWORD: orthanc.password,
+        BENCH_SERIES: JSON.stringify([a, b].map((s) => [s.studyInstanceUID, s.seriesInstanceUID])),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    proc.once('close', (code) => {
+      if (code !== 0) reject(new Error(`RSS child failed with code ${code}`));
+      else resolve(JSON.parse(out) as { maxRssBytes: number; rssBeforeBytes: number; huBytes: number; ms: number });
+    });
+  });
+}
+
+async function runRetrieval(context: BenchContext): Promise<Figure[]> {
+  const orthanc = await startOrthanc({ stableAgeSeconds: 3600 });
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'tsr-bench-'));
+  const client = createDicomWebClient({ dicomWebUrl: orthanc.dicomWebUrl, username: orthanc.username, password: orthanc.password });
+  try {
+    context.log('generating two 80-slice 512x512 series');
+    const series = makeSimpleCtSeries({ seed: 'bench-80', rows: 512, columns: 512, slices: 80 });
+    const other = makeSimpleCtSeries({ seed: 'bench-80-curl', rows: 512, columns: 512, slices: 80 });
+    const sizeMb = series.instances.reduce((s, i) => s + i.part10.length, 0) / 1e6;
+
+    // STOW-RS: ours stores `series`, curl stores `other` (same size), each deleted between runs
+    // so that every store really writes.
+    const body = stowRequestBody(other.instances.map((i) => i.part10));
+    const bodyFile = path.join(tmp, 'stow.bin');
+    writeFileSync(bodyFile, Buffer.concat(body.chunks));
+    const stowOurs: number[] = [];
+    const stowCurl: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      stowCurl.push(await curlStowMs(orthanc, bodyFile, body.contentType));
+      await deleteSeries(orthanc, other);
+      stowOurs.push(await timeMs(() => client.store(series.instances.map((x) => x.part10))));
+      if (i < 2) await deleteSeries(orthanc, series);
+    }
+    context.log(`STOW ${sizeMb.toFixed(1)} MB: ours ${median(stowOurs).toFixed(0)} ms, curl ${median(stowCurl).toFixed(0)} ms`);
+
+    // WADO-RS, interleaved.
+    const metadata = await client.retrieveSeriesMetadata(series.studyInstanceUID, series.seriesInstanceUID);
+    const summary = summarizeSeries({ '0020000D': { vr: 'UI', Value: [series.studyInstanceUID] }, '0020000E': { vr: 'UI', Value: [series.seriesInstanceUID] } }, metadata);
+    const curl: number[] = [];
+    const parse: number[] = [];
+    const hu: number[] = [];
+    const huWithMetadata: number[] = [];
+    let parts = 0;
+    const retrieveParse = (): Promise<unknown> =>
+      client.retrieveSeries(series.studyInstanceUID, series.seriesInstanceUID, (part) => {
+        parts += part.body.length > 0 ? 1 : 0;
+      });
+    // Warm-up: Orthanc's cache, our keep-alive connection, V8's JIT.
+    await curlRetrieveMs(orthanc, series);
+    await retrieveParse();
+    await retrieveVolume(client, summary);
+    for (let i = 0; i < REPETITIONS; i++) {
+      curl.push(await curlRetrieveMs(orthanc, series));
+      parts = 0;
+      parse.push(await timeMs(retrieveParse));
+      if (parts !== 80) throw new Error(`expected 80 parts, got ${parts}`);
+      hu.push(await timeMs(() => retrieveVolume(client, summary)));
+      huWithMetadata.push(await timeMs(() => retrieveSeriesVolume(client, series.studyInstanceUID, series.seriesInstanceUID)));
+    }
+    context.log(`WADO-RS medians: curl ${median(curl).toFixed(0)} ms, parse ${median(parse).toFixed(0)} ms, HU ${median(hu).toFixed(0)} ms`);
+
+    const dwc: number[] = [];
+    await dicomwebClientRetrieveMs(orthanc, series);
+    for (let i = 0; i < DICOMWEB_CLIENT_REPETITIONS; i++) dwc.push(await dicomwebClientRetrieveMs(orthanc, series));
+    context.log(`dicomweb-client median ${median(dwc).toFixed(0)} ms`);
+
+    // Peak RSS with two 200-slice series.
+    await deleteSeries(orthanc, other);
+    context.log('generating and storing two 200-slice 512x512 series');
+    const big: SimpleCtSeries[] = [];
+    for (const seed of ['bench-200-a', 'bench-200-b']) {
+      const s = makeSimpleCtSeries({ seed, rows: 512, columns: 512, slices: 200 });
+      await client.store(s.instances.map((x) => x.part10));
+      big.push({ ...s, instances: s.instances.map((x) => ({ sopInstanceUID: x.sopInstanceUID, part10: Buffer.alloc(0) })) });
+    }
+    const rss = await peakRssChild(orthanc, big[0], big[1]);
+    const mb = (bytes: number): number => bytes / 2 ** 20;
+    context.log(`two 200-slice series: peak RSS ${mb(rss.maxRssBytes).toFixed(0)} MiB (before ${mb(rss.rssBeforeBytes).toFixed(0)}), HU volumes ${mb(rss.huBytes).toFixed(0)} MiB, ${rss.ms.toFixed(0)} ms`);
+
+    const curlMedian = median(curl);
+    return [
+      { id: 'wadors_80_curl_ms', name: `WADO-RS 80x512x512 (${sizeMb.toFixed(0)} MB), curl`, value: curlMedian, unit: 'ms', samples: curl },
+      {
+        id: 'wadors_80_retrieve_parse_ms',
+        name: 'WADO-RS 80 slices: our client, retrieve + multipart parse',
+        value: median(parse),
+        unit: 'ms',
+        baseline: { name: 'curl', value: curlMedian },
+        samples: parse,
+      },
+      {
+        id: 'wadors_80_retrieve_hu_ms',
+        name: 'WADO-RS 80 slices: our client, retrieve + parse + HU assembly',
+        value: median(hu),
+        unit: 'ms',
+        baseline: { name: 'curl', value: curlMedian },
+        goal: '<= 4x curl',
+        samples: hu,
+      },
+      {
+        id: 'wadors_80_metadata_retrieve_hu_ms',
+        name: 'same, with the WADO-RS metadata request and volume planning',
+        value: median(huWithMetadata),
+        unit: 'ms',
+        baseline: { name: 'curl', value: curlMedian },
+        samples: huWithMetadata,
+      },
+      {
+        id: 'wadors_80_dicomweb_client_ms',
+        name: 'WADO-RS 80 slices: dicomweb-client + xhr2 (replaced)',
+        value: median(dwc),
+        unit: 'ms',
+        baseline: { name: 'curl', value: curlMedian },
+        samples: dwc,
+      },
+      {
+        id: 'stow_80_ms',
+        name: `STOW-RS 80 slices (${sizeMb.toFixed(0)} MB): our client`,
+        value: median(stowOurs),
+        unit: 'ms',
+        baseline: { name: 'curl, no Expect', value: median(stowCurl) },
+        samples: stowOurs,
+      },
+      {
+        id: 'retrieve_two_200_peak_rss_mb',
+        name: 'peak RSS, two 200x512x512 series retrieved into HU at once',
+        value: mb(rss.maxRssBytes),
+        unit: 'MiB',
+        baseline: { name: 'their two float32 HU volumes', value: mb(rss.huBytes) },
+        goal: '< 3x the HU volumes',
+      },
+    ];
+  } finally {
+    client.close();
+    await orthanc.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+export const retrievalBench: BenchModule = { name: 'retrieval', run: runRetrieval };
