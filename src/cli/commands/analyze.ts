@@ -1,11 +1,85 @@
+/**
+ * `tsr-node analyze <StudyInstanceUID> [--no-store]`: one study through the whole pipeline, the
+ * result printed as JSON on stdout. With --no-store (or results.store false in the configuration)
+ * nothing is written to the PACS.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../../config';
+import { createDicomWebClient } from '../../dicomweb/client';
+import { AnalysisRefusedError, ConfigError } from '../../errors';
+import { loadNodeModels, releaseModels } from '../../inference/models';
+import { toPrintable } from '../../inference/result';
+import { runStudyAnalysis } from '../../inference/studyAnalysis';
+import { createLogger } from '../../logging/logger';
 import type { Command } from '../command';
 
-// PLACEHOLDER until the feature lands; it fails loudly rather than pretending to work.
+const USAGE = `Usage: tsr-node analyze <StudyInstanceUID> [--no-store] [--config FILE]
+
+Runs one study through discovery, phase selection, retrieval, localisation, cropping and
+classification, then (unless --no-store) stores the SR and the overlay SC in the PACS.
+Prints the result as JSON on stdout; logs go to stderr.
+
+Exit codes: 0 analysed; 3 the study cannot be analysed (the reason code is printed);
+1 any other failure (PACS unreachable, models invalid, ...); 2 wrong usage.
+
+Connection and models come from the configuration (--config FILE or TSR_CONFIG, and TSR_*
+variables such as TSR_ORTHANC_URL, TSR_ORTHANC_USERNAME, TSR_ORTHANC_PASSWORD, TSR_MODELS_DIR).
+`;
+
 export const command: Command = {
-  summary: '(analyze: not built yet)',
-  usage: 'tsr-node analyze: not built yet',
-  run: () => {
-    console.error('tsr-node analyze is not built yet');
-    return Promise.resolve(2);
+  summary: 'run one study through the pipeline and print the result (analyze <StudyInstanceUID> [--no-store])',
+  usage: USAGE,
+  async run(argv) {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: argv, allowPositionals: true, options: { 'no-store': { type: 'boolean', default: false }, config: { type: 'string' } } });
+    } catch (err) {
+      console.error(`tsr-node analyze: ${(err as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    const [studyInstanceUID, ...extra] = parsed.positionals;
+    if (!studyInstanceUID || extra.length > 0 || !/^[0-9]+(\.[0-9]+)*$/.test(studyInstanceUID)) {
+      console.error(`tsr-node analyze: give one StudyInstanceUID\n\n${USAGE}`);
+      return 2;
+    }
+    let config;
+    try {
+      config = loadConfig(parsed.values.config ? { file: parsed.values.config } : {});
+    } catch (err) {
+      console.error(`tsr-node analyze: ${(err as Error).message}`);
+      return 1;
+    }
+    const logger = createLogger({ level: config.logLevel }).child({ studyInstanceUID });
+    const store = config.results.store && !parsed.values['no-store'];
+    let models;
+    try {
+      models = await loadNodeModels(config.models);
+    } catch (err) {
+      console.error(`tsr-node analyze: ${err instanceof ConfigError ? err.message : String(err)}`);
+      return 1;
+    }
+    const client = createDicomWebClient(config.orthanc, { logger });
+    try {
+      const outcome = await runStudyAnalysis(client, models, config, studyInstanceUID, { store, logger });
+      const printable: Record<string, unknown> = {
+        ...toPrintable(outcome.analysis),
+        stored: outcome.stored
+          ? { sr: outcome.results?.sr.sopInstanceUID, sc: outcome.results?.sc.sopInstanceUID, sentNow: outcome.stored.stored, alreadyPresent: outcome.stored.alreadyPresent }
+          : false,
+        pipelineTimingsMs: outcome.timingsMs,
+      };
+      console.log(JSON.stringify(printable, null, 2));
+      return 0;
+    } catch (err) {
+      if (err instanceof AnalysisRefusedError) {
+        console.log(JSON.stringify({ studyInstanceUID, analyzed: false, code: err.code, reason: err.message, details: err.details }, null, 2));
+        return 3;
+      }
+      console.error(`tsr-node analyze: ${(err as Error).name}: ${(err as Error).message}`);
+      return 1;
+    } finally {
+      client.close();
+      await releaseModels(models);
+    }
   },
 };

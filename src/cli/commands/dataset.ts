@@ -1,11 +1,118 @@
+/**
+ * `tsr-node dataset build`: a training dataset for the kit in models/training/, cut by the node's
+ * own volume assembly and preprocessing (docs/dataset-builder.md).
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../../config';
+import { createDicomWebClient } from '../../dicomweb/client';
+import { buildDataset, type BuildDatasetOptions, type DatasetSource } from '../../dataset/buildDataset';
+import { parseLabelsCsv } from '../../dataset/labels';
+import { loadStudyVolumes } from '../../inference/studyRetrieval';
+import { createLogger } from '../../logging/logger';
+import { parseSeedRange } from '../../evaluation/seedRanges';
 import type { Command } from '../command';
 
-// PLACEHOLDER until the feature lands; it fails loudly rather than pretending to work.
+const USAGE = `Usage: tsr-node dataset build --out DATASET SOURCE [options]
+
+Writes DATASET/manifest.json, DATASET/crops/*.npy (the classifier's inputs) and, when the tumour
+mask is known (synthetic studies), DATASET/localizer/*.npy (the localiser's inputs and targets),
+all cut by the node's own volume assembly and preprocessing.
+
+SOURCE, one of:
+  --synthetic-seeds A..B        generate studies A..B in memory (training seeds: below 1000000)
+      [--columns N] [--slices N]  image size (default 512 x 512, 100 slices per phase)
+  --from-folder DIR             one sub-folder per study, Part-10 files (tsr-node synth --out DIR)
+      [--ground-truth]            use each study's ground-truth.json: centres, findings text, masks
+      [--labels labels.csv]       StudyInstanceUID,label[,centreX,centreY,centreZ] (required without --ground-truth)
+  --from-dicomweb URL           studies listed in --labels, from a DICOMweb server
+      --labels labels.csv         (credentials: TSR_ORTHANC_USERNAME / _PASSWORD or --config FILE)
+
+Options:
+  --workers N                   worker threads (default: number of CPUs)
+  --config FILE                 node configuration (models for studies without a centre; credentials)
+  --no-progress                 no progress bar on stderr
+`;
+
 export const command: Command = {
-  summary: '(dataset: not built yet)',
-  usage: 'tsr-node dataset: not built yet',
-  run: () => {
-    console.error('tsr-node dataset is not built yet');
-    return Promise.resolve(2);
+  summary: 'build a training dataset with the node’s own preprocessing (dataset build …)',
+  usage: USAGE,
+  async run(argv) {
+    const [sub, ...rest] = argv;
+    if (sub !== 'build') {
+      console.error(`tsr-node dataset: unknown sub-command "${sub ?? ''}"\n\n${USAGE}`);
+      return 2;
+    }
+    let values;
+    try {
+      ({ values } = parseArgs({
+        args: rest,
+        options: {
+          out: { type: 'string' },
+          'synthetic-seeds': { type: 'string' },
+          columns: { type: 'string' },
+          slices: { type: 'string' },
+          'from-folder': { type: 'string' },
+          'ground-truth': { type: 'boolean', default: false },
+          labels: { type: 'string' },
+          'from-dicomweb': { type: 'string' },
+          workers: { type: 'string' },
+          config: { type: 'string' },
+          'no-progress': { type: 'boolean', default: false },
+        },
+        strict: true,
+      }));
+    } catch (err) {
+      console.error(`tsr-node dataset build: ${(err as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    const sources = ['synthetic-seeds', 'from-folder', 'from-dicomweb'].filter((k) => values[k as keyof typeof values] !== undefined);
+    if (!values.out || sources.length !== 1) {
+      console.error(`tsr-node dataset build: give --out and exactly one source\n\n${USAGE}`);
+      return 2;
+    }
+    const int = (name: string, text: string | undefined): number | undefined => {
+      if (text === undefined) return undefined;
+      if (!/^\d+$/.test(text) || Number(text) < 1) throw new Error(`--${name} must be a positive integer, got "${text}"`);
+      return Number(text);
+    };
+    const config = loadConfig(values.config ? { file: values.config } : {});
+    const logger = createLogger({ level: config.logLevel });
+    const labels = values.labels ? parseLabelsCsv(readFileSync(values.labels, 'utf8'), values.labels) : undefined;
+    let source: DatasetSource;
+    let close = (): void => undefined;
+    if (values['synthetic-seeds'] !== undefined) {
+      const { from, to } = parseSeedRange(values['synthetic-seeds']);
+      source = { kind: 'synthetic-seeds', from, to, columns: int('columns', values.columns), slices: int('slices', values.slices) };
+    } else if (values['from-folder'] !== undefined) {
+      source = { kind: 'folder', dir: values['from-folder'], labels, useGroundTruth: values['ground-truth'] };
+    } else {
+      if (!labels) {
+        console.error('tsr-node dataset build: --from-dicomweb needs --labels');
+        return 2;
+      }
+      const url = values['from-dicomweb'] as string;
+      const client = createDicomWebClient({ ...config.orthanc, dicomWebUrl: url }, { logger });
+      close = () => client.close();
+      source = {
+        kind: 'studies',
+        description: `DICOMweb ${url}`,
+        labels,
+        load: (uid) => loadStudyVolumes(client, uid, { rules: config.selection, logger }).then((s) => s.volumes),
+      };
+    }
+    const options: BuildDatasetOptions = { source, outDir: values.out, progress: !values['no-progress'], logger, models: config.models };
+    const workers = int('workers', values.workers);
+    if (workers !== undefined) options.workers = workers;
+    try {
+      const result = await buildDataset(options);
+      const { items, skipped = [] } = result.manifest;
+      const rate = items.length / Math.max(result.seconds, 1e-9);
+      console.error(`tsr-node dataset build: ${items.length} studies written, ${skipped.length} skipped, ${result.seconds.toFixed(1)} s (${rate.toFixed(2)} studies/s)`);
+      console.log(result.manifestPath);
+      return 0;
+    } finally {
+      close();
+    }
   },
 };
