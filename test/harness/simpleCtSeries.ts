@@ -36,6 +36,8 @@ export interface SimpleCtSeriesOptions {
   pixelSpacing?: [number, number];
   /** Extra naturalized attributes merged over the generated ones (e.g. ContrastBolusAgent). */
   extra?: Record<string, unknown>;
+  /** Stored value of voxel (column i, row j, slice k); default `expectedPixel`. */
+  pixel?: (i: number, j: number, k: number) => number;
 }
 
 export interface SimpleCtInstance {
@@ -77,7 +79,7 @@ export function makeSimpleCtSeries(options: SimpleCtSeriesOptions): SimpleCtSeri
     const sopInstanceUID = uidFromText(`${seriesInstanceUID}/instance/${k}`);
     const pixels = new Int16Array(rows * columns);
     for (let j = 0; j < rows; j++) {
-      for (let i = 0; i < columns; i++) pixels[j * columns + i] = expectedPixel(i, j, k);
+      for (let i = 0; i < columns; i++) pixels[j * columns + i] = (options.pixel ?? expectedPixel)(i, j, k);
     }
     const dataset: Record<string, unknown> = {
       // SOP Common

@@ -1,0 +1,208 @@
+/**
+ * One study through the whole node, the single composition of the pipeline (DESIGN.md "Data flow
+ * for one study"), used by the worker (`tsr-node serve`), `tsr-node analyze` and the benchmarks:
+ *
+ *   1 discover      QIDO-RS series + WADO-RS metadata          (study/discovery.ts)
+ *   2 select        explained phase selection, pure             (study/phaseSelection.ts)
+ *     evidence      aorta vs portal vein HU, only when metadata cannot decide (study/imageEvidence.ts)
+ *   3 retrieve      WADO-RS of both series, streamed into HU volumes, in parallel (study/retrieveVolume.ts)
+ *   4-5 analyse     localise, crop, classify                    (inference/analyse.ts)
+ *   6 build         TID 1500 SR + overlay SC, pure              (results/resultObjects.ts)
+ *   7 store         QIDO-RS check, then one STOW-RS             (results/store.ts)
+ *
+ * Each stage is timed. A study that cannot be analysed ends in AnalysisRefusedError with the
+ * selection's reason code (e.g. `single-phase`); PACS trouble propagates as TransientError or
+ * PermanentError from the client.
+ */
+import type { DicomJson } from '../dicomweb/dicomJson';
+import type { DicomWebClient } from '../dicomweb/types';
+import { AnalysisRefusedError } from '../errors';
+import { analyseStudy as analyseVolumes } from '../inference/analyse';
+import type { NodeModels } from '../inference/models';
+import type { TsrAnalysis } from '../inference/result';
+import { silentLogger, type Logger } from '../logging/logger';
+import type { DeviceIdentity } from '../results/device';
+import { buildTsrResults, type TsrResults } from '../results/resultObjects';
+import { storeResults, type StoreOutcome } from '../results/store';
+import { discoverStudy } from '../study/discovery';
+import { gatherImageEvidence } from '../study/imageEvidence';
+import { selectPhases, type ImageEvidence, type PhaseSelection } from '../study/phaseSelection';
+import { retrieveVolume, type RetrievedVolume } from '../study/retrieveVolume';
+import type { SelectionRules } from '../study/selectionRules';
+import type { SeriesSummary } from '../study/seriesSummary';
+import { SeriesMetadataCache } from './metadataCache';
+
+/** Stage names, in pipeline order; the keys of `timingsMs` and of the stage histogram in /metrics. */
+export const PIPELINE_STAGES = ['discover', 'select', 'imageEvidence', 'retrieve', 'localise', 'crop', 'classify', 'buildResults', 'store'] as const;
+export type PipelineStage = (typeof PIPELINE_STAGES)[number];
+
+export interface ResultOptions {
+  /** Send the SR and SC to the PACS (config results.store). */
+  store: boolean;
+  srSeriesDescription: string;
+  scSeriesDescription: string;
+  device: DeviceIdentity;
+}
+
+export interface StudyPipeline {
+  dicomWeb: DicomWebClient;
+  /** Loaded once, at start (inference/models.ts). */
+  models: NodeModels;
+  rules: SelectionRules;
+  results: ResultOptions;
+  now?: () => Date;
+  logger?: Logger;
+}
+
+export interface PipelineHooks {
+  signal?: AbortSignal;
+  /** The selection explanation, as soon as it is known (the job records it, even for a skipped study). */
+  onSelection?: (selection: PhaseSelection) => void | Promise<void>;
+  /** Each stage's duration, as it ends. */
+  onStage?: (stage: PipelineStage, ms: number) => void;
+  /** Bytes received by WADO-RS for the two series. */
+  onBytesRetrieved?: (bytes: number) => void;
+  /** Override of ResultOptions.store for this call (`tsr-node analyze --no-store`). */
+  store?: boolean;
+}
+
+export interface StudyPipelineResult {
+  studyInstanceUID: string;
+  selection: PhaseSelection;
+  analysis: TsrAnalysis;
+  results: TsrResults;
+  /** Absent when storing was off. */
+  stored?: StoreOutcome;
+  /** Per stage, plus `total`, in ms. */
+  timingsMs: Partial<Record<PipelineStage | 'total' | 'onnx', number>>;
+  bytesRetrieved: number;
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : Object.assign(new Error('aborted'), { name: 'AbortError' });
+}
+
+/** Discovers and selects, fetching image evidence when metadata leaves a phase open. */
+export async function discoverAndSelect(
+  client: DicomWebClient,
+  studyInstanceUID: string,
+  rules: SelectionRules,
+  options: { logger?: Logger; onStage?: (stage: PipelineStage, ms: number) => void } = {},
+): Promise<{ selection: PhaseSelection; summaries: SeriesSummary[] }> {
+  const logger = options.logger ?? silentLogger;
+  let t = performance.now();
+  const summaries = await discoverStudy(client, studyInstanceUID, { logger });
+  options.onStage?.('discover', performance.now() - t);
+  t = performance.now();
+  let selection = selectPhases(summaries, rules);
+  options.onStage?.('select', performance.now() - t);
+  if (!selection.analyzable && selection.needsImageEvidence.length > 0 && rules.imageEvidence.enabled) {
+    t = performance.now();
+    const evidence: ImageEvidence[] = [];
+    for (const uid of selection.needsImageEvidence) {
+      const summary = summaries.find((s) => s.seriesInstanceUID === uid);
+      if (summary) evidence.push(await gatherImageEvidence(client, summary, rules, { logger }));
+    }
+    selection = selectPhases(summaries, rules, evidence);
+    options.onStage?.('imageEvidence', performance.now() - t);
+  }
+  return { selection, summaries };
+}
+
+/**
+ * Analyses one study end to end. Throws AnalysisRefusedError when the study cannot be analysed
+ * (the selection's or the analysis's reason code).
+ */
+export async function analyseStudyPipeline(pipeline: StudyPipeline, studyInstanceUID: string, hooks: PipelineHooks = {}): Promise<StudyPipelineResult> {
+  const logger = pipeline.logger ?? silentLogger;
+  const started = performance.now();
+  const timingsMs: StudyPipelineResult['timingsMs'] = {};
+  const stage = (name: PipelineStage, ms: number): void => {
+    timingsMs[name] = (timingsMs[name] ?? 0) + ms;
+    hooks.onStage?.(name, ms);
+  };
+  const client = new SeriesMetadataCache(pipeline.dicomWeb);
+  try {
+    // 1-2: discover and select.
+    const { selection, summaries } = await discoverAndSelect(client, studyInstanceUID, pipeline.rules, { logger, onStage: stage });
+    await hooks.onSelection?.(selection);
+    if (!selection.analyzable || !selection.arterial || !selection.venous) {
+      throw new AnalysisRefusedError(selection.reasonCode ?? 'not-analyzable', selection.reason ?? 'the study cannot be analysed');
+    }
+    logger.info('phases selected', {
+      studyInstanceUID,
+      arterial: selection.arterial.seriesInstanceUID,
+      venous: selection.venous.seriesInstanceUID,
+    });
+    throwIfAborted(hooks.signal);
+
+    // 3: retrieve both series at once (the client's semaphore bounds the requests).
+    const summaryOf = (uid: string): SeriesSummary => {
+      const s = summaries.find((x) => x.seriesInstanceUID === uid);
+      if (!s) throw new Error(`selected series ${uid} is not among the discovered ones`);
+      return s;
+    };
+    let t = performance.now();
+    const retrieveOptions = { logger, ...(hooks.signal ? { signal: hooks.signal } : {}) };
+    const [arterial, venous]: RetrievedVolume[] = await Promise.all([
+      retrieveVolume(client, summaryOf(selection.arterial.seriesInstanceUID), retrieveOptions),
+      retrieveVolume(client, summaryOf(selection.venous.seriesInstanceUID), retrieveOptions),
+    ]);
+    stage('retrieve', performance.now() - t);
+    const bytesRetrieved = arterial.retrieval.bytes + venous.retrieval.bytes;
+    hooks.onBytesRetrieved?.(bytesRetrieved);
+    throwIfAborted(hooks.signal);
+
+    // 4-5: localise, crop, classify.
+    const sopClassOf = (s: SeriesSummary): string | undefined => (s.sopClassUIDs.length === 1 ? s.sopClassUIDs[0] : undefined);
+    const arterialClass = sopClassOf(summaryOf(selection.arterial.seriesInstanceUID));
+    const venousClass = sopClassOf(summaryOf(selection.venous.seriesInstanceUID));
+    const { analysis } = await analyseVolumes(pipeline.models, {
+      arterial: arterial.volume,
+      venous: venous.volume,
+      sopClassUIDs: { ...(arterialClass ? { arterial: arterialClass } : {}), ...(venousClass ? { venous: venousClass } : {}) },
+    });
+    stage('localise', analysis.timingsMs.localise ?? 0);
+    stage('crop', analysis.timingsMs.crop ?? 0);
+    stage('classify', (analysis.timingsMs.classify ?? 0) + (analysis.timingsMs.keySlices ?? 0));
+    timingsMs.onnx = analysis.timingsMs.onnx;
+    logger.info('study analysed', {
+      studyInstanceUID,
+      label: analysis.label,
+      probabilityHigh: Number(analysis.probabilityHigh.toFixed(4)),
+      classifier: `${analysis.classifier.name}@${analysis.classifier.version}`,
+    });
+    throwIfAborted(hooks.signal);
+
+    // 6: build the SR and the SC.
+    t = performance.now();
+    const metadataOf = async (phase: 'arterial' | 'venous'): Promise<DicomJson> => {
+      const finding = analysis[phase];
+      const m = await client.instanceMetadata(studyInstanceUID, finding.seriesInstanceUID, finding.keySopInstanceUID);
+      if (!m) throw new Error(`no WADO-RS metadata for series ${finding.seriesInstanceUID}`);
+      return m;
+    };
+    const results = buildTsrResults({
+      analysis,
+      sourceMetadata: { arterial: await metadataOf('arterial'), venous: await metadataOf('venous') },
+      device: pipeline.results.device,
+      srSeriesDescription: pipeline.results.srSeriesDescription,
+      scSeriesDescription: pipeline.results.scSeriesDescription,
+      now: (pipeline.now ?? (() => new Date()))(),
+    });
+    stage('buildResults', performance.now() - t);
+    throwIfAborted(hooks.signal);
+
+    // 7: store, idempotently.
+    let stored: StoreOutcome | undefined;
+    if (hooks.store ?? pipeline.results.store) {
+      t = performance.now();
+      stored = await storeResults(client, studyInstanceUID, [results.sr, results.sc], logger);
+      stage('store', performance.now() - t);
+    }
+    timingsMs.total = performance.now() - started;
+    return { studyInstanceUID, selection, analysis, results, ...(stored ? { stored } : {}), timingsMs, bytesRetrieved };
+  } finally {
+    client.clear();
+  }
+}
