@@ -1,0 +1,111 @@
+/**
+ * Parity: the same synthetic study through the dataset builder (Part-10 files in a folder) and
+ * through the node (uploaded to a real Orthanc, discovered, selected and retrieved with WADO-RS)
+ * gives the same model inputs, bit for bit: HU volumes, classifier crops and localiser grids.
+ */
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createDicomWebClient, type DicomWebClientHandle } from '../../src/dicomweb/client';
+import { buildDataset } from '../../src/dataset/buildDataset';
+import type { DatasetManifest } from '../../src/dataset/datasetManifest';
+import { analyseStudy } from '../../src/inference/analyse';
+import type { Phase } from '../../src/inference/manifest';
+import { loadNodeModels, releaseModels } from '../../src/inference/models';
+import { extractCrop, extractLocalizerInput } from '../../src/inference/preprocessing';
+import { DEFAULT_CROP_SPEC, DEFAULT_LOCALIZER_SPEC } from '../../src/inference/specs';
+import { loadStudyVolumes, type StudyVolumes } from '../../src/inference/studyRetrieval';
+import { defaultSelectionRules } from '../../src/study/selectionRules';
+import { assembleVolumeFromFiles } from '../../src/study/volumeAssembly';
+import { generateStudy, writeStudyToFolder, type PixelEncodingName, type SyntheticStudy } from '../../src/synthetic';
+import { startOrthanc, type OrthancInstance } from '../harness/orthanc';
+
+const PHASES: Phase[] = ['arterial', 'venous'];
+const bytesOf = (a: Float32Array | Uint8Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+describe('parity: dataset builder (folder) and node (Orthanc, WADO-RS) see identical model inputs', function () {
+  this.timeout(180_000);
+  let orthanc: OrthancInstance;
+  let client: DicomWebClientHandle;
+  let work: string;
+  let manifest: DatasetManifest;
+  // Two pixel encodings with different rescale, sign and padding, plus shuffled instance numbers.
+  const cases: Array<{ seed: number; encoding: PixelEncodingName }> = [
+    { seed: 501, encoding: 'int16-padded' },
+    { seed: 502, encoding: 'uint16-slope-0.5' },
+  ];
+  const studies: SyntheticStudy[] = [];
+  const node = new Map<string, StudyVolumes>();
+
+  before(async () => {
+    work = mkdtempSync(path.join(os.tmpdir(), 'tsr-parity-'));
+    orthanc = await startOrthanc();
+    client = createDicomWebClient({ dicomWebUrl: orthanc.dicomWebUrl, username: orthanc.username, password: orthanc.password });
+    for (const c of cases) {
+      const study = generateStudy({ seed: c.seed, columns: 128, slices: 36, encoding: c.encoding, naming: 'english', instanceOrder: 'shuffled' });
+      studies.push(study);
+      writeStudyToFolder(study, path.join(work, 'cohort', String(c.seed)));
+      for (const f of study.files) await orthanc.rest('POST', '/instances', Buffer.from(f.bytes));
+    }
+    manifest = (await buildDataset({ source: { kind: 'folder', dir: path.join(work, 'cohort'), useGroundTruth: true }, outDir: path.join(work, 'dataset'), workers: 2, progress: false })).manifest;
+    for (const study of studies) node.set(study.studyInstanceUID, await loadStudyVolumes(client, study.studyInstanceUID, { rules: defaultSelectionRules() }));
+  });
+  after(async () => {
+    client?.close();
+    await orthanc?.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('the node selects the ground truth phase series', () => {
+    for (const study of studies) {
+      const loaded = node.get(study.studyInstanceUID)!;
+      for (const phase of PHASES) expect(loaded.volumes[phase].seriesInstanceUID).to.equal(study.groundTruth.phases[phase].seriesInstanceUID);
+    }
+  });
+
+  it('HU volumes from WADO-RS equal those assembled from the Part-10 files', async () => {
+    for (const study of studies) {
+      for (const phase of PHASES) {
+        const files = study.files.filter((f) => f.seriesInstanceUID === study.groundTruth.phases[phase].seriesInstanceUID).map((f) => Buffer.from(f.bytes));
+        const fromFiles = await assembleVolumeFromFiles(files);
+        const fromPacs = node.get(study.studyInstanceUID)!.volumes[phase];
+        expect(fromPacs.geometry).to.deep.equal(fromFiles.geometry);
+        expect(fromPacs.sopInstanceUIDs).to.deep.equal(fromFiles.sopInstanceUIDs);
+        expect(bytesOf(fromPacs.data).equals(bytesOf(fromFiles.data)), `${phase} volume of seed ${study.groundTruth.seed}`).to.be.true;
+      }
+    }
+  });
+
+  it('classifier crops and localiser grids in the dataset equal the node’s, bit for bit', () => {
+    for (const study of studies) {
+      const item = manifest.items.find((i) => i.id === study.studyInstanceUID)!;
+      const loaded = node.get(study.studyInstanceUID)!;
+      for (const phase of PHASES) {
+        const crop = extractCrop(loaded.volumes[phase], study.groundTruth.phases[phase].tumourCentre, DEFAULT_CROP_SPEC);
+        const grid = extractLocalizerInput(loaded.volumes[phase], DEFAULT_LOCALIZER_SPEC).data;
+        const written = readFileSync(path.join(work, 'dataset', item.crops[phase]));
+        const writtenGrid = readFileSync(path.join(work, 'dataset', item.localizer![phase]));
+        // The .npy payload follows its 128-byte header (the header length is fixed for these shapes).
+        expect(written.subarray(written.length - crop.byteLength).equals(bytesOf(crop)), `${phase} crop`).to.be.true;
+        expect(writtenGrid.subarray(writtenGrid.length - grid.byteLength).equals(bytesOf(grid)), `${phase} localiser grid`).to.be.true;
+      }
+    }
+  });
+
+  it('the analysis feeds its classifier the shared preprocessing of the retrieved volumes', async () => {
+    const models = await loadNodeModels({ dir: path.resolve(__dirname, '../fixtures/tiny-models'), classifier: 'tsr-clip-fusion', localizer: 'tsr-localizer', intraOpThreads: 1, executionProvider: 'cpu' });
+    try {
+      const loaded = node.get(studies[0].studyInstanceUID)!;
+      // The tiny fixture localiser lights up anything bright; what matters here is the input path.
+      const detail = await analyseStudy(models, { arterial: loaded.volumes.arterial, venous: loaded.volumes.venous });
+      for (const phase of PHASES) {
+        const expected = extractCrop(loaded.volumes[phase], detail.localisation[phase].centreMm, models.classifier.crop);
+        expect(bytesOf(detail.crops[phase]).equals(bytesOf(expected))).to.be.true;
+      }
+      expect(detail.analysis.venous.keySopInstanceUID).to.be.oneOf(loaded.volumes.venous.sopInstanceUIDs);
+    } finally {
+      await releaseModels(models);
+    }
+  });
+});
