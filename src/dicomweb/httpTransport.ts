@@ -239,8 +239,11 @@ export class HttpTransport {
         }
       } catch (err) {
         if (spec.signal?.aborted) throw abortReason(spec.signal);
+        // The consumer's own errors (e.g. an AnalysisRefusedError from volume assembly) pass
+        // through untouched; transport errors met while consuming are already mapped.
+        if (consuming) throw err;
         const mapped = this.mapError(spec, err);
-        const retry = !consuming && mapped instanceof TransientError && n < attempts;
+        const retry = mapped instanceof TransientError && n < attempts;
         if (!retry) throw mapped;
         const delay = requestBackoffMs(n, this.options.requestBackoffMs);
         this.logger.warn('PACS request failed; retrying', { method: spec.method, url: spec.url, attempt: n, delayMs: delay, reason: mapped.message });

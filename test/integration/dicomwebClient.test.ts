@@ -16,7 +16,7 @@ import { jsonString, jsonNumber } from '../../src/dicomweb/dicomJson';
 import { httpStatusOf } from '../../src/dicomweb/httpTransport';
 import { readPart10Meta } from '../../src/dicomweb/part10';
 import type { RetrievedPart } from '../../src/dicomweb/types';
-import { PermanentError, TransientError } from '../../src/errors';
+import { AnalysisRefusedError, PermanentError, TransientError } from '../../src/errors';
 import { freePort, startOrthanc, type OrthancInstance } from '../harness/orthanc';
 import { makeSimpleCtSeries, expectedPixel } from '../harness/simpleCtSeries';
 import { makeTestCertificates } from '../harness/tlsCertificates';
@@ -127,6 +127,19 @@ describe('dicomweb/client against a real Orthanc', function () {
       for (let j = 0; j < 64; j++) for (let i = 0; i < 48; i++) pixels[j * 48 + i] = expectedPixel(i, j, k as number);
       expect(part.body.subarray(part.body.length - pixels.byteLength).equals(Buffer.from(pixels.buffer))).to.equal(true);
     }
+  });
+
+  it("onPart's own error ends the retrieval as it is (not wrapped, not retried)", async () => {
+    const refusal = new AnalysisRefusedError('slice-gap', 'a slice is missing');
+    let calls = 0;
+    const err = await rejection(
+      client.retrieveSeries(series.studyInstanceUID, series.seriesInstanceUID, () => {
+        calls++;
+        if (calls === 3) throw refusal;
+      }),
+    );
+    expect(err).to.equal(refusal);
+    expect(calls).to.equal(3);
   });
 
   it('retrieves one instance', async () => {
