@@ -169,7 +169,6 @@ export function ctImageDataset(study: StudyAttributes, series: CtSeriesAttribute
     FocalSpots: 1.2,
     ConvolutionKernel: series.convolutionKernel,
     PixelData: instance.pixelData,
-    _vrMap: { PixelData: 'OW' },
   };
   // A localizer's values are not HU (dciodvfy: RescaleType should not be HU for LOCALIZER images).
   if (!series.imageType.includes('LOCALIZER')) ds0.RescaleType = 'HU';

@@ -9,11 +9,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { hashString } from './random';
 import { GROUND_TRUTH_FILE, type SyntheticGroundTruth } from './groundTruth';
 import { generateStudy, type SyntheticStudy, type SyntheticStudyOptions } from './study';
 
-export { generateStudy, GENERATOR_VERSION } from './study';
+export { generateStudy, studyBiology, GENERATOR_VERSION } from './study';
 export type { SyntheticStudyOptions, SyntheticFile, SyntheticStudy, ExtrasOption } from './study';
 export type { SyntheticGroundTruth, SeriesTruth, PhaseTruth } from './groundTruth';
 export { GROUND_TRUTH_SCHEMA, GROUND_TRUTH_FILE } from './groundTruth';
@@ -48,9 +47,13 @@ export interface CohortOptions extends Omit<SyntheticStudyOptions, 'seed'> {
   balance?: boolean;
 }
 
-/** The seed of study `index` of a cohort: a 31-bit hash of (cohort seed, index). */
+/**
+ * The seed of study `index` of a cohort: cohort seed + index, so `synth --seed 1000 --count 500`
+ * makes the same studies as `generateStudy({ seed: 1000 })` ... `generateStudy({ seed: 1499 })`
+ * (and as `dataset build --synthetic-seeds 1000..1499`).
+ */
 export function cohortStudySeed(cohortSeed: number, index: number): number {
-  return hashString(`tsr-node cohort ${cohortSeed}/${index}`) & 0x7fffffff;
+  return cohortSeed + index;
 }
 
 /** The label a balanced cohort forces on study `index`. */

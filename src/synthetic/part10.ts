@@ -19,6 +19,12 @@ export const IMPLEMENTATION_VERSION_NAME = 'TSRNODE_SYNTH1';
 
 export type NaturalizedDataset = Record<string, unknown>;
 
+/**
+ * Part 10 bytes of the dataset. Pixel Data (7FE0,0010), the last element, is appended by hand
+ * (explicit VR little endian: tag, "OW", two reserved bytes, 32-bit length, the words) instead
+ * of going through dcmjs, which copies a large buffer several times; everything else is written
+ * by dcmjs.
+ */
 export function writePart10(dataset: NaturalizedDataset): Uint8Array {
   const { DicomDict, DicomMetaDictionary } = dcmjs.data;
   const meta = DicomMetaDictionary.denaturalizeDataset({
@@ -30,9 +36,25 @@ export function writePart10(dataset: NaturalizedDataset): Uint8Array {
     ImplementationVersionName: IMPLEMENTATION_VERSION_NAME,
     _vrMap: { FileMetaInformationVersion: 'OB' },
   });
+  const { PixelData: pixels, ...rest } = dataset;
   const dict = new DicomDict(meta);
-  dict.dict = DicomMetaDictionary.denaturalizeDataset(dataset);
-  return new Uint8Array(dict.write());
+  dict.dict = DicomMetaDictionary.denaturalizeDataset(rest);
+  const head = new Uint8Array(dict.write());
+  if (pixels === undefined) return head;
+  if (!(pixels instanceof Uint8Array)) throw new TypeError('PixelData must be a Uint8Array of 16-bit words');
+  const padded = pixels.length % 2 === 1;
+  const length = pixels.length + (padded ? 1 : 0);
+  const out = new Uint8Array(head.length + 12 + length);
+  out.set(head, 0);
+  const view = new DataView(out.buffer, head.length, 12);
+  view.setUint16(0, 0x7fe0, true);
+  view.setUint16(2, 0x0010, true);
+  view.setUint8(4, 0x4f); // 'O'
+  view.setUint8(5, 0x57); // 'W'
+  view.setUint16(6, 0, true);
+  view.setUint32(8, length, true);
+  out.set(pixels, head.length + 12);
+  return out;
 }
 
 /** A number rounded for a DS (decimal string, at most 16 characters; PS3.5 6.2). */

@@ -9,9 +9,9 @@
 import type { Vec3 } from '../study/geometry';
 import { PACKAGE_VERSION } from '../paths';
 import { drawAnatomy, type Anatomy } from './anatomy';
-import { drawTumourBiology, LABEL_DEFINITION, type TsrLabel } from './biology';
+import { drawTumourBiology, LABEL_DEFINITION, type TsrLabel, type TumourBiology } from './biology';
 import { ctImageDataset, type ContrastAttributes, type CtSeriesAttributes, type StudyAttributes } from './ctImage';
-import { encodePixels, PIXEL_ENCODING_NAMES, PIXEL_ENCODINGS, type PixelEncoding, type PixelEncodingName } from './encoding';
+import { addNoiseAndEncode, encodePixels, PIXEL_ENCODING_NAMES, PIXEL_ENCODINGS, type PixelEncoding, type PixelEncodingName } from './encoding';
 import { findingsText } from './findings';
 import { GROUND_TRUTH_SCHEMA, type PhaseTruth, type SeriesTruth, type SyntheticGroundTruth } from './groundTruth';
 import { renderLocalizer } from './localizer';
@@ -143,7 +143,12 @@ function instanceNumbers(rng: SeededRandom, count: number, order: 'head-first' |
   return numbers;
 }
 
-function writeAxialSeries(ctx: Context, spec: AxialSeriesSpec, rng: SeededRandom): void {
+/**
+ * Renders series that share their slice positions (the arterial and venous phases) in lockstep,
+ * so the texture field of each position is computed once and the tissue's texture is the same in
+ * both phases, as it is in a real patient.
+ */
+function writeAxialSeries(ctx: Context, specs: AxialSeriesSpec[]): void {
   const g = ctx.grid;
   const n = g.columns * g.rows;
   const renderer = new SliceRenderer(ctx.anatomy, ctx.hu, g);
@@ -151,14 +156,22 @@ function writeAxialSeries(ctx: Context, spec: AxialSeriesSpec, rng: SeededRandom
   const sub = new Float32Array(n);
   const texture = new Float32Array(n);
   const noise = new Float32Array(n);
-  const numbers = instanceNumbers(rng, spec.zCentres.length, spec.order);
-  const thick = spec.thick;
-  const thickCount = thick ? Math.floor(spec.zCentres.length / thick.perSlice) : 0;
-  const thickNumbers = thick ? instanceNumbers(rng, thickCount, thick.order) : [];
-  const accumulator = thick ? new Float32Array(n) : undefined;
-  const noiseRng = new SeededRandom(ctx.seed, `noise/${spec.role}`);
+  const zCentres = specs[0].zCentres;
   const secondsPerSlice = 0.02;
-  const emit = (attributes: CtSeriesAttributes, k: number, instanceNumber: number, z: number, pixels: Float32Array): void => {
+  const states = specs.map((spec) => {
+    const orderRng = new SeededRandom(ctx.seed, `order/${spec.role}`);
+    const thick = spec.thick;
+    const thickCount = thick ? Math.floor(zCentres.length / thick.perSlice) : 0;
+    return {
+      spec,
+      numbers: instanceNumbers(orderRng, zCentres.length, spec.order),
+      thickCount,
+      thickNumbers: thick ? instanceNumbers(orderRng, thickCount, thick.order) : [],
+      accumulator: thick ? new Float32Array(n) : undefined,
+      noiseRng: new SeededRandom(ctx.seed, `noise/${spec.role}`),
+    };
+  });
+  const emit = (attributes: CtSeriesAttributes, k: number, instanceNumber: number, z: number, seconds: number, pixelData: Uint8Array): void => {
     const sopInstanceUID = syntheticUid(ctx.seed, 'instance', attributes.seriesInstanceUID, k);
     const position: [number, number, number] = [g.x0 + ctx.translation[0], g.y0 + ctx.translation[1], z + ctx.translation[2]];
     const dataset = ctImageDataset(ctx.study, attributes, {
@@ -166,8 +179,8 @@ function writeAxialSeries(ctx: Context, spec: AxialSeriesSpec, rng: SeededRandom
       instanceNumber,
       imagePosition: position,
       sliceLocation: position[2],
-      contentTime: dicomTime(spec.startSeconds + k * secondsPerSlice * (attributes === spec.attributes ? 1 : thick?.perSlice ?? 1)),
-      pixelData: encodePixels(pixels, ctx.encoding, ctx.fovMask),
+      contentTime: dicomTime(seconds),
+      pixelData,
     });
     ctx.files.push({
       relativePath: `S${pad(attributes.seriesNumber, 3)}/I${pad(instanceNumber, 4)}.dcm`,
@@ -176,38 +189,50 @@ function writeAxialSeries(ctx: Context, spec: AxialSeriesSpec, rng: SeededRandom
       bytes: writePart10(dataset),
     });
   };
-  for (let k = 0; k < spec.zCentres.length; k++) {
-    const z = spec.zCentres[k];
+  for (let k = 0; k < zCentres.length; k++) {
+    const z = zCentres[k];
     textureSlice(ctx.textureBank, ctx.seed, z, 3, texture);
-    if (spec.subSamples <= 1) {
-      renderer.render(spec.phase, z, spec.shift, texture, hu);
-    } else {
-      hu.fill(0);
-      for (let s = 0; s < spec.subSamples; s++) {
-        const zs = z + ((s + 0.5) / spec.subSamples - 0.5) * spec.thicknessMm;
-        renderer.render(spec.phase, zs, spec.shift, texture, sub);
-        for (let i = 0; i < n; i++) hu[i] = hu[i] + sub[i];
+    for (const st of states) {
+      const spec = st.spec;
+      if (spec.subSamples <= 1) {
+        renderer.render(spec.phase, z, spec.shift, texture, hu);
+      } else {
+        // Slice profile: the mean of renders across the slice thickness (partial volume in z).
+        hu.fill(0);
+        for (let s = 0; s < spec.subSamples; s++) {
+          const zs = z + ((s + 0.5) / spec.subSamples - 0.5) * spec.thicknessMm;
+          renderer.render(spec.phase, zs, spec.shift, texture, sub);
+          for (let i = 0; i < n; i++) hu[i] += sub[i];
+        }
+        const inv = 1 / spec.subSamples;
+        for (let i = 0; i < n; i++) hu[i] *= inv;
       }
-      const inv = 1 / spec.subSamples;
-      for (let i = 0; i < n; i++) hu[i] = hu[i] * inv;
-    }
-    noiseSlice(ctx.noiseBank, noiseRng, noise);
-    const sd = spec.noiseSdHu;
-    for (let i = 0; i < n; i++) hu[i] = hu[i] + sd * noise[i];
-    emit(spec.attributes, k, numbers[k], z, hu);
-    if (thick && accumulator) {
+      noiseSlice(ctx.noiseBank, st.noiseRng, noise);
+      const pixels = addNoiseAndEncode(hu, noise, spec.noiseSdHu, ctx.encoding, ctx.fovMask);
+      emit(spec.attributes, k, st.numbers[k], z, spec.startSeconds + k * secondsPerSlice, pixels);
+      const thick = spec.thick;
+      const acc = st.accumulator;
+      if (!thick || !acc) continue;
       const t = Math.floor(k / thick.perSlice);
-      if (t >= thickCount) continue;
-      if (k % thick.perSlice === 0) accumulator.fill(0);
-      for (let i = 0; i < n; i++) accumulator[i] = accumulator[i] + hu[i];
+      if (t >= st.thickCount) continue;
+      if (k % thick.perSlice === 0) acc.set(hu);
+      else for (let i = 0; i < n; i++) acc[i] += hu[i];
       if (k % thick.perSlice === thick.perSlice - 1) {
         const inv = 1 / thick.perSlice;
-        for (let i = 0; i < n; i++) accumulator[i] = accumulator[i] * inv;
-        const zThick = (spec.zCentres[t * thick.perSlice] + z) / 2;
-        emit(thick.attributes, t, thickNumbers[t], zThick, accumulator);
+        for (let i = 0; i < n; i++) acc[i] *= inv;
+        const zThick = (zCentres[t * thick.perSlice] + z) / 2;
+        emit(thick.attributes, t, st.thickNumbers[t], zThick, spec.startSeconds + k * secondsPerSlice, encodePixels(acc, ctx.encoding, ctx.fovMask));
       }
     }
   }
+}
+
+/**
+ * The tumour biology of the study `generateStudy({ seed, label })` makes, without rendering it:
+ * what the oracle report of a cohort needs.
+ */
+export function studyBiology(seed: number, label?: TsrLabel): TumourBiology {
+  return drawTumourBiology(new SeededRandom(seed, 'stroma'), new SeededRandom(seed, 'biology'), label);
 }
 
 export function generateStudy(options: SyntheticStudyOptions): SyntheticStudy {
@@ -216,7 +241,7 @@ export function generateStudy(options: SyntheticStudyOptions): SyntheticStudy {
   const stream = (name: string): SeededRandom => new SeededRandom(seed, name);
 
   // Biology first: the label acts on the image only through `enhancement`.
-  const biology = drawTumourBiology(stream('stroma'), stream('biology'), options.label);
+  const biology = studyBiology(seed, options.label);
   const tissues = drawTissueHu(stream('tissues'), biology.enhancement);
   const anatomy = drawAnatomy(stream('anatomy'), { tpcArterialHu: biology.enhancement.tpcHu.arterial });
   const acq = stream('acquisition');
@@ -407,6 +432,7 @@ export function generateStudy(options: SyntheticStudyOptions): SyntheticStudy {
 
   const thickPer = Math.max(1, Math.round(5 / thin));
   let acquisitionNumber = 1;
+  const mainSpecs: AxialSeriesSpec[] = [];
   for (const role of roles) {
     if (role === 'arterial-thick' || role === 'venous-thick') continue;
     if (role === 'localizer') {
@@ -445,7 +471,7 @@ export function generateStudy(options: SyntheticStudyOptions): SyntheticStudy {
       const count = Math.max(4, Math.round((coverage + extraCoverage) / thickness));
       const top = zCentre + ((count - 1) / 2) * thickness;
       zCentres = Array.from({ length: count }, (_, k) => top - k * thickness);
-      subSamples = thickness >= 5 ? 4 : 3;
+      subSamples = thickness >= 5 ? 3 : 2;
       sd = noiseSd * 1.2 * Math.sqrt(thin / thickness);
     }
     const attributes = baseSeries(role, phase, thickness, thickness, acquisitionNumber++);
@@ -453,27 +479,27 @@ export function generateStudy(options: SyntheticStudyOptions): SyntheticStudy {
     const thickRole: SeriesRole | undefined = hasThick && role === 'arterial' ? 'arterial-thick' : hasThick && role === 'venous' ? 'venous-thick' : undefined;
     const thickAttributes = thickRole ? baseSeries(thickRole, phase, thin * thickPer, thin * thickPer, attributes.acquisitionNumber) : undefined;
     const thickOrder = thickRole ? drawOrder() : 'head-first';
-    writeAxialSeries(
-      ctx,
-      {
-        role,
-        phase,
-        zCentres,
-        thicknessMm: thickness,
-        spacingMm: thickness,
-        subSamples,
-        noiseSdHu: sd,
-        shift: shifts[phase],
-        attributes,
-        order,
-        startSeconds: injection + delays[phase],
-        ...(thickAttributes ? { thick: { attributes: thickAttributes, order: thickOrder, perSlice: thickPer } } : {}),
-      },
-      new SeededRandom(seed, `order/${role}`),
-    );
+    const spec: AxialSeriesSpec = {
+      role,
+      phase,
+      zCentres,
+      thicknessMm: thickness,
+      spacingMm: thickness,
+      subSamples,
+      noiseSdHu: sd,
+      shift: shifts[phase],
+      attributes,
+      order,
+      startSeconds: injection + delays[phase],
+      ...(thickAttributes ? { thick: { attributes: thickAttributes, order: thickOrder, perSlice: thickPer } } : {}),
+    };
+    if (isMain) mainSpecs.push(spec);
+    else writeAxialSeries(ctx, [spec]);
     record(role, phase, attributes, zCentres.length, order);
     if (thickRole && thickAttributes) record(thickRole, phase, thickAttributes, Math.floor(zCentres.length / thickPer), thickOrder);
   }
+  writeAxialSeries(ctx, mainSpecs);
+  ctx.files.sort((a, b) => (a.relativePath < b.relativePath ? -1 : a.relativePath > b.relativePath ? 1 : 0));
   series.sort((a, b) => a.seriesNumber - b.seriesNumber);
 
   // --- Ground truth ------------------------------------------------------------------------------
