@@ -97,8 +97,13 @@ describe('viewer: OHIF shows the SR and the SC (real Chromium, real Orthanc)', f
     const config = await (await fetch(`${base()}/app-config.js`)).text();
     expect(config).to.contain('window.config');
     expect(config).to.not.contain(orthanc.password);
-    const series = (await (await fetch(`${base()}/dicom-web/studies/${fixture.studyInstanceUID}/series?includefield=0008103E%2C00200011`)).json()) as unknown[];
+    // OHIF's %2C-encoded includefield must reach Orthanc as a list: SliceThickness is not a default field.
+    const series = (await (await fetch(`${base()}/dicom-web/studies/${fixture.studyInstanceUID}/series?includefield=0008103E%2C00180050`)).json()) as Array<
+      Record<string, { Value?: unknown[] } | undefined>
+    >;
     expect(series).to.have.length(4);
+    const ct = series.filter((s) => s['00080060']?.Value?.[0] === 'CT');
+    expect(ct.map((s) => s['00180050']?.Value?.[0])).to.deep.equal([2.5, 2.5]);
     const post = await fetch(`${base()}/dicom-web/studies`, { method: 'POST' });
     expect(post.status).to.equal(405);
   });
@@ -135,9 +140,24 @@ describe('viewer: OHIF shows the SR and the SC (real Chromium, real Orthanc)', f
   });
 
   it("shows the SR's TSR result and probability as text on the key slice", async () => {
-    await page.getByText(SR_DESCRIPTION).first().dblclick();
     const label = page.locator('svg text', { hasText: 'Tumour-stroma ratio: High (P(high) 0.87)' }).first();
-    await label.waitFor({ timeout: 60_000 });
+    // OHIF 3.13 sometimes loads the SR viewport without drawing its annotation (about 1 run in 6
+    // here, an OHIF race); a person would reload the page and open the SR again, and so does the test.
+    let shown = false;
+    for (let attempt = 0; attempt < 3 && !shown; attempt++) {
+      if (attempt > 0) {
+        await page.reload();
+        await page.getByText(SR_DESCRIPTION).first().waitFor({ timeout: 60_000 });
+        await page.waitForTimeout(2000);
+      }
+      await page.getByText(SR_DESCRIPTION).first().dblclick();
+      shown = await label.waitFor({ timeout: 20_000 }).then(
+        () => true,
+        () => false,
+      );
+    }
+    if (!shown) await page.screenshot({ path: path.join(ARTIFACTS, 'ohif-sr-failure.png') });
+    expect(shown, 'SR labels on the key slice (see test-artifacts/ohif-sr-failure.png)').to.equal(true);
     const texts = await page.locator('svg text').allTextContents();
     const all = texts.join('\n');
     expect(all).to.contain('Tumour-stroma ratio: High (P(high) 0.87)');
