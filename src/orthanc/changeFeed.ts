@@ -62,7 +62,18 @@ export class ChangeFeed {
   start(): void {
     if (this.task) return;
     this.stopped = false;
-    this.task = cron.createTask(this.options.pollSchedule, () => this.pollInBackground(), { name: 'tsr-node change feed', noOverlap: true });
+    const logger = this.logger;
+    this.task = cron.createTask(this.options.pollSchedule, () => this.pollInBackground(), {
+      name: 'tsr-node change feed',
+      noOverlap: true,
+      // node-cron's own messages (e.g. a missed tick) go to the node's JSON log, not the console.
+      logger: {
+        info: (message) => logger.debug(`node-cron: ${message}`),
+        warn: (message) => logger.debug(`node-cron: ${message}`),
+        error: (message) => logger.warn(`node-cron: ${String(message)}`),
+        debug: (message) => logger.debug(`node-cron: ${String(message)}`),
+      },
+    });
     void this.task.start();
     this.logger.info('change feed started', { schedule: this.options.pollSchedule });
   }
