@@ -14,6 +14,10 @@
  * Retrieval asks for explicit VR little endian. Orthanc 1.10 cannot transcode JPEG 2000 and
  * answers HTTP 500 then; the series is fetched again as stored (`transfer-syntax=*`) and the
  * summary says so (`fallbackFrom`), so that the J2K decoder downstream gets its chance.
+ *
+ * Every request holds one of the client's `retrieveConcurrency` slots while it runs, a streamed
+ * retrieval until its last part has been handled: `onPart` must not call the same client, or
+ * with one slot it would wait for itself.
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError, PermanentError } from '../errors';
