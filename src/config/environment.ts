@@ -34,4 +34,5 @@ export const ENVIRONMENT: EnvBinding[] = [
   { variable: 'TSR_API_TOKEN', path: ['api', 'token'], kind: 'string' },
   { variable: 'TSR_API_TOKEN_FILE', path: ['api', 'tokenFile'], kind: 'string' },
   { variable: 'TSR_VIEWER_URL_TEMPLATE', path: ['api', 'viewerUrlTemplate'], kind: 'string' },
+  { variable: 'TSR_API_OHIF_VIEWER', path: ['api', 'ohifViewer'], kind: 'bool' },
 ];

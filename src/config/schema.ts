@@ -58,6 +58,8 @@ export const workerSchema = z
     retryMaxDelayMs: positiveInt.default(15 * 60_000),
     /** How long a claimed job stays claimed without a heartbeat, in ms. */
     leaseMs: positiveInt.default(5 * 60_000),
+    /** On SIGTERM/SIGINT, how long running jobs may take to finish before they go back to the queue, in ms. */
+    stopTimeoutMs: positiveInt.default(30_000),
   })
   .strict();
 
@@ -98,8 +100,12 @@ export const apiSchema = z
     tokenFile: z.string().optional(),
     /** Largest accepted request body. */
     maxBodyBytes: positiveInt.default(64 * 1024),
-    /** Viewer link for a study; `{StudyInstanceUID}` is replaced. Empty = no links. */
+    /** Viewer link for a study; `{StudyInstanceUID}` is replaced. Empty = the node's own OHIF viewer when it is on, else no links. */
     viewerUrlTemplate: z.string().default(''),
+    /** Serve the OHIF viewer (fetched once with npm into node_modules/.cache) and its read-only DICOMweb proxy. */
+    ohifViewer: z.boolean().default(true),
+    /** Behind a reverse proxy on this machine or the local network: trust its X-Forwarded-For/-Proto headers. */
+    trustProxy: z.boolean().default(false),
   })
   .strict();
 

@@ -186,5 +186,8 @@ export interface JobStore {
   /** Jobs per state, every state present (0 when none). */
   countByState(): Promise<Record<JobState, number>>;
 
+  /** Readiness probe: takes the write lock and writes nothing (rolled back); rejects when the store cannot be written. Optional. */
+  checkWritable?(): Promise<void>;
+
   close(): Promise<void>;
 }

@@ -142,6 +142,9 @@ function rowToJob(row: JobRow): Job {
   return job;
 }
 
+/** Thrown inside the readiness probe's transaction so that better-sqlite3 rolls it back. */
+class RollbackProbe extends Error {}
+
 export class SqliteJobStore implements JobStore {
   readonly file: string;
   private readonly db: Database.Database;
@@ -449,6 +452,19 @@ export class SqliteJobStore implements JobStore {
     });
   }
 
+
+  checkWritable(): Promise<void> {
+    return this.op(() => {
+      // A real write inside a transaction that is rolled back: fails on a read-only file or a held lock.
+      this.db.transaction(() => {
+        this.db.prepare('UPDATE jobs SET id = id WHERE id = -1').run();
+        this.db.prepare("INSERT INTO intake_events (at, source, outcome) VALUES (0, 'readiness', 'ignored')").run();
+        throw new RollbackProbe();
+      }).immediate();
+    }).catch((err: unknown) => {
+      if (!(err instanceof RollbackProbe)) throw err;
+    });
+  }
 
   countByState(): Promise<Record<JobState, number>> {
     return this.op(() => {

@@ -1,0 +1,79 @@
+/**
+ * Helpers for the serve, API and log tests: a node configuration for a test Orthanc and the tiny
+ * fixture models, and small HTTP helpers.
+ */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { configSchema, type Config } from '../../src/config/schema';
+import type { Job } from '../../src/jobs/jobStore';
+import type { OrthancInstance } from '../harness/orthanc';
+import { TINY_MODELS_DIR } from './serveStudyFixture';
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A node config: temporary data dir, ephemeral port, tiny models, fast polling, no OHIF. */
+export function testNodeConfig(orthanc: OrthancInstance, overrides: Record<string, unknown> = {}): Config {
+  const o = overrides as { [k: string]: Record<string, unknown> | undefined };
+  return configSchema.parse({
+    dataDir: mkdtempSync(path.join(os.tmpdir(), 'tsr-serve-')),
+    logLevel: 'debug',
+    ...overrides,
+    orthanc: { url: orthanc.url, username: orthanc.username, password: orthanc.password, ...o.orthanc },
+    feed: { mode: 'both', pollSchedule: '* * * * * *', ...o.feed },
+    worker: { retryBaseDelayMs: 200, ...o.worker },
+    models: { dir: TINY_MODELS_DIR, intraOpThreads: 1, ...o.models },
+    api: { port: 0, token: 'test-token-0123456789abcdef', ohifViewer: false, ...o.api },
+  });
+}
+
+export interface JsonResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export async function call<T = unknown>(baseUrl: string, method: string, route: string, options: { token?: string; body?: unknown; headers?: Record<string, string>; rawBody?: string } = {}): Promise<JsonResponse<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.Authorization = `Bearer ${options.token}`;
+  let body: string | undefined;
+  if (options.rawBody !== undefined) body = options.rawBody;
+  else if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers['Content-Type'] ??= 'application/json';
+  }
+  const response = await fetch(baseUrl + route, { method, headers, body, redirect: 'manual' });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON (metrics, HTML)
+  }
+  return { status: response.status, headers: response.headers, body: parsed as T };
+}
+
+/** Polls GET /api/jobs/:id until `done(job)` or the deadline. */
+export async function waitForJob(baseUrl: string, token: string, id: number, done: (job: Job) => boolean, timeoutMs = 30_000): Promise<Job> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await call<Job>(baseUrl, 'GET', `/api/jobs/${id}`, { token });
+    if (r.status === 200 && done(r.body)) return r.body;
+    if (Date.now() > deadline) throw new Error(`job ${id} did not reach the expected state in ${timeoutMs} ms: ${JSON.stringify(r.body).slice(0, 600)}`);
+    await sleep(50);
+  }
+}
+
+/** Polls GET /api/jobs?study= until some job of the study satisfies `done`. */
+export async function waitForStudyJob(baseUrl: string, token: string, studyInstanceUID: string, done: (job: Job) => boolean, timeoutMs = 30_000): Promise<Job> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await call<{ jobs: Job[] }>(baseUrl, 'GET', `/api/jobs?study=${studyInstanceUID}`, { token });
+    const job = r.status === 200 ? r.body.jobs.find(done) : undefined;
+    if (job) return job;
+    if (Date.now() > deadline) throw new Error(`no job of study ${studyInstanceUID} reached the expected state in ${timeoutMs} ms: ${JSON.stringify(r.body).slice(0, 600)}`);
+    await sleep(50);
+  }
+}
+
+export const isFinished = (job: Job): boolean => job.state === 'done' || job.state === 'skipped' || job.state === 'failed';
