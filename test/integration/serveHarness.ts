@@ -2,7 +2,8 @@
  * Helpers for the serve, API and log tests: a node configuration for a test Orthanc and the tiny
  * fixture models, and small HTTP helpers.
  */
-import { mkdtempSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { configSchema, type Config } from '../../src/config/schema';
@@ -77,3 +78,51 @@ export async function waitForStudyJob(baseUrl: string, token: string, studyInsta
 }
 
 export const isFinished = (job: Job): boolean => job.state === 'done' || job.state === 'skipped' || job.state === 'failed';
+
+const TSX = require.resolve('tsx/cjs');
+const CLI_MAIN = path.resolve(__dirname, '../../src/cli/main.ts');
+
+export interface CliChild {
+  child: ChildProcess;
+  /** Everything the process wrote so far, stdout and stderr together. */
+  output(): string;
+  /** Resolves with the base URL once the node says it is serving. */
+  url: Promise<string>;
+  /** Resolves with the exit code (or 128 + signal number). */
+  exited: Promise<number>;
+}
+
+/** Runs `tsr-node <args>` from the TypeScript sources (through tsx) in a child process. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliChild {
+  const code = `require(${JSON.stringify(CLI_MAIN)}).main(process.argv.slice(1)).then((c) => { process.exitCode = c; }, (e) => { console.error(e); process.exitCode = 1; })`;
+  const child = spawn(process.execPath, ['--require', TSX, '-e', code, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  let resolveUrl: (url: string) => void = () => undefined;
+  let rejectUrl: (err: Error) => void = () => undefined;
+  const url = new Promise<string>((resolve, reject) => {
+    resolveUrl = resolve;
+    rejectUrl = reject;
+  });
+  url.catch(() => undefined);
+  const onData = (chunk: Buffer): void => {
+    text += chunk.toString('utf8');
+    const m = /tsr-node serving on (http:\/\/\S+)/.exec(text);
+    if (m) resolveUrl(m[1]);
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<number>((resolve) => {
+    child.once('exit', (code, signal) => {
+      rejectUrl(new Error(`tsr-node exited (${code ?? signal}) before serving:\n${text.slice(-3000)}`));
+      resolve(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15));
+    });
+  });
+  return { child, output: () => text, url, exited };
+}
+
+/** Writes a config object as a JSON file in the node's data dir and returns its path. */
+export function writeConfigFile(config: Config): string {
+  const file = path.join(config.dataDir, 'config.json');
+  writeFileSync(file, JSON.stringify(config, null, 2));
+  return file;
+}
