@@ -109,8 +109,8 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): CliChild {
     const m = /tsr-node serving on (http:\/\/\S+)/.exec(text);
     if (m) resolveUrl(m[1]);
   };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
   const exited = new Promise<number>((resolve) => {
     child.once('exit', (code, signal) => {
       rejectUrl(new Error(`tsr-node exited (${code ?? signal}) before serving:\n${text.slice(-3000)}`));
