@@ -281,6 +281,9 @@ th { background: #eef2f6; font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.time, .uid { font-family: "DejaVu Sans Mono", monospace; font-size: 0.85rem; }
 td.reason { max-width: 32rem; }
+td.num, td.time, .result, .state, td button { white-space: nowrap; }
+table.timings { width: auto; min-width: 16rem; }
+dl.chosen dt { font-weight: 600; margin-top: 0.4rem; } dl.chosen dd { margin-left: 1.2rem; }
 .state { display: inline-block; padding: 0.1rem 0.45rem; border-radius: 0.6rem; font-size: 0.8rem; font-weight: 600; color: #fff; }
 .state-queued { background: #6b7a8c; } .state-running { background: #1f6fd1; } .state-done { background: #1d8a4e; }
 .state-skipped { background: #b7791f; } .state-failed { background: #c0392b; }

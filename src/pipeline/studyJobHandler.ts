@@ -101,6 +101,7 @@ export function createStudyJobHandler(options: StudyJobHandlerOptions): JobHandl
       };
     }
     const timings: Record<string, number> = {};
+    const started = performance.now();
     let selectionRecorded: Promise<void> = Promise.resolve();
     try {
       const result = await analyseStudyPipeline({ ...pipeline, logger: context.logger }, job.studyInstanceUID, {
@@ -125,7 +126,10 @@ export function createStudyJobHandler(options: StudyJobHandlerOptions): JobHandl
     } catch (err) {
       // Keep what was measured before the failure: it tells where the time went.
       await selectionRecorded.catch(() => undefined);
-      if (Object.keys(timings).length > 0) await context.recordProgress({ timingsMs: timings }).catch(() => undefined);
+      if (Object.keys(timings).length > 0) {
+        timings.total = round(performance.now() - started);
+        await context.recordProgress({ timingsMs: timings }).catch(() => undefined);
+      }
       throw err;
     }
   };
