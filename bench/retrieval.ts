@@ -23,13 +23,21 @@ import { median, type BenchContext, type BenchModule, type Figure } from './benc
 
 const run = promisify(execFile);
 const ACCEPT = `multipart/related; type="application/dicom"; transfer-syntax=${EXPLICIT_VR_LITTLE_ENDIAN}`;
-const REPETITIONS = 7;
+const REPETITIONS = 9;
 const DICOMWEB_CLIENT_REPETITIONS = 3;
 
 async function timeMs(task: () => Promise<unknown>): Promise<number> {
   const started = process.hrtime.bigint();
   await task();
   return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+/** Wall time and this process's CPU time (user + system) of a task, in ms. */
+async function timeWithCpuMs(task: () => Promise<unknown>): Promise<{ wall: number; cpu: number }> {
+  const cpuBefore = process.cpuUsage();
+  const wall = await timeMs(task);
+  const cpu = process.cpuUsage(cpuBefore);
+  return { wall, cpu: (cpu.user + cpu.system) / 1000 };
 }
 
 async function curlRetrieveMs(orthanc: OrthancInstance, series: SimpleCtSeries): Promise<number> {
@@ -142,7 +150,9 @@ async function runRetrieval(context: BenchContext): Promise<Figure[]> {
     const summary = summarizeSeries({ '0020000D': { vr: 'UI', Value: [series.studyInstanceUID] }, '0020000E': { vr: 'UI', Value: [series.seriesInstanceUID] } }, metadata);
     const curl: number[] = [];
     const parse: number[] = [];
+    const parseCpu: number[] = [];
     const hu: number[] = [];
+    const huCpu: number[] = [];
     const huWithMetadata: number[] = [];
     let parts = 0;
     const retrieveParse = (): Promise<unknown> =>
@@ -156,12 +166,16 @@ async function runRetrieval(context: BenchContext): Promise<Figure[]> {
     for (let i = 0; i < REPETITIONS; i++) {
       curl.push(await curlRetrieveMs(orthanc, series));
       parts = 0;
-      parse.push(await timeMs(retrieveParse));
+      const p = await timeWithCpuMs(retrieveParse);
+      parse.push(p.wall);
+      parseCpu.push(p.cpu);
       if (parts !== 80) throw new Error(`expected 80 parts, got ${parts}`);
-      hu.push(await timeMs(() => retrieveVolume(client, summary)));
+      const h = await timeWithCpuMs(() => retrieveVolume(client, summary));
+      hu.push(h.wall);
+      huCpu.push(h.cpu);
       huWithMetadata.push(await timeMs(() => retrieveSeriesVolume(client, series.studyInstanceUID, series.seriesInstanceUID)));
     }
-    context.log(`WADO-RS medians: curl ${median(curl).toFixed(0)} ms, parse ${median(parse).toFixed(0)} ms, HU ${median(hu).toFixed(0)} ms`);
+    context.log(`WADO-RS medians: curl ${median(curl).toFixed(0)} ms, parse ${median(parse).toFixed(0)} ms (CPU ${median(parseCpu).toFixed(0)}), HU ${median(hu).toFixed(0)} ms (CPU ${median(huCpu).toFixed(0)})`);
 
     const dwc: number[] = [];
     await dicomwebClientRetrieveMs(orthanc, series);
@@ -200,6 +214,20 @@ async function runRetrieval(context: BenchContext): Promise<Figure[]> {
         baseline: { name: 'curl', value: curlMedian },
         goal: '<= 4x curl',
         samples: hu,
+      },
+      {
+        id: 'wadors_80_retrieve_parse_cpu_ms',
+        name: 'CPU time of the node for retrieve + parse (user + system)',
+        value: median(parseCpu),
+        unit: 'ms',
+        samples: parseCpu,
+      },
+      {
+        id: 'wadors_80_retrieve_hu_cpu_ms',
+        name: 'CPU time of the node for retrieve + parse + HU',
+        value: median(huCpu),
+        unit: 'ms',
+        samples: huCpu,
       },
       {
         id: 'wadors_80_metadata_retrieve_hu_ms',

@@ -235,7 +235,7 @@ class HttpDicomWebClient implements DicomWebClientHandle {
       async (response: ResponseStream) => {
         if (response.status === 500) {
           const chunks: Buffer[] = [];
-          for await (const chunk of response.chunks()) chunks.push(chunk);
+          await response.forEachChunk((chunk) => void chunks.push(chunk));
           const text = Buffer.concat(chunks).toString('utf8');
           let detail = 'HTTP 500';
           try {
@@ -248,12 +248,17 @@ class HttpDicomWebClient implements DicomWebClientHandle {
         }
         const parser = new MultipartParser(boundaryFromContentType(response.headers['content-type']));
         let bytes = 0;
-        for await (const chunk of response.chunks()) {
-          for (const part of parser.push(chunk)) {
-            bytes += part.body.length;
-            await response.whileBusy(onPart(toRetrievedPart(part)));
-          }
-        }
+        // Parts are handed on in order; a chunk that completes parts pauses the stream until
+        // onPart has finished with every one of them.
+        const deliver = async (parts: MultipartPart[]): Promise<void> => {
+          for (const part of parts) await onPart(toRetrievedPart(part));
+        };
+        await response.forEachChunk((chunk) => {
+          const parts = parser.push(chunk);
+          if (parts.length === 0) return undefined;
+          for (const part of parts) bytes += part.body.length;
+          return deliver(parts);
+        });
         parser.end();
         return { kind: 'done' as const, summary: { parts: parser.parts, bytes, transferSyntaxRequested: transferSyntax } };
       },

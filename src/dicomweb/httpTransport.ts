@@ -64,13 +64,13 @@ export interface HttpResponse {
 export interface ResponseStream {
   status: number;
   headers: IncomingHttpHeaders;
-  /** The body's chunks as they arrive; errors are mapped to TransientError/PermanentError. */
-  chunks(): AsyncIterable<Buffer>;
   /**
-   * Awaits the caller's own work (e.g. handing a part to its consumer) with the inactivity
-   * timeout suspended: a slow consumer is backpressure, not a dead server.
+   * Hands each chunk of the body to `onChunk` as it arrives, and resolves at its end. When
+   * `onChunk` returns a promise, the socket is paused, and the inactivity timeout suspended (a
+   * slow consumer is backpressure, not a dead server), until it settles. Transport errors are
+   * mapped to TransientError/PermanentError; errors of `onChunk` pass through as they are.
    */
-  whileBusy<T>(work: Promise<T> | T): Promise<T>;
+  forEachChunk(onChunk: (chunk: Buffer) => void | Promise<void>): Promise<void>;
 }
 
 /** What an HTTP failure carries as its `cause`. */
@@ -179,9 +179,8 @@ export class HttpTransport {
   /** A request whose (small) response body is collected whole: QIDO, metadata, STOW, REST. */
   async request(spec: HttpRequestSpec): Promise<HttpResponse> {
     return this.withRetries(spec, async (attempt) => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of this.iterate(spec, attempt)) chunks.push(chunk);
-      return { status: attempt.response.statusCode ?? 0, headers: attempt.response.headers, body: Buffer.concat(chunks) };
+      const body = await this.collect(spec, attempt);
+      return { status: attempt.response.statusCode ?? 0, headers: attempt.response.headers, body };
     });
   }
 
@@ -195,15 +194,7 @@ export class HttpTransport {
       const stream: ResponseStream = {
         status: attempt.response.statusCode ?? 0,
         headers: attempt.response.headers,
-        chunks: () => this.iterate(spec, attempt),
-        whileBusy: async <U>(work: Promise<U> | U): Promise<U> => {
-          attempt.timer.suspend();
-          try {
-            return await work;
-          } finally {
-            attempt.timer.resume();
-          }
-        },
+        forEachChunk: (onChunk) => this.forEachChunk(spec, attempt, onChunk),
       };
       return consume(stream);
     });
@@ -227,9 +218,7 @@ export class HttpTransport {
         try {
           const status = attempt.response.statusCode ?? 0;
           if (!accept(status)) {
-            const chunks: Buffer[] = [];
-            for await (const chunk of this.iterate(spec, attempt)) chunks.push(chunk);
-            throw this.statusError(spec, status, Buffer.concat(chunks));
+            throw this.statusError(spec, status, await this.collect(spec, attempt));
           }
           consuming = true;
           return await onAccepted(attempt);
@@ -321,20 +310,80 @@ export class HttpTransport {
     if (!request.destroyed) request.end();
   }
 
-  /** The response body's chunks, each resetting the inactivity timer. */
-  private async *iterate(spec: HttpRequestSpec, attempt: Attempt): AsyncGenerator<Buffer> {
-    try {
-      for await (const chunk of attempt.response) {
-        attempt.timer.touch();
-        yield chunk as Buffer;
-      }
-    } catch (err) {
-      if (spec.signal?.aborted) throw abortReason(spec.signal);
-      throw this.mapError(spec, err);
-    }
-    if (!attempt.response.complete) {
-      throw this.mapError(spec, Object.assign(new Error('the PACS closed the connection before the response was complete'), { code: 'ECONNRESET' }));
-    }
+  private async collect(spec: HttpRequestSpec, attempt: Attempt): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    await this.forEachChunk(spec, attempt, (chunk) => void chunks.push(chunk));
+    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+  }
+
+  /**
+   * Reads the body with 'data' events (no async iterator: it costs a promise per chunk and may
+   * copy buffered chunks together), pausing the socket while the consumer's promise is pending.
+   */
+  private forEachChunk(spec: HttpRequestSpec, attempt: Attempt, onChunk: (chunk: Buffer) => void | Promise<void>): Promise<void> {
+    const { response, timer } = attempt;
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      let busy = false;
+      let ended = false;
+      const cleanup = (): void => {
+        response.off('data', onData);
+        response.off('end', onEnd);
+        response.off('error', onError);
+        response.off('close', onClose);
+      };
+      const finish = (err?: unknown, mapTransportError = true): void => {
+        if (settled) return;
+        settled = true;
+        cleanup();
+        if (err === undefined) {
+          resolve();
+          return;
+        }
+        if (!response.complete) response.destroy();
+        if (spec.signal?.aborted) reject(abortReason(spec.signal));
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the consumer's error, exactly as it threw it
+        else reject(mapTransportError ? this.mapError(spec, err) : err);
+      };
+      const consumerFailed = (err: unknown): void => finish(err, false);
+      const onData = (chunk: Buffer): void => {
+        timer.touch();
+        let pending: void | Promise<void>;
+        try {
+          pending = onChunk(chunk);
+        } catch (err) {
+          consumerFailed(err);
+          return;
+        }
+        if (pending === undefined) return;
+        busy = true;
+        response.pause();
+        timer.suspend();
+        pending.then(() => {
+          busy = false;
+          timer.resume();
+          if (settled) return;
+          if (ended) finish();
+          else response.resume();
+        }, consumerFailed);
+      };
+      const onEnd = (): void => {
+        ended = true;
+        if (!response.complete) {
+          finish(Object.assign(new Error('the PACS closed the connection before the response was complete'), { code: 'ECONNRESET' }));
+        } else if (!busy) finish();
+      };
+      const onError = (err: Error): void => finish(err);
+      // A response that closes without 'end' was cut off.
+      const onClose = (): void => {
+        if (!ended) finish(Object.assign(new Error('the PACS closed the connection before the response was complete'), { code: 'ECONNRESET' }));
+      };
+      response.on('data', onData);
+      response.on('end', onEnd);
+      response.on('error', onError);
+      response.on('close', onClose);
+      response.resume();
+    });
   }
 
   private statusError(spec: HttpRequestSpec, status: number, body: Buffer): Error {
