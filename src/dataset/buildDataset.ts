@@ -191,7 +191,11 @@ export async function buildDataset(options: BuildDatasetOptions): Promise<BuildD
     }
   } else {
     const ids = plan.tasks.map((t) => (t.kind === 'folder-study' ? (t.studyInstanceUID ?? t.dir) : `seed ${t.seed}`));
-    await runInWorkers<StudyTask, DatasetItem>({ modulePath: path.join(__dirname, 'datasetWorker'), size: options.workers ?? os.cpus().length, data: settings }, plan.tasks, (outcome) => {
+    // Studies without a known centre are localised by the node's localiser inside the worker;
+    // onnxruntime-node is not safe in several worker threads at once, so those builds use one.
+    const needsLocaliser = source.kind === 'folder' && !source.useGroundTruth && plan.tasks.some((t) => t.kind === 'folder-study' && !t.centreMm);
+    const size = needsLocaliser ? 1 : (options.workers ?? os.cpus().length);
+    await runInWorkers<StudyTask, DatasetItem>({ modulePath: path.join(__dirname, 'datasetWorker'), size, data: settings }, plan.tasks, (outcome) => {
       if (outcome.result) {
         items.push(outcome.result);
         bar.tick();

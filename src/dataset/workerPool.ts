@@ -66,18 +66,19 @@ export async function runInWorkers<T, R>(options: PoolOptions, tasks: T[], onOut
         workers.push(worker);
         worker.on('message', (reply: Reply<R>) => {
           const outcome: TaskOutcome<R> = reply.ok ? { index: reply.id, result: reply.result } : { index: reply.id, error: reply.error };
-          // Outcomes are handled one at a time, in arrival order.
+          // Outcomes are handled one at a time, in arrival order. A worker gets its next task once
+          // its result has been handled, so at most `size` results (e.g. volumes) wait in memory.
           pending = pending
             .then(() => onOutcome(outcome))
             .then(() => {
               finished++;
               if (finished === tasks.length) resolve();
+              else if (!failed) feed(worker);
             })
             .catch((err: unknown) => {
               failed = true;
               reject(err instanceof Error ? err : new Error(String(err)));
             });
-          if (!failed) feed(worker);
         });
         worker.on('error', (err) => {
           failed = true;

@@ -148,6 +148,16 @@ describe('dataset build (synthetic seeds, synthetic folder, plain folder)', func
     expect(manifest.skipped).to.deep.equal([{ id: '2.25.999', code: 'study-not-found', reason: `no study folder under ${plain} holds it` }]);
   });
 
+  it('localises the tumour with the node’s localiser when the CSV gives no centre', async () => {
+    const plain = path.join(work, 'plain-cohort');
+    const study = studies[2];
+    const labels = parseLabelsCsv(`${study.studyInstanceUID},${study.groundTruth.tumour.label}\n`);
+    const models = { dir: path.resolve(__dirname, '../fixtures/tiny-models'), classifier: 'tsr-clip-fusion', localizer: 'tsr-localizer', intraOpThreads: 1, executionProvider: 'cpu' as const };
+    const { manifest } = await buildDataset({ source: { kind: 'folder', dir: plain, labels, useGroundTruth: false }, outDir: path.join(work, 'plain-localised'), models, progress: false });
+    expect(manifest.items).to.have.length(1);
+    expect(manifest.items[0].provenance?.centreSource).to.equal('localiser');
+  });
+
   it('refuses held-out evaluation seeds and a non-empty output folder', async () => {
     try {
       await buildDataset({ source: { kind: 'synthetic-seeds', from: 999_999, to: 1_000_001 }, outDir: path.join(work, 'never'), progress: false });

@@ -1,0 +1,169 @@
+/**
+ * One held-out synthetic study through the node's own path, for `tsr-node evaluate`:
+ *   - prepareSeed (a worker thread): generate it in memory and assemble both phase volumes from
+ *     its Part-10 bytes, exactly as the node does after WADO-RS;
+ *   - evaluatePrepared (the main thread, which holds the onnxruntime sessions: onnxruntime-node is
+ *     not safe in several worker threads at once): the node's analysis (the localiser finds the
+ *     tumour, the fused classifier classifies the crops), the single-phase baselines on the same
+ *     crops, and every classifier again on crops at the ground-truth centres (what localisation
+ *     costs).
+ */
+import { AnalysisRefusedError } from '../errors';
+import { analyseStudy } from '../inference/analyse';
+import type { Phase } from '../inference/manifest';
+import { loadClassifier, loadLocalizer, type LoadedClassifier, type LoadedLocalizer, type ModelRuntimeOptions } from '../inference/models';
+import { extractCrop } from '../inference/preprocessing';
+import { runClassifier } from '../inference/sessions';
+import type { Geometry, Vec3 } from '../study/geometry';
+import { assembleVolumeFromFiles } from '../study/volumeAssembly';
+import { generateSyntheticStudy, truthFacts, truthMask } from '../dataset/syntheticTruth';
+import type { SyntheticGroundTruth } from '../synthetic';
+import type { HuVolume } from '../study/volume';
+
+export type ModelRole = 'fused' | 'arterial' | 'venous';
+export const MODEL_ROLES: readonly ModelRole[] = ['fused', 'arterial', 'venous'];
+
+export interface EvaluationModelNames {
+  dir: string;
+  fused: string;
+  arterial: string;
+  venous: string;
+  localizer: string;
+}
+
+export interface EvaluationCase {
+  seed: number;
+  studyInstanceUID: string;
+  label: 'low' | 'high';
+  /** The generator's oracle P(high) from the noise-free parameters. */
+  oracle: Record<ModelRole, number>;
+  /** False when the node refused the study (e.g. tumour-not-found); then only refusal is set. */
+  analysed: boolean;
+  refusal?: { code: string; message: string };
+  /** P(high) of each model on the crops at the localiser's centres (the node's path). */
+  probabilities?: Record<ModelRole, number>;
+  /** P(high) of each model on crops at the ground-truth centres. */
+  atTrueCentre?: Record<ModelRole, number>;
+  localisation?: {
+    confidence: number;
+    /** The found centre lies inside the ground-truth tumour mask of that phase. */
+    venousHit: boolean;
+    arterialHit: boolean;
+    venousErrorMm: number;
+    arterialErrorMm: number;
+    arterialRefined: boolean;
+    diameterMm: number;
+  };
+  /** Node analysis time (localise + crop + classify + key slices), ms. */
+  analysisMs?: number;
+}
+
+export interface EvaluationModels {
+  fused: LoadedClassifier;
+  arterial: LoadedClassifier;
+  venous: LoadedClassifier;
+  localizer: LoadedLocalizer;
+}
+
+export async function loadEvaluationModels(names: EvaluationModelNames, runtime: ModelRuntimeOptions): Promise<EvaluationModels> {
+  const fused = await loadClassifier(names.dir, names.fused, runtime);
+  const arterial = await loadClassifier(names.dir, names.arterial, runtime);
+  const venous = await loadClassifier(names.dir, names.venous, runtime);
+  const localizer = await loadLocalizer(names.dir, names.localizer, runtime);
+  return { fused, arterial, venous, localizer };
+}
+
+/** A one-voxel grid at a patient point: rasterising the tumour mask on it says whether the point is inside. */
+function pointGrid(p: Vec3): Geometry {
+  return { dims: [1, 1, 1], spacing: [1, 1, 1], origin: p, rowDirection: [1, 0, 0], columnDirection: [0, 1, 0], normal: [0, 0, 1] };
+}
+
+function distance(a: Vec3, b: Vec3): number {
+  return Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+}
+
+async function classifyAll(m: EvaluationModels, volumes: Record<Phase, Parameters<typeof extractCrop>[0]>, centres: Record<Phase, Vec3>, fusedCrops?: Record<Phase, Float32Array>): Promise<Record<ModelRole, number>> {
+  const cache = new Map<string, Float32Array>();
+  const cropFor = (model: LoadedClassifier, phase: Phase): Float32Array => {
+    const key = `${phase}/${JSON.stringify(model.crop)}`;
+    let crop = cache.get(key);
+    if (!crop) {
+      crop = fusedCrops && JSON.stringify(model.crop) === JSON.stringify(m.fused.crop) ? fusedCrops[phase] : extractCrop(volumes[phase], centres[phase], model.crop);
+      cache.set(key, crop);
+    }
+    return crop;
+  };
+  const run = async (model: LoadedClassifier): Promise<number> => {
+    const crops: Partial<Record<Phase, Float32Array>> = {};
+    for (const phase of model.phases) crops[phase] = cropFor(model, phase);
+    return (await runClassifier(model, crops)).probabilityHigh;
+  };
+  return { fused: await run(m.fused), arterial: await run(m.arterial), venous: await run(m.venous) };
+}
+
+export interface EvaluationSettings {
+  columns?: number;
+  slices?: number;
+}
+
+/** A generated study, ready for the models: its ground truth and both phase volumes. */
+export interface PreparedStudy {
+  seed: number;
+  groundTruth: SyntheticGroundTruth;
+  volumes: Record<Phase, HuVolume>;
+}
+
+/** Worker side: generate and assemble. */
+export async function prepareSeed(seed: number, settings: EvaluationSettings): Promise<PreparedStudy> {
+  const study = generateSyntheticStudy(seed, { columns: settings.columns, slices: settings.slices });
+  const facts = truthFacts(study.groundTruth);
+  const bytesOf = (phase: Phase): Buffer[] =>
+    study.files.filter((f) => f.seriesInstanceUID === facts.phases[phase].seriesInstanceUID).map((f) => Buffer.from(f.bytes.buffer, f.bytes.byteOffset, f.bytes.byteLength));
+  return { seed, groundTruth: study.groundTruth, volumes: { arterial: await assembleVolumeFromFiles(bytesOf('arterial')), venous: await assembleVolumeFromFiles(bytesOf('venous')) } };
+}
+
+/** The buffers to move (not copy) from the worker to the main thread. */
+export function preparedTransferList(p: PreparedStudy): ArrayBuffer[] {
+  return [p.volumes.arterial.data.buffer as ArrayBuffer, p.volumes.venous.data.buffer as ArrayBuffer];
+}
+
+/** Main-thread side: the node's analysis and the baselines. */
+export async function evaluatePrepared(m: EvaluationModels, prepared: PreparedStudy): Promise<EvaluationCase> {
+  const facts = truthFacts(prepared.groundTruth);
+  const volumes = prepared.volumes;
+  const base: EvaluationCase = {
+    seed: prepared.seed,
+    studyInstanceUID: facts.studyInstanceUID,
+    label: facts.label,
+    oracle: facts.oracle ?? { fused: Number.NaN, arterial: Number.NaN, venous: Number.NaN },
+    analysed: false,
+  };
+  const trueCentres = { arterial: facts.phases.arterial.centreMm, venous: facts.phases.venous.centreMm };
+  const atTrueCentre = await classifyAll(m, volumes, trueCentres);
+  let detail;
+  try {
+    detail = await analyseStudy({ classifier: m.fused, localizer: m.localizer }, volumes);
+  } catch (err) {
+    if (!(err instanceof AnalysisRefusedError)) throw err;
+    return { ...base, atTrueCentre, refusal: { code: err.code, message: err.message } };
+  }
+  const found = { arterial: detail.localisation.arterial.centreMm, venous: detail.localisation.venous.centreMm };
+  const probabilities = await classifyAll(m, volumes, found, detail.crops);
+  const hit = (phase: Phase): boolean => truthMask(prepared.groundTruth, phase, pointGrid(found[phase]))[0] === 1;
+  return {
+    ...base,
+    analysed: true,
+    probabilities,
+    atTrueCentre,
+    localisation: {
+      confidence: detail.analysis.tumour.confidence,
+      venousHit: hit('venous'),
+      arterialHit: hit('arterial'),
+      venousErrorMm: distance(found.venous, trueCentres.venous),
+      arterialErrorMm: distance(found.arterial, trueCentres.arterial),
+      arterialRefined: detail.localisation.arterial.refined,
+      diameterMm: detail.analysis.tumour.diameterMm,
+    },
+    analysisMs: detail.analysis.timingsMs.total,
+  };
+}
