@@ -13,9 +13,11 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import type { BenchModule, Figure } from './benchModule';
 import { retrievalBench } from './retrieval';
+import { inferenceBench } from './inference';
 
 const MODULES: BenchModule[] = [
   retrievalBench,
+  inferenceBench,
 ];
 
 interface Args {
