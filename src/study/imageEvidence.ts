@@ -39,7 +39,15 @@ async function huSlice(client: DicomWebClient, summary: SeriesSummary, sopInstan
   }
   const data = new Float32Array(p.rows * p.columns);
   storedToHu(p, await decodePixels(p), data, 0);
-  return { data, rows: p.rows, columns: p.columns, pixelSpacing: p.pixelSpacing, rowDirection: [o[0], o[1], o[2]] as Vec3, columnDirection: [o[3], o[4], o[5]] as Vec3 };
+  return {
+    data,
+    rows: p.rows,
+    columns: p.columns,
+    pixelSpacing: p.pixelSpacing,
+    rowDirection: [o[0], o[1], o[2]] as Vec3,
+    columnDirection: [o[3], o[4], o[5]] as Vec3,
+    ...(p.imagePositionPatient ? { origin: p.imagePositionPatient } : {}),
+  };
 }
 
 /**

@@ -205,6 +205,8 @@ interface Work {
   original: boolean;
   pancreaticWording: boolean;
   delay?: number;
+  /** The image evidence that set the phase, when images (not metadata) decided it. */
+  imageDecided?: ImageEvidence;
 }
 
 /** Gate order; a study's reason is the failure of the candidate that got furthest. */
@@ -409,8 +411,44 @@ function applyImageEvidence(w: Work, e: ImageEvidence): void {
   if (!metadataDecided || c.suspect) {
     c.phase = e.phase;
     c.suspect = false;
+    w.imageDecided = e;
   } else if (c.metadataPhase !== e.phase) {
     c.phase = 'contradictory';
+  }
+}
+
+/** The vessel that shows a phase best: the aorta for the arterial phase, the portal vein for the venous. */
+function phaseVessel(phase: 'arterial' | 'venous', e: ImageEvidence): number | undefined {
+  return phase === 'arterial' ? e.aortaHu : e.portalVeinHu;
+}
+
+/**
+ * Images decided the phase of several distinct acquisitions alike (e.g. a non-contrast or a
+ * delayed scan measured as arterial): the phase belongs to the acquisition whose vessel is
+ * clearly brightest (aorta for arterial, portal vein for venous; at least `margin` above the next);
+ * the others lose it. Too close to call: all become suspect.
+ */
+function resolveImageConflicts(open: Work[], rules: SelectionRules, margin = 1.15): void {
+  for (const phase of ['arterial', 'venous'] as const) {
+    const decided = open.filter((w) => w.imageDecided !== undefined && w.c.phase === phase);
+    if (distinctAcquisitions(decided, rules) < 2) continue;
+    const value = (w: Work): number => phaseVessel(phase, w.imageDecided!) ?? Number.NEGATIVE_INFINITY;
+    const sorted = [...decided].sort((a, b) => value(b) - value(a));
+    const best = sorted[0];
+    const others = sorted.filter((w) => !sameAcquisition(best, w, rules));
+    const vessel = phase === 'arterial' ? 'aorta' : 'portal vein';
+    if (value(best) >= margin * value(others[0])) {
+      for (const w of others) {
+        w.c.phase = 'contradictory';
+        w.c.evidence.push({
+          source: 'image',
+          phase: 'inconclusive',
+          detail: `another acquisition shows the ${phase} phase better (${vessel} ${value(best)} HU against ${value(w)} HU here)`,
+        });
+      }
+    } else {
+      for (const w of decided) w.c.suspect = true;
+    }
   }
 }
 
@@ -558,6 +596,7 @@ export function selectPhases(summaries: SeriesSummary[], rules: SelectionRules, 
     const e = evidenceBySeries.get(w.s.seriesInstanceUID);
     if (e !== undefined) applyImageEvidence(w, e);
   }
+  resolveImageConflicts(open, rules);
   for (const w of works) finishCandidate(w, rules);
 
   const arterial = works.filter((w) => w.c.eligible && w.c.phase === 'arterial').sort(rank);

@@ -18,7 +18,8 @@ function word(term: string): string {
 export const DEFAULT_PATTERNS = {
   /** Pancreatic / (late) arterial phase. */
   arterial: [
-    word('art|cta|angio'),
+    // AP = arterial phase on many Asian sites; a topogram called AP is caught as a localizer first.
+    word('art|ap|cta|angio'),
     // arterial, arteriell(e), arteriale, also inside compounds such as "Arterialphase".
     'arteri(?:al|ell|el|ale)',
     word('pancreatic[\\s_-]*(?:phase|parenchymal)|pankreasphase'),
@@ -37,7 +38,7 @@ export const DEFAULT_PATTERNS = {
   pancreatic: [word('pancreatic[\\s_-]*(?:phase|parenchymal)|pankreasphase|late[\\s_-]*art(?:erial)?|sp[aä]t[\\s_-]*arteriell'), '胰腺期', '膵実質相', '膵相'],
   /** Portal-venous phase. */
   venous: [
-    word('pv|pvp|ven|portal|pfortader'),
+    word('pv|pvp|vp|ven|portal|pfortader'),
     'portal[\\s_-]*ven',
     // venous, venös, venoes, venosa; not "intravenous".
     '(?<!intra)ven(?:ous|[oö]s|oes|osa|osus)',
@@ -54,8 +55,8 @@ export const DEFAULT_PATTERNS = {
   /** Delayed / equilibrium / excretory phases: never the portal-venous series. */
   delayed: [
     word('delay|delayed|equilibrium|excretory|urographic|nephrographic|spaetphase|spätphase|verz[oö]gert'),
-    // "late" on its own, but "late arterial" is the pancreatic phase.
-    `${word('late')}(?![\\s_-]*art)`,
+    // "late" / "spät" on their own, but "late arterial" / "spät arteriell" is the pancreatic phase.
+    `${word('late|sp[aä]t|spaet')}(?![\\s_-]*art)`,
     // "3 min", "10min": minutes after injection.
     '(?<![0-9.])(?:[2-9]|[1-9][0-9])[\\s_-]*min(?![a-z])',
     '延迟期',
@@ -68,7 +69,7 @@ export const DEFAULT_PATTERNS = {
   ],
   /** Non-contrast series. */
   nonContrast: [
-    word('non[\\s_-]*contrast|non[\\s_-]*enhanced|unenhanced|without[\\s_-]*contrast|pre[\\s_-]*contrast|plain|ncct|nativ|native|ohne[\\s_-]*km'),
+    word('nc|non[\\s_-]*contrast|non[\\s_-]*enhanced|unenhanced|without[\\s_-]*contrast|pre[\\s_-]*contrast|plain|ncct|nativ|native|ohne[\\s_-]*km'),
     '(?<![a-z])w/o(?![a-z])',
     '平扫',
     '平掃',
@@ -77,7 +78,7 @@ export const DEFAULT_PATTERNS = {
     '비조영',
   ],
   /** Scout / localizer images. */
-  localizer: [word('localizer|localiser|locator|scout|topogram|topo|surview|scanogram|pilot|survey'), '定位', '位置決め'],
+  localizer: [word('localizer|localiser|locator|scout|topogram|topo|surview|scanogram|pilot|survey'), '定位', '位置決め', 'スカウト', 'スキャノグラム'],
   /** Reformats and projections: not the axial source series. */
   reformat: [
     word('mip|minip|mpr|mprs|vrt|vr|volume[\\s_-]*rendering|3d|curved|reformat|reformatted'),
@@ -86,7 +87,13 @@ export const DEFAULT_PATTERNS = {
     '矢状',
   ],
   /** Dose reports and screen captures sometimes stored as CT. */
-  doseReport: [word('dose[\\s_-]*report|dose[\\s_-]*info|dose[\\s_-]*summary|patient[\\s_-]*protocol|exam[\\s_-]*summary|screen[\\s_-]*save|screenshot')],
+  doseReport: [
+    word('dose[\\s_-]*(?:report|info|information|summary)|patient[\\s_-]*protocol|exam[\\s_-]*summary|screen[\\s_-]*save|screenshot'),
+    '剂量报告',
+    '剂量',
+    '線量情報',
+    '線量',
+  ],
 };
 
 const patternList = z.array(
@@ -185,7 +192,12 @@ export const selectionRulesSchema = z
         /** aorta / portal vein at or below this: portal venous. */
         venousMaxRatio: z.number().positive().default(1.2),
         /** An aorta below this HU is unenhanced (blood is about 40 HU without contrast). */
-        contrastMinAortaHu: z.number().default(110),
+        contrastMinAortaHu: z.number().default(80),
+        /**
+         * With the vessels in balance, a portal vein below this HU means a delayed phase (about
+         * 100-135 HU) rather than the portal-venous one (160-200 HU).
+         */
+        venousMinPortalVeinHu: z.number().default(145),
       })
       .strict()
       .prefault({}),

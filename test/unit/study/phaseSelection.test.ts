@@ -7,7 +7,7 @@ import { phaseFromDescription, selectPhases, type ImageEvidence, type PhaseSelec
 import { defaultSelectionRules, selectionRulesSchema } from '../../../src/study/selectionRules';
 import { seriesUid, study, type SeriesSpec } from './studyBuilder';
 
-type ImagePhase = ImageEvidence['phase'];
+type ImagePhase = ImageEvidence['phase'] | { phase: ImageEvidence['phase']; aortaHu: number; portalVeinHu: number };
 
 interface Row {
   why: string;
@@ -188,6 +188,36 @@ const rows: Row[] = [
     venous: 's3',
   },
   {
+    why: 'images call two acquisitions arterial: the clearly brighter aorta wins (a plain scan misread)',
+    series: [
+      { id: 's1', acq: 0 },
+      { id: 's2', acq: 100 },
+      { id: 's3', acq: 130 },
+    ],
+    images: {
+      s1: { phase: 'arterial', aortaHu: 210, portalVeinHu: 45 },
+      s2: { phase: 'arterial', aortaHu: 310, portalVeinHu: 130 },
+      s3: { phase: 'venous', aortaHu: 160, portalVeinHu: 180 },
+    },
+    arterial: 's2',
+    venous: 's3',
+  },
+  {
+    why: 'images call two acquisitions arterial with about the same aorta: ambiguous',
+    series: [
+      { id: 's1', acq: 0 },
+      { id: 's2', acq: 100 },
+      { id: 's3', acq: 130 },
+    ],
+    images: {
+      s1: { phase: 'arterial', aortaHu: 290, portalVeinHu: 120 },
+      s2: { phase: 'arterial', aortaHu: 310, portalVeinHu: 130 },
+      s3: { phase: 'venous', aortaHu: 160, portalVeinHu: 180 },
+    },
+    reason: 'ambiguous-phases',
+    needs: [],
+  },
+  {
     why: 'blank everything, images inconclusive for one: no further images to ask',
     series: [{ id: 's1' }, { id: 's2' }],
     images: { s1: 'arterial', s2: 'inconclusive' },
@@ -258,10 +288,11 @@ function idOf(specs: SeriesSpec[], uid: string | undefined): string | undefined 
 }
 
 function run(row: Row): PhaseSelection {
-  const evidence: ImageEvidence[] = Object.entries(row.images ?? {}).map(([id, phase]) => {
+  const evidence: ImageEvidence[] = Object.entries(row.images ?? {}).map(([id, image]) => {
     const n = row.series.findIndex((s) => (s.id ?? s.description) === id);
     if (n < 0) throw new Error(`no series ${id}`);
-    return { seriesInstanceUID: seriesUid(n), phase, detail: `test: ${phase}`, slicesMeasured: 5 };
+    const measured = typeof image === 'string' ? { phase: image } : image;
+    return { seriesInstanceUID: seriesUid(n), ...measured, detail: `test: ${measured.phase}`, slicesMeasured: 5 };
   });
   return selectPhases(study(row.series), rules, evidence);
 }

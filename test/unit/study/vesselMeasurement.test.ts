@@ -16,6 +16,7 @@ interface Tissue {
 const PHASES: Record<string, Tissue> = {
   arterial: { aorta: 300, portalVein: 125, sma: 290, liver: 70, pancreas: 120, kidney: 180 },
   venous: { aorta: 150, portalVein: 180, sma: 150, liver: 110, pancreas: 100, kidney: 160 },
+  delayed: { aorta: 115, portalVein: 118, sma: 115, liver: 88, pancreas: 82, kidney: 140 },
   plain: { aorta: 40, portalVein: 40, sma: 40, liver: 55, pancreas: 40, kidney: 30 },
 };
 
@@ -65,6 +66,7 @@ describe('study/vesselMeasurement', () => {
   for (const [phase, expected] of [
     ['arterial', 'arterial'],
     ['venous', 'venous'],
+    ['delayed', 'delayed'],
     ['plain', 'non-contrast'],
   ] as const) {
     it(`finds the aorta and the portal vein, and calls a drawn ${phase} abdomen ${expected}`, () => {
