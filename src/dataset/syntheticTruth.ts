@@ -14,7 +14,7 @@ import type { TsrLabel } from './labels';
 /** The label definition of the synthetic cohort (the default of a dataset's labelDefinition). */
 export const LABEL_DEFINITION: string = SYNTHETIC_LABEL_DEFINITION;
 
-export const GENERATOR_DESCRIPTION = `tsr-node synthetic generator ${GENERATOR_VERSION}`;
+export const GENERATOR_DESCRIPTION = `generator ${GENERATOR_VERSION}`;
 
 export interface TruthFacts {
   studyInstanceUID: string;
