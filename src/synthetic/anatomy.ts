@@ -184,9 +184,9 @@ export function drawAnatomy(rng: SeededRandom, options: AnatomyOptions): Anatomy
     cancellous.push(column(0, ys + 0.3, rxV - 1.8, ryV - 1.8, z0 + 1.6, z1 - 1.6, 2.2));
     discs.push(column(0, ys, rxV - 0.5, ryV - 0.5, z1, z1 + discHeight, 2.2));
     // Posterior arch around the canal, the spinous process behind it, transverse processes.
-    arches.push(column(0, yCanal, canalR + 6, canalR + 5, z0 + 2, z1 + 2));
-    arches.push(column(0, yCanal + canalR + 18, 4.5, 17, z0 + 4, z1 - 2));
-    arches.push(new Ellipsoid([0, yCanal - 2, (z0 + z1) / 2], [rxV + 30, 5, 5.5]));
+    arches.push(column(0, yCanal, canalR + 7, canalR + 6, z0 + 2, z1 + 2));
+    arches.push(column(0, yCanal + canalR + 16, 6, 15, z0 + 4, z1 - 2));
+    arches.push(new Ellipsoid([0, yCanal - 2, (z0 + z1) / 2], [rxV + 22, 4.5, 4]));
     arches.push(column(-12, ys + ryV + 3, 5, 6, z0 + 3, z1 - 3));
     arches.push(column(12, ys + ryV + 3, 5, 6, z0 + 3, z1 - 3));
   }
@@ -289,7 +289,7 @@ export function drawAnatomy(rng: SeededRandom, options: AnatomyOptions): Anatomy
     const rot = rotation(side * rng.uniform(0.35, 0.6), side * 0.1, 0.12);
     const radii: Vec3 = [rng.uniform(24, 29), rng.uniform(20, 25), rng.uniform(48, 58)];
     kidneyParts.cortex.push(new Ellipsoid(centre, radii, rot));
-    kidneyParts.medulla.push(new Ellipsoid(centre, [radii[0] * 0.7, radii[1] * 0.68, radii[2] * 0.82], rot));
+    kidneyParts.medulla.push(new Ellipsoid(centre, [radii[0] * 0.6, radii[1] * 0.58, radii[2] * 0.74], rot));
     kidneyParts.sinus.push(new Ellipsoid([centre[0] - side * 10, centre[1] - 4, centre[2]], [8, 8, radii[2] * 0.45], rot));
     const hilumK: Vec3 = [centre[0] - side * 22, centre[1] - 8, zK + 6];
     if (side > 0) {
@@ -398,10 +398,21 @@ export function drawAnatomy(rng: SeededRandom, options: AnatomyOptions): Anatomy
   const c1 = pancreasControl[neighbour];
   const onLine: Vec3 = [c0[0] + (c1[0] - c0[0]) * along, c0[1] + (c1[1] - c0[1]) * along, c0[2] + (c1[2] - c0[2]) * along];
   const localRadius = baseRadii[controlIndex];
-  const tumourCentre = jitter(rng, onLine, localRadius * 0.2);
   let diameter = rng.truncatedGaussian(30, 9, 15, 60);
   if (options.tpcArterialHu < 20) diameter = Math.max(11, diameter * 0.6);
   const tumourShape = drawTumourShape(rng, diameter);
+  const vessels: VesselCentreline[] = [
+    centrelineOf('superior mesenteric vein', smvControl, rSmv, true),
+    centrelineOf('portal vein', pvControl, rPv, true),
+    centrelineOf('splenic vein', svControl, rSv, true),
+    centrelineOf('superior mesenteric artery', smaControl, rSma, false),
+    centrelineOf('coeliac trunk', celiacControl, 3.5, false),
+    centrelineOf('common hepatic artery', chaControl, 2.8, false),
+    centrelineOf('splenic artery', splenicArteryControl, 2.6, false),
+    centrelineOf('aorta', [[xA, yA, -150], [xA, yA, 150]], rAo, false),
+    centrelineOf('inferior vena cava', [[xIvc, yIvc, -150], [xIvc, yIvc, 0]], 11, false),
+  ];
+  const tumourCentre = keepVesselsPeripheral(jitter(rng, onLine, localRadius * 0.2), tumourShape, vessels);
   const region = regionByControl[controlIndex];
 
   // A tumour in the head or neck obstructs the main duct: upstream dilatation and tail atrophy.
@@ -447,17 +458,6 @@ export function drawAnatomy(rng: SeededRandom, options: AnatomyOptions): Anatomy
   put('ribs', 'corticalBone', ribShapes, false);
   put('rib marrow', 'cancellousBone', marrowShapes, false);
 
-  const vessels: VesselCentreline[] = [
-    centrelineOf('superior mesenteric vein', smvControl, rSmv, true),
-    centrelineOf('portal vein', pvControl, rPv, true),
-    centrelineOf('splenic vein', svControl, rSv, true),
-    centrelineOf('superior mesenteric artery', smaControl, rSma, false),
-    centrelineOf('coeliac trunk', celiacControl, 3.5, false),
-    centrelineOf('common hepatic artery', chaControl, 2.8, false),
-    centrelineOf('splenic artery', splenicArteryControl, 2.6, false),
-    centrelineOf('aorta', [[xA, yA, -150], [xA, yA, 150]], rAo, false),
-    centrelineOf('inferior vena cava', [[xIvc, yIvc, -150], [xIvc, yIvc, 0]], 11, false),
-  ];
   const zs = pancreasControl.map((p) => p[2]);
   return {
     structures: S,
@@ -470,6 +470,37 @@ export function drawAnatomy(rng: SeededRandom, options: AnatomyOptions): Anatomy
     ductDilated,
     gallbladder: gallbladderPresent,
   };
+}
+
+/**
+ * Moves the tumour centre until no vessel comes within 0.6 of the tumour's smallest semi-axis of
+ * its centre: vessels may abut or encase the tumour's margin (and are painted over it, patent)
+ * but never run through its core, whose mean HU is the enhancement the oracle conditions on.
+ */
+/** Fraction of the tumour's smallest semi-axis, around its centre, that no vessel enters. */
+export const VESSEL_FREE_CORE = 0.6;
+
+function keepVesselsPeripheral(start: Vec3, shape: TumourShape, vessels: VesselCentreline[]): Vec3 {
+  const centre: Vec3 = [...start];
+  const core = VESSEL_FREE_CORE * Math.min(...shape.radiiMm);
+  for (let iteration = 0; iteration < 40; iteration++) {
+    let worst = 0;
+    let push: Vec3 = [0, -1, 0];
+    for (const v of vessels) {
+      for (let i = 0; i < v.points.length; i++) {
+        const p = v.points[i];
+        const d = Math.hypot(centre[0] - p[0], centre[1] - p[1], centre[2] - p[2]);
+        const deficit = core + v.radii[i] - d;
+        if (deficit > worst) {
+          worst = deficit;
+          push = d > 1e-6 ? [(centre[0] - p[0]) / d, (centre[1] - p[1]) / d, (centre[2] - p[2]) / d] : [0, -1, 0];
+        }
+      }
+    }
+    if (worst <= 0.05) break;
+    for (let a = 0; a < 3; a++) centre[a] += push[a] * (worst + 0.25);
+  }
+  return centre;
 }
 
 /** Irregular ellipsoid of the given longest diameter; random orientation; lobulated margin. */

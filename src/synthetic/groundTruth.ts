@@ -8,6 +8,7 @@ import type { PancreasRegion } from './anatomy';
 import type { PixelEncodingName } from './encoding';
 import type { SeriesRole } from './naming';
 import type { OracleScores } from './oracle';
+import type { LandmarkName } from './landmarks';
 import type { ContrastPhase, Tissue } from './tissues';
 import type { TumourShape } from './tumourShape';
 import type { VesselContact } from './vesselContact';
@@ -46,6 +47,16 @@ export interface PhaseTruth {
   delaySeconds: number;
 }
 
+/** A point deep inside one structure, in each phase (patient mm), for measuring HU from images. */
+export interface LandmarkTruth {
+  structure: LandmarkName;
+  tissue: Tissue;
+  /** No other tissue within this distance (mm) of the point, in either phase. */
+  clearanceMm: number;
+  arterial: Vec3;
+  venous: Vec3;
+}
+
 export interface SyntheticGroundTruth {
   schema: typeof GROUND_TRUTH_SCHEMA;
   seed: number;
@@ -73,6 +84,8 @@ export interface SyntheticGroundTruth {
   findingsText: string;
   /** Noise-free HU of every tissue in the arterial and venous phases. */
   tissueHu: { arterial: Record<Tissue, number>; venous: Record<Tissue, number> };
+  /** Points deep inside the aorta, portal vein, liver, spleen, ... (those within the scan). */
+  landmarks: LandmarkTruth[];
   acquisition: {
     columns: number;
     rows: number;

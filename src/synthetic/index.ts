@@ -14,7 +14,7 @@ import { generateStudy, type SyntheticStudy, type SyntheticStudyOptions } from '
 
 export { generateStudy, studyBiology, GENERATOR_VERSION } from './study';
 export type { SyntheticStudyOptions, SyntheticFile, SyntheticStudy, ExtrasOption } from './study';
-export type { SyntheticGroundTruth, SeriesTruth, PhaseTruth } from './groundTruth';
+export type { SyntheticGroundTruth, SeriesTruth, PhaseTruth, LandmarkTruth } from './groundTruth';
 export { GROUND_TRUTH_SCHEMA, GROUND_TRUTH_FILE } from './groundTruth';
 export { rasteriseTumourMask } from './tumourMask';
 export { tumourLevel, tumourBounds, type TumourShape } from './tumourShape';

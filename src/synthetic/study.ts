@@ -13,7 +13,7 @@ import { drawTumourBiology, LABEL_DEFINITION, type TsrLabel, type TumourBiology 
 import { ctImageDataset, type ContrastAttributes, type CtSeriesAttributes, type StudyAttributes } from './ctImage';
 import { addNoiseAndEncode, encodePixels, PIXEL_ENCODING_NAMES, PIXEL_ENCODINGS, type PixelEncoding, type PixelEncodingName } from './encoding';
 import { findingsText } from './findings';
-import { GROUND_TRUTH_SCHEMA, type PhaseTruth, type SeriesTruth, type SyntheticGroundTruth } from './groundTruth';
+import { GROUND_TRUTH_SCHEMA, type LandmarkTruth, type PhaseTruth, type SeriesTruth, type SyntheticGroundTruth } from './groundTruth';
 import { renderLocalizer } from './localizer';
 import { isAscii, seriesDescription, type NamingStyle, type SeriesRole } from './naming';
 import { FieldBank, noiseSlice, textureSlice } from './noise';
@@ -22,7 +22,8 @@ import { writePart10 } from './part10';
 import { SeededRandom } from './random';
 import { SliceRenderer, type AxialGrid } from './render';
 import { drawTissueHu, type ContrastPhase, type PhaseHu } from './tissues';
-import { tumourBounds } from './tumourShape';
+import { findLandmark, LANDMARK_STRUCTURES } from './landmarks';
+import { tumourBounds, tumourLevel } from './tumourShape';
 import { syntheticUid } from './uid';
 import { measureVesselContact } from './vesselContact';
 
@@ -520,6 +521,20 @@ export function generateStudy(options: SyntheticStudyOptions): SyntheticStudy {
       delaySeconds: delays[phase],
     };
   };
+  const scanLow = thinZ[thinZ.length - 1]! + 4;
+  const scanHigh = thinZ[0]! + -4;
+  const landmarks: LandmarkTruth[] = [];
+  for (const name of LANDMARK_STRUCTURES) {
+    const structure = anatomy.structures.find((x) => x.name === name)!;
+    const found = findLandmark(anatomy, name, scanLow, scanHigh, [shifts.arterial, shifts.venous], (p) => tumourLevel(anatomy.tumour.shape, anatomy.tumour.centreLocal, p) <= 1.1);
+    if (!found) continue;
+    const at = (phase: 'arterial' | 'venous'): Vec3 => {
+      const d = structure.moves ? shifts[phase] : ([0, 0, 0] as Vec3);
+      const q = toPatient([found.point[0] + d[0], found.point[1] + d[1], found.point[2] + d[2]]);
+      return [round(q[0], 2), round(q[1], 2), round(q[2], 2)];
+    };
+    landmarks.push({ structure: name, tissue: structure.tissue, clearanceMm: found.clearanceMm, arterial: at('arterial'), venous: at('venous') });
+  }
   const vesselContact = measureVesselContact(anatomy.vessels, anatomy.tumour.shape, anatomy.tumour.centreLocal);
   const oracle = oracleScores(biology.enhancement);
   const text = findingsText(stream('findings'), {
@@ -551,6 +566,7 @@ export function generateStudy(options: SyntheticStudyOptions): SyntheticStudy {
     },
     findingsText: text,
     tissueHu: { arterial: tissues.phases.arterial, venous: tissues.phases.venous },
+    landmarks,
     acquisition: {
       columns,
       rows: columns,

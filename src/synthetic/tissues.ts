@@ -76,7 +76,7 @@ export interface TissueDraw {
 export function drawTissueHu(rng: SeededRandom, enhancement: EnhancementParameters): TissueDraw {
   const c = rng.gaussian(0, 1);
   const fat = rng.uniform(-112, -88);
-  const muscle = rng.uniform(51, 59);
+  const muscle = rng.uniform(52, 58);
   const cortical = rng.uniform(650, 950);
   const posterior = rng.uniform(480, 750);
   const cancellous = rng.uniform(170, 280);
@@ -175,9 +175,10 @@ export function textureAmplitude(tissue: Tissue, phase: ContrastPhase): number {
       // Arterial-phase "zebra" heterogeneity of the red pulp (PHANTOM.md: heterogeneous 100-140).
       return phase === 'arterial' ? 14 : 4;
     case 'pancreas':
-      return 7;
+      return 5;
     case 'tumour':
-      return 7;
+      // Heterogeneous but weak enough that the tumour's mean HU, the evidence, is not drowned.
+      return 4;
     case 'liver':
       return 4;
     case 'kidneyCortex':
