@@ -521,8 +521,8 @@ export function generateStudy(options: SyntheticStudyOptions): SyntheticStudy {
       delaySeconds: delays[phase],
     };
   };
-  const scanLow = thinZ[thinZ.length - 1]! + 4;
-  const scanHigh = thinZ[0]! + -4;
+  const scanLow = thinZ[thinZ.length - 1] + 4;
+  const scanHigh = thinZ[0] + -4;
   const landmarks: LandmarkTruth[] = [];
   for (const name of LANDMARK_STRUCTURES) {
     const structure = anatomy.structures.find((x) => x.name === name)!;

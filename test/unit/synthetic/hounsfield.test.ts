@@ -95,7 +95,7 @@ describe('synthetic: HU measured from the DICOM pixels', function () {
               const p = indexToPatient(g, i, j, k);
               const d = Math.hypot(p[0] - centre[0], p[1] - centre[1], p[2] - centre[2]);
               if (d <= coreRadius && tumourLevel(t.tumour.shape, centre, p) <= 0.9) {
-                sum += s.hu[k * g.dims[0] * g.dims[1] + j * g.dims[0] + i]!;
+                sum += s.hu[k * g.dims[0] * g.dims[1] + j * g.dims[0] + i];
                 n++;
               }
             }
