@@ -90,6 +90,12 @@ describe('inference/models: loading and verification', () => {
     });
   }
 
+  it('turns a missing CUDA execution provider into a ConfigError that says what to do', async () => {
+    // The npm install skips onnxruntime-node's GPU add-on (.npmrc), so CUDA cannot load here.
+    const err = await refusal(() => loadLocalizer(dir, 'tsr-localizer', { intraOpThreads: 1, executionProvider: 'cuda' }));
+    expect(err.message).to.contain('tsr-localizer.onnx').and.contain('set models.executionProvider to "cpu"');
+  });
+
   it("refuses a single-phase classifier as the node's classifier", async () => {
     const err = await refusal(() => loadNodeModels({ dir, classifier: 'tsr-clip-venous', localizer: 'tsr-localizer', ...RUNTIME }));
     expect(err.message).to.match(/must take both phases, this one takes \[venous\]/);
