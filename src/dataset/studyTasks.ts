@@ -12,7 +12,7 @@ import { AnalysisRefusedError } from '../errors';
 import { localiseTumour } from '../inference/analyse';
 import type { CropSpec, LocalizerSpec, Phase } from '../inference/manifest';
 import { loadLocalizer, type LoadedLocalizer, type ModelsConfig } from '../inference/models';
-import type { Vec3 } from '../study/geometry';
+import type { Geometry, Vec3 } from '../study/geometry';
 import { assembleVolumeFromFiles } from '../study/volumeAssembly';
 import type { HuVolume } from '../study/volume';
 import type { DatasetItem } from './datasetManifest';
@@ -43,7 +43,7 @@ function labelIndex(label: TsrLabel): 0 | 1 {
   return label === 'high' ? 1 : 0;
 }
 
-function itemFromTruth(n: number, facts: TruthFacts, volumes: Record<Phase, HuVolume>, settings: WorkerSettings, mask: (phase: Phase, grid: import('../study/geometry').Geometry) => Uint8Array, label: TsrLabel): DatasetItem {
+function itemFromTruth(n: number, facts: TruthFacts, volumes: Record<Phase, HuVolume>, settings: WorkerSettings, mask: (phase: Phase, grid: Geometry) => Uint8Array, label: TsrLabel): DatasetItem {
   const centresMm = { arterial: facts.phases.arterial.centreMm, venous: facts.phases.venous.centreMm };
   const extracted = extractItem({ volumes, centresMm, mask, crop: settings.crop, localizer: settings.localizer });
   const files = writeItemFiles(settings.outDir, n, extracted, settings.crop, settings.localizer);

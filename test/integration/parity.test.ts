@@ -4,9 +4,10 @@
  * gives the same model inputs, bit for bit: HU volumes, classifier crops and localiser grids.
  */
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { main } from '../../src/cli/main';
 import { createDicomWebClient, type DicomWebClientHandle } from '../../src/dicomweb/client';
 import { buildDataset } from '../../src/dataset/buildDataset';
 import type { DatasetManifest } from '../../src/dataset/datasetManifest';
@@ -90,6 +91,38 @@ describe('parity: dataset builder (folder) and node (Orthanc, WADO-RS) see ident
         expect(written.subarray(written.length - crop.byteLength).equals(bytesOf(crop)), `${phase} crop`).to.be.true;
         expect(writtenGrid.subarray(writtenGrid.length - grid.byteLength).equals(bytesOf(grid)), `${phase} localiser grid`).to.be.true;
       }
+    }
+  });
+
+  it('the dataset builder’s DICOMweb source writes the same venous crops as its folder source', async () => {
+    // The CSV's one centre (here the venous ground truth, full precision) serves both phases.
+    const csv = studies.map((st) => `${st.studyInstanceUID},${st.groundTruth.tumour.label},${st.groundTruth.phases.venous.tumourCentre.join(',')}`).join('\n');
+    const out = path.join(work, 'from-pacs');
+    const csvFile = path.join(work, 'pacs-labels.csv');
+    writeFileSync(csvFile, csv + '\n');
+    // Through the command line, credentials from the environment as an administrator would give them.
+    const env = { TSR_ORTHANC_USERNAME: orthanc.username, TSR_ORTHANC_PASSWORD: orthanc.password, TSR_LOG_LEVEL: 'error' };
+    Object.assign(process.env, env);
+    const log = console.log;
+    const error = console.error;
+    console.log = () => undefined;
+    console.error = () => undefined;
+    let code: number;
+    try {
+      code = await main(['dataset', 'build', '--from-dicomweb', orthanc.dicomWebUrl, '--labels', csvFile, '--out', out, '--no-progress']);
+    } finally {
+      console.log = log;
+      console.error = error;
+      for (const key of Object.keys(env)) delete process.env[key];
+    }
+    expect(code).to.equal(0);
+    const fromPacs = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as DatasetManifest;
+    expect(fromPacs.source).to.equal(`DICOMweb ${orthanc.dicomWebUrl}`);
+    expect(fromPacs.items.map((i) => i.id)).to.deep.equal(studies.map((st) => st.studyInstanceUID));
+    for (const item of fromPacs.items) {
+      const twin = manifest.items.find((i) => i.id === item.id)!;
+      expect(item.provenance?.centreSource).to.equal('labels-csv');
+      expect(readFileSync(path.join(out, item.crops.venous)).equals(readFileSync(path.join(work, 'dataset', twin.crops.venous)))).to.be.true;
     }
   });
 
