@@ -17,7 +17,7 @@ import express, { type Express, type Request, type RequestHandler, type Response
 import { JOB_STATES, type JobState, type JobStore } from '../jobs/jobStore';
 import { silentLogger, type Logger } from '../logging/logger';
 import type { StudyIntake } from '../orthanc/intake';
-import { parseCookies, requireAuth, secretsEqual, SESSION_COOKIE, sessionCookie, SessionStore, type Authentication } from './auth';
+import { parseCookies, requireAuth, safeNextPath, secretsEqual, SESSION_COOKIE, sessionCookie, SessionStore, type Authentication } from './auth';
 import { HttpError, jsonErrorHandler, sendError } from './httpErrors';
 import { createJobRoutes } from './jobRoutes';
 import type { MetricsSnapshot, NodeMetrics } from './metrics';
@@ -84,19 +84,20 @@ export function createApiApp(o: ApiAppOptions): Express {
   // Browser login: the token once, then a session cookie.
   app.get('/assets/status.css', (_req, res) => void res.type('text/css').set('Cache-Control', 'no-cache').send(STATUS_PAGE_CSS));
   app.get('/assets/status.js', (_req, res) => void res.type('application/javascript').set('Cache-Control', 'no-cache').send(STATUS_PAGE_SCRIPT));
-  app.get('/login', (_req, res) => page(res, 200, renderLoginPage({ version: o.version })));
+  app.get('/login', (req, res) => page(res, 200, renderLoginPage({ version: o.version, next: safeNextPath(req.query.next) })));
   app.post('/login', express.urlencoded({ extended: false, limit: 4096 }), async (req: Request, res: Response) => {
-    const token = (req.body as { token?: unknown } | undefined)?.token;
-    if (typeof token !== 'string' || !secretsEqual(token.trim(), o.token)) {
+    const form = req.body as { token?: unknown; next?: unknown } | undefined;
+    const next = safeNextPath(form?.next);
+    if (typeof form?.token !== 'string' || !secretsEqual(form.token.trim(), o.token)) {
       // A short pause makes guessing slower; tokens are long and random anyway.
       await new Promise((r) => setTimeout(r, 300));
       logger.warn('failed login on the status page', { ip: req.ip });
-      page(res, 401, renderLoginPage({ version: o.version, error: 'That is not the API token.' }));
+      page(res, 401, renderLoginPage({ version: o.version, next, error: 'That is not the API token.' }));
       return;
     }
     const session = sessions.create();
     res.set('Set-Cookie', sessionCookie(session.id, sessions.maxAgeSeconds, req.secure));
-    res.redirect(303, '/');
+    res.redirect(303, next);
   });
   app.post('/logout', express.urlencoded({ extended: false, limit: 4096 }), (req, res) => {
     const id = parseCookies(req.headers.cookie)[SESSION_COOKIE];
@@ -130,6 +131,7 @@ export function createApiApp(o: ApiAppOptions): Express {
       viewerUrl,
       ...(o.onQueued ? { onQueued: o.onQueued } : {}),
       onIntake: (source, outcome) => o.metrics.intakeEvent(source, outcome),
+      logger,
     }),
   );
   app.use('/api', (req, res) => sendError(res, 404, 'not-found', `no route ${req.method} ${req.baseUrl}${req.path}`));

@@ -119,7 +119,7 @@ export function requireAuth(token: string, sessions: SessionStore): RequestHandl
     const auth = authenticate(req, token, sessions);
     if (!auth) {
       if (wantsHtml(req) && req.headers.authorization === undefined) {
-        res.redirect(303, '/login');
+        res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
         return;
       }
       res.set('WWW-Authenticate', 'Bearer realm="tsr-node"');
@@ -136,6 +136,12 @@ export function requireAuth(token: string, sessions: SessionStore): RequestHandl
     res.locals.auth = auth;
     next();
   };
+}
+
+/** A local path to return to after login (never another site: no scheme, no `//`). */
+export function safeNextPath(next: unknown): string {
+  if (typeof next !== 'string' || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || next.length > 2000) return '/';
+  return next;
 }
 
 /** Set-Cookie value of a session (or of its removal, with maxAge 0). */

@@ -5,13 +5,14 @@
  *   POST /api/jobs/:id/retry                        a finished job (done, skipped, failed) queued again
  *   POST /api/studies/:StudyInstanceUID/analyze     manual trigger or re-run, body {"rerun": boolean} optional
  *   GET  /api/intake-events?limit=                  what happened to recent notifications ("did it pick up my study?")
- *   POST /api/webhook/stable-study                  Orthanc's Lua script (orthanc-config/tsr-node-webhook.lua)
+ *   POST /api/webhook/stable-study                  Orthanc's Lua script (orthanc-config/tsr-node-webhook.lua); answers 202 at once
  */
 import express, { type Request, type Router } from 'express';
 import { z } from 'zod';
 import { JOB_STATES, type Job, type JobStore } from '../jobs/jobStore';
 import type { IntakeResult, StudyIntake } from '../orthanc/intake';
 import { isOrthancId } from '../orthanc/orthancRest';
+import type { Logger } from '../logging/logger';
 import { HttpError } from './httpErrors';
 
 export interface JobRoutesOptions {
@@ -25,6 +26,9 @@ export interface JobRoutesOptions {
   onQueued?: () => void;
   /** Counts intake requests (metrics). */
   onIntake?: (source: 'manual' | 'webhook', outcome: string) => void;
+  /** Waits between attempts to read a notified study when Orthanc is unavailable; default 2, 5, 15 s. */
+  webhookRetryDelaysMs?: number[];
+  logger?: Logger;
 }
 
 /** A DICOM UID (PS3.5 9.1): digits and dots, components without leading zeros, at most 64 characters. */
@@ -163,7 +167,11 @@ export function createJobRoutes(options: JobRoutesOptions): Router {
     res.json({ events: await store.listIntakeEvents(parsed.data.limit) });
   });
 
-  router.post('/webhook/stable-study', async (req, res) => {
+  // Orthanc's Lua callback waits for this answer while holding Orthanc's Lua context, and Orthanc
+  // does not serve the node's own requests about the study until the callback returns (seen with
+  // Orthanc 1.10: the node's GET /studies/{id} then waited for the Lua HttpPost to time out). So
+  // the notification is acknowledged at once and the study is read from Orthanc afterwards.
+  router.post('/webhook/stable-study', (req, res) => {
     if (!options.webhookEnabled) {
       throw new HttpError(409, 'webhook-disabled', 'the webhook is off (feed.mode is "poll"); set feed.mode to "webhook" or "both"');
     }
@@ -171,10 +179,32 @@ export function createJobRoutes(options: JobRoutesOptions): Router {
     if (body === undefined) throw new HttpError(400, 'invalid-body', 'expected a JSON body {"event": "StableStudy", "orthancStudyId": "…"}');
     const parsed = webhookBodySchema.safeParse(body);
     if (!parsed.success) throw new HttpError(400, 'invalid-body', reasonOf(parsed.error));
-    const result = await intake.onStableStudyNotification({ orthancStudyId: parsed.data.orthancStudyId });
-    const answer = intakeAnswer(result, 'webhook');
-    res.status(answer.status).json(answer.body);
+    const { orthancStudyId } = parsed.data;
+    res.status(202).json({ outcome: 'accepted', orthancStudyId });
+    void resolveNotification(orthancStudyId);
   });
+
+  /** Reads the notified study from Orthanc and enqueues it; PACS trouble is retried a few times. */
+  async function resolveNotification(orthancStudyId: string): Promise<void> {
+    const delays = options.webhookRetryDelaysMs ?? [2000, 5000, 15_000];
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await intake.onStableStudyNotification({ orthancStudyId });
+        options.onIntake?.('webhook', result.outcome);
+        if (result.outcome === 'enqueued' || result.outcome === 'requeued') options.onQueued?.();
+        return;
+      } catch (err) {
+        const retryable = (err as { name?: unknown } | null)?.name === 'TransientError';
+        if (!retryable || attempt >= delays.length) {
+          options.logger?.warn('webhook: cannot read the notified study from Orthanc; the change feed (feed.mode both) will catch it', { orthancStudyId, err });
+          options.onIntake?.('webhook', 'error');
+          await store.recordIntakeEvent({ source: 'webhook', outcome: 'ignored', orthancStudyId, message: `cannot read the study from Orthanc: ${(err as Error).message}` }).catch(() => undefined);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, delays[attempt]));
+      }
+    }
+  }
 
   return router;
 }

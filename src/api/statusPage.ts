@@ -255,10 +255,11 @@ ${sel
   return layout(`tsr-node job ${job.id}`, o.csrfToken, body);
 }
 
-export function renderLoginPage(o: { version: string; error?: string }): string {
+export function renderLoginPage(o: { version: string; error?: string; next?: string }): string {
   const body = html`<main class="login">
 <h1>tsr-node <small>${o.version}</small></h1>
 <form method="post" action="/login">
+  ${o.next && o.next !== '/' ? html`<input type="hidden" name="next" value="${o.next}">` : ''}
   <label>API token <input type="password" name="token" autocomplete="current-password" required autofocus></label>
   <button type="submit">Log in</button>
 </form>

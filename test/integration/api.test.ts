@@ -68,7 +68,7 @@ describe('api: the HTTP API of a running node (real Orthanc, tiny models)', func
     it('sends a browser without a session to the login page', async () => {
       const r = await fetch(`${base}/`, { headers: { Accept: 'text/html' }, redirect: 'manual' });
       expect(r.status).to.equal(303);
-      expect(r.headers.get('location')).to.equal('/login');
+      expect(r.headers.get('location')).to.equal('/login?next=%2F');
     });
 
     it('logs a browser in with the token (cookie session), and wants the CSRF token for POSTs', async () => {
@@ -97,6 +97,12 @@ describe('api: the HTTP API of a running node (real Orthanc, tiny models)', func
       expect(((await noCsrf.json()) as { error: { code: string } }).error.code).to.equal('csrf-token-missing');
       const withCsrf = await fetch(`${base}/api/jobs/999999/retry`, { method: 'POST', headers: { Cookie: cookie, 'X-CSRF-Token': csrf! } });
       expect(withCsrf.status).to.equal(404);
+
+      // After login, back to where the browser was going; never to another site.
+      const toViewer = await fetch(`${base}/login`, { method: 'POST', body: new URLSearchParams({ token: TOKEN, next: '/viewer?StudyInstanceUIDs=1.2.3' }), redirect: 'manual' });
+      expect(toViewer.headers.get('location')).to.equal('/viewer?StudyInstanceUIDs=1.2.3');
+      const away = await fetch(`${base}/login`, { method: 'POST', body: new URLSearchParams({ token: TOKEN, next: '//evil.example/x' }), redirect: 'manual' });
+      expect(away.headers.get('location')).to.equal('/');
 
       const logout = await fetch(`${base}/logout`, { method: 'POST', headers: { Cookie: cookie }, body: new URLSearchParams({ csrf: csrf! }), redirect: 'manual' });
       expect(logout.status).to.equal(303);
@@ -226,29 +232,46 @@ describe('api: the HTTP API of a running node (real Orthanc, tiny models)', func
   });
 
   describe('the webhook (what orthanc-config/tsr-node-webhook.lua sends)', () => {
-    it('enqueues a study by its Orthanc id, and recognises it the second time', async () => {
+    it('answers 202 at once, then enqueues the study by its Orthanc id, and recognises it the second time', async () => {
       const study = makeSphereStudy({ seed: 'api-webhook' });
       await uploadSphereStudy(orthanc, study);
       const [found] = await orthanc.rest<Array<{ ID: string }>>('POST', '/tools/lookup', study.studyInstanceUID);
       const body = { event: 'StableStudy', orthancStudyId: found.ID, studyInstanceUID: study.studyInstanceUID };
-      const r = await call<{ outcome: string; job: Job }>(base, 'POST', '/api/webhook/stable-study', { token: TOKEN, body });
+      const r = await call<{ outcome: string; orthancStudyId: string }>(base, 'POST', '/api/webhook/stable-study', { token: TOKEN, body });
       expect(r.status).to.equal(202);
-      expect(r.body.outcome).to.equal('enqueued');
-      expect(r.body.job.source).to.equal('webhook');
-      const again = await call<{ outcome: string; job: Job }>(base, 'POST', '/api/webhook/stable-study', { token: TOKEN, body });
-      expect(again.status).to.equal(200);
-      expect(again.body.outcome).to.equal('recognised');
-      expect(again.body.job.id).to.equal(r.body.job.id);
+      expect(r.body).to.deep.equal({ outcome: 'accepted', orthancStudyId: found.ID });
+      const job = await waitForStudyJob(base, TOKEN, study.studyInstanceUID, () => true);
+      expect(job.source).to.equal('webhook');
+      expect(job.orthancStudyId).to.equal(found.ID);
+      const again = await call(base, 'POST', '/api/webhook/stable-study', { token: TOKEN, body });
+      expect(again.status).to.equal(202);
       const done = await waitForStudyJob(base, TOKEN, study.studyInstanceUID, isFinished);
       expect(done.state).to.equal('done');
+      const deadline = Date.now() + 10_000;
+      let outcomes: string[] = [];
+      while (Date.now() < deadline) {
+        const events = await call<{ events: Array<{ outcome: string; orthancStudyId?: string }> }>(base, 'GET', '/api/intake-events?limit=20', { token: TOKEN });
+        outcomes = events.body.events.filter((e) => e.orthancStudyId === found.ID).map((e) => e.outcome);
+        if (outcomes.length >= 2) break;
+        await sleep(50);
+      }
+      expect(outcomes).to.have.members(['enqueued', 'recognised']);
+      const { jobs } = (await call<{ jobs: Job[] }>(base, 'GET', `/api/jobs?study=${study.studyInstanceUID}`, { token: TOKEN })).body;
+      expect(jobs.filter((j) => j.source === 'webhook')).to.have.length(1);
     });
 
     it('records a study Orthanc does not have (deleted since)', async () => {
-      const r = await call<{ outcome: string }>(base, 'POST', '/api/webhook/stable-study', { token: TOKEN, body: { event: 'StableStudy', orthancStudyId: '0123abcd-0123abcd-0123abcd-0123abcd-0123abcd' } });
-      expect(r.status).to.equal(200);
-      expect(r.body.outcome).to.equal('study-deleted');
-      const events = await call<{ events: Array<{ outcome: string; orthancStudyId?: string }> }>(base, 'GET', '/api/intake-events?limit=5', { token: TOKEN });
-      expect(events.body.events.some((e) => e.outcome === 'study-deleted' && e.orthancStudyId === '0123abcd-0123abcd-0123abcd-0123abcd-0123abcd')).to.be.true;
+      const id = '0123abcd-0123abcd-0123abcd-0123abcd-0123abcd';
+      const r = await call<{ outcome: string }>(base, 'POST', '/api/webhook/stable-study', { token: TOKEN, body: { event: 'StableStudy', orthancStudyId: id } });
+      expect(r.status).to.equal(202);
+      const deadline = Date.now() + 10_000;
+      let found = false;
+      while (!found && Date.now() < deadline) {
+        const events = await call<{ events: Array<{ outcome: string; orthancStudyId?: string }> }>(base, 'GET', '/api/intake-events?limit=5', { token: TOKEN });
+        found = events.body.events.some((e) => e.outcome === 'study-deleted' && e.orthancStudyId === id);
+        if (!found) await sleep(50);
+      }
+      expect(found).to.be.true;
     });
   });
 

@@ -1,11 +1,108 @@
+/**
+ * `tsr-node demo`: a local Orthanc, the node and a synthetic study, end to end (src/node/demo.ts).
+ * The README's main command: `npm ci && npm run demo`.
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { PROJECT_ROOT } from '../../paths';
+import { runDemo } from '../../node/demo';
 import type { Command } from '../command';
 
-// PLACEHOLDER until the feature lands; it fails loudly rather than pretending to work.
+const USAGE = `Usage: tsr-node demo [options]
+
+Starts a private Orthanc (temporary storage, random password) and the node, generates a synthetic
+dual-phase pancreatic CT study with a known tumour-stroma ratio, sends it to Orthanc with STOW-RS,
+waits until the node has stored its SR and overlay SC there, and prints the prediction beside the
+ground truth and the link to the study in the OHIF viewer. Research use only.
+
+Options:
+  --keep            leave Orthanc and the node running (to open the viewer) until Ctrl-C
+  --seed N          synthetic study seed (default 7)
+  --label low|high  force the study's ground-truth label
+  --columns N       image size (default 512)
+  --slices N        slices per phase (default 100)
+  --models DIR      models folder (default models/ of this project)
+  --no-viewer       do not serve the OHIF viewer
+  --stable-age S    Orthanc's StableAge in seconds (default 2)
+  --timeout S       longest wait for the results (default 900)
+
+Ctrl-C stops everything the demo started.`;
+
+function integer(name: string, value: string | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min) throw new Error(`--${name} must be an integer >= ${min}, got "${value}"`);
+  return Number(value);
+}
+
 export const command: Command = {
-  summary: '(demo: not built yet)',
-  usage: 'tsr-node demo: not built yet',
-  run: () => {
-    console.error('tsr-node demo is not built yet');
-    return Promise.resolve(2);
+  summary: 'local Orthanc + node + synthetic study, end to end',
+  usage: USAGE,
+  async run(argv) {
+    let values;
+    try {
+      ({ values } = parseArgs({
+        args: argv,
+        options: {
+          keep: { type: 'boolean', default: false },
+          seed: { type: 'string' },
+          label: { type: 'string' },
+          columns: { type: 'string' },
+          slices: { type: 'string' },
+          models: { type: 'string' },
+          'no-viewer': { type: 'boolean', default: false },
+          'stable-age': { type: 'string' },
+          timeout: { type: 'string' },
+        },
+        strict: true,
+        allowPositionals: false,
+      }));
+      if (values.label !== undefined && values.label !== 'low' && values.label !== 'high') throw new Error(`--label must be low or high, got "${values.label}"`);
+    } catch (err) {
+      console.error(`tsr-node demo: ${(err as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+
+    // Orthanc from Debian: installed as root, or the exact command to run.
+    const deps = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'scripts', 'ensure-system-deps.js'), '--demo'], { stdio: 'inherit' });
+    if (deps.status !== 0) return 1;
+
+    const controller = new AbortController();
+    let signals = 0;
+    const onSignal = (): void => {
+      signals++;
+      if (signals > 1) process.exit(130); // the exit hook still kills Orthanc
+      controller.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      const result = await runDemo({
+        seed: integer('seed', values.seed, 7, 0),
+        columns: integer('columns', values.columns, 512, 32),
+        slices: integer('slices', values.slices, 100, 8),
+        keep: values.keep,
+        ...(values.models ? { modelsDir: path.resolve(values.models) } : {}),
+        ...(values.label ? { label: values.label } : {}),
+        viewer: !values['no-viewer'],
+        stableAgeSeconds: integer('stable-age', values['stable-age'], 2, 1),
+        timeoutMs: integer('timeout', values.timeout, 900, 1) * 1000,
+        signal: controller.signal,
+        print: (line) => console.log(line),
+      });
+      if (result === 'interrupted') {
+        console.log('Stopped.');
+        return 130;
+      }
+      if (controller.signal.aborted) console.log('Stopped.');
+      return result.resultsInOrthanc ? 0 : 1;
+    } catch (err) {
+      const e = err as Error;
+      console.error(`tsr-node demo: ${e.name === 'ConfigError' || e.name === 'PermanentError' ? '' : `${e.name}: `}${e.message}`);
+      return 1;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
   },
 };

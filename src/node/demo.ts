@@ -1,0 +1,234 @@
+/**
+ * `tsr-node demo`: the whole product on one machine, end to end, with nothing to configure.
+ *
+ *  1. a private Orthanc (localOrthanc.ts): orthanc-config's settings, temporary storage,
+ *     authentication with a random password, a free port, the webhook script pointed at the node;
+ *  2. the node, in this process (tsrNode.ts), fed by the webhook and the change feed;
+ *  3. a synthetic dual-phase study with a known label (src/synthetic), sent with STOW-RS as a
+ *     modality or router would;
+ *  4. wait until the node's job is done and the SR and SC are in Orthanc (checked with QIDO-RS);
+ *  5. print the prediction beside the ground truth, and the viewer link.
+ *
+ * Everything it starts is stopped at the end, or on Ctrl-C (the caller aborts `signal`); with
+ * `keep`, it stays up until then. Orthanc is also killed if this process exits unexpectedly.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { configSchema } from '../config/schema';
+import { createDicomWebClient } from '../dicomweb/client';
+import { jsonString } from '../dicomweb/dicomJson';
+import type { Job } from '../jobs/jobStore';
+import { createLogger } from '../logging/logger';
+import { PROJECT_ROOT } from '../paths';
+import { generateStudy } from '../synthetic';
+import { freePort, startLocalOrthanc, type LocalOrthanc } from './localOrthanc';
+import { startNode, type RunningNode } from './tsrNode';
+
+export interface DemoOptions {
+  seed: number;
+  columns: number;
+  slices: number;
+  /** Leave Orthanc and the node running until `signal` aborts. */
+  keep: boolean;
+  /** Folder of the models; default models/ of the project. */
+  modelsDir?: string;
+  label?: 'low' | 'high';
+  /** Serve the OHIF viewer (fetched once with npm). */
+  viewer: boolean;
+  stableAgeSeconds: number;
+  /** Longest wait for the results, in ms. */
+  timeoutMs: number;
+  /** Ctrl-C. */
+  signal: AbortSignal;
+  /** Human-readable progress (stdout). */
+  print: (line: string) => void;
+}
+
+export interface DemoResult {
+  studyInstanceUID: string;
+  job?: Job;
+  resultsInOrthanc: boolean;
+  prediction?: { label: string; probabilityHigh: number; threshold: number };
+  groundTruth: { label: string; stromaFraction: number };
+  viewerUrl?: string;
+}
+
+const SOP_INSTANCE_UID = '00080018';
+
+class DemoAborted extends Error {
+  constructor() {
+    super('interrupted');
+  }
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(new DemoAborted());
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new DemoAborted());
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+const isFinished = (j: Job): boolean => j.state === 'done' || j.state === 'skipped' || j.state === 'failed';
+
+export async function runDemo(o: DemoOptions): Promise<DemoResult | 'interrupted'> {
+  const { print, signal } = o;
+  const workDir = mkdtempSync(path.join(os.tmpdir(), 'tsr-node-demo-'));
+  const logFile = path.join(workDir, 'tsr-node.log');
+  const log = createWriteStream(logFile, { flags: 'a' });
+  let orthanc: LocalOrthanc | undefined;
+  let node: RunningNode | undefined;
+  let keepWorkDir = false;
+  const check = (): void => {
+    if (signal.aborted) throw new DemoAborted();
+  };
+
+  try {
+    print('tsr-node demo (research use only, not for diagnostic use)');
+    // 1-2. Orthanc and the node, each on a free port; Orthanc's webhook points at the node.
+    const apiPort = await freePort();
+    const token = randomBytes(24).toString('hex');
+    const nodeUrl = `http://127.0.0.1:${apiPort}`;
+    orthanc = await startLocalOrthanc({
+      workDir,
+      stableAgeSeconds: o.stableAgeSeconds,
+      webhook: { url: `${nodeUrl}/api/webhook/stable-study`, token },
+    });
+    print(`  Orthanc   ${orthanc.url} (temporary storage, user ${orthanc.username}, random password, StableAge ${o.stableAgeSeconds} s)`);
+    check();
+    const config = configSchema.parse({
+      dataDir: path.join(workDir, 'node-data'),
+      orthanc: { url: orthanc.url, username: orthanc.username, password: orthanc.password },
+      feed: { mode: 'both', pollSchedule: '*/2 * * * * *' },
+      models: { dir: o.modelsDir ?? path.join(PROJECT_ROOT, 'models') },
+      api: { port: apiPort, token, ohifViewer: o.viewer },
+    });
+    node = await startNode({ config, logger: createLogger({ level: 'info', write: (line) => log.write(line + '\n') }) });
+    const m = node.models;
+    print(`  node      ${node.url} (models ${m.classifier.identity.name} ${m.classifier.identity.version}, ${m.localizer.identity.name} ${m.localizer.identity.version}; log ${logFile})`);
+    check();
+
+    // 3. A synthetic study, sent with STOW-RS.
+    let t = Date.now();
+    print(`  generating a synthetic dual-phase study (seed ${o.seed}, ${o.columns} x ${o.columns} x ${o.slices} per phase) ...`);
+    const study = generateStudy({ seed: o.seed, columns: o.columns, slices: o.slices, ...(o.label ? { label: o.label } : {}) });
+    const truth = study.groundTruth;
+    print(`  ... ${study.files.length} instances in ${study.groundTruth.series.length} series, ${seconds(Date.now() - t)}`);
+    check();
+    t = Date.now();
+    const modality = createDicomWebClient({ dicomWebUrl: orthanc.dicomWebUrl, username: orthanc.username, password: orthanc.password });
+    try {
+      const batch = 25;
+      for (let i = 0; i < study.files.length; i += batch) {
+        await modality.store(
+          study.files.slice(i, i + batch).map((f) => f.bytes),
+          study.studyInstanceUID,
+        );
+        check();
+      }
+    } finally {
+      modality.close();
+    }
+    const sentAt = Date.now();
+    print(`  sent with STOW-RS in ${seconds(sentAt - t)}; waiting for Orthanc to call it stable and for the node ...`);
+
+    // 4. Wait for the job and for the results in Orthanc.
+    const deadline = Date.now() + o.timeoutMs;
+    let job: Job | undefined;
+    for (;;) {
+      const { jobs } = await node.store.list({ studyInstanceUID: study.studyInstanceUID });
+      job = jobs.find((j) => j.state === 'done') ?? (jobs.length > 0 && jobs.every(isFinished) ? jobs[0] : undefined);
+      if (job) break;
+      if (Date.now() > deadline) break;
+      await sleep(200, signal);
+    }
+    const result: DemoResult = {
+      studyInstanceUID: study.studyInstanceUID,
+      resultsInOrthanc: false,
+      groundTruth: { label: truth.tumour.label, stromaFraction: truth.tumour.stromaFraction },
+    };
+    if (!job) {
+      print(`  no result after ${seconds(o.timeoutMs)}; the node's log is ${logFile}`);
+      keepWorkDir = true;
+      return result;
+    }
+    result.job = job;
+    const timings = Object.entries(job.timingsMs ?? {})
+      .filter(([k]) => k !== 'total')
+      .map(([k, v]) => `${k} ${Math.round(v)} ms`)
+      .join(', ');
+    print(`  job ${job.id} ${job.state} ${seconds(Date.parse(job.finishedAt ?? job.updatedAt) - sentAt)} after the upload${timings ? ` (${timings})` : ''}`);
+    if (job.state !== 'done') {
+      print(`  reason: ${job.reason?.code ?? '?'}: ${job.reason?.message ?? ''}`);
+      keepWorkDir = true;
+    } else {
+      const present = new Set(
+        (await node.dicomWeb.searchInstances(study.studyInstanceUID, undefined, [SOP_INSTANCE_UID])).map((i) => jsonString(i, SOP_INSTANCE_UID)),
+      );
+      result.resultsInOrthanc = (job.resultUids ?? []).length === 2 && (job.resultUids ?? []).every((u) => present.has(u));
+      print(result.resultsInOrthanc ? `  SR and SC are in Orthanc: ${(job.resultUids ?? []).join(', ')}` : '  the SR and SC are NOT in Orthanc');
+      const outcome = job.outcome as { label: string; probabilityHigh: number; threshold: number };
+      result.prediction = { label: outcome.label, probabilityHigh: outcome.probabilityHigh, threshold: outcome.threshold };
+    }
+
+    // 5. The answer.
+    let viewerReady = false;
+    if (o.viewer) {
+      const settled = await Promise.race([node.viewerReady, sleep(100, signal).then(() => undefined)]);
+      if (settled === undefined) print('  preparing the OHIF viewer (the first run fetches it with npm, about 50 MB) ...');
+      viewerReady = await node.viewerReady;
+    }
+    result.viewerUrl = viewerReady ? `${node.url}/viewer?StudyInstanceUIDs=${study.studyInstanceUID}` : undefined;
+    print('');
+    if (result.prediction) {
+      const p = result.prediction;
+      print(`  Prediction    ${p.label} TSR   P(high TSR) = ${p.probabilityHigh.toFixed(3)} (threshold ${p.threshold})`);
+    } else {
+      print('  Prediction    none');
+    }
+    print(`  Ground truth  ${truth.tumour.label} TSR   stroma fraction ${truth.tumour.stromaFraction.toFixed(2)} (${truth.tumour.region}, ${truth.tumour.diameterMm.toFixed(0)} mm)` + (result.prediction ? (result.prediction.label === truth.tumour.label ? '   agrees' : '   DISAGREES') : ''));
+    print(`  Viewer        ${result.viewerUrl ?? '(not available; see the log)'}`);
+    print(`  Status page   ${node.url}/`);
+    print(`  API token     ${token}   (log in with it once in the browser)`);
+    print('');
+
+    if (o.keep) {
+      print('Everything keeps running. Press Ctrl-C to stop Orthanc and the node (their data is temporary).');
+      await new Promise<void>((resolve) => {
+        if (signal.aborted) resolve();
+        else signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+    } else {
+      print('Stopping Orthanc and the node (run with --keep to leave them running and open the viewer).');
+    }
+    return result;
+  } catch (err) {
+    if (err instanceof DemoAborted) return 'interrupted';
+    keepWorkDir = true;
+    throw err;
+  } finally {
+    if (signal.aborted) print('Stopping Orthanc and the node ...');
+    await node?.stop({ timeoutMs: 5000 }).catch(() => undefined);
+    await orthanc?.stop().catch(() => undefined);
+    await new Promise<void>((resolve) => log.end(() => resolve()));
+    if (keepWorkDir && !signal.aborted) print(`  (kept for inspection: ${workDir})`);
+    else rmSync(workDir, { recursive: true, force: true });
+  }
+}
