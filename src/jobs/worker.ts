@@ -206,6 +206,7 @@ export class Worker {
       logger.info('job attempt started', { attempt: job.attempts });
       let outcome: JobOutcome | undefined;
       let failure: unknown;
+      let threw = false;
       try {
         outcome = await this.options.handler(job, {
           signal: controller.signal,
@@ -216,6 +217,7 @@ export class Worker {
           },
         });
       } catch (err) {
+        threw = true;
         failure = err;
       } finally {
         clearInterval(beat);
@@ -226,8 +228,8 @@ export class Worker {
         end('lease-lost');
         return;
       }
-      if (outcome !== undefined && failure === undefined) {
-        if (await store.complete(job.id, this.owner, outcome)) end('done');
+      if (!threw) {
+        if (await store.complete(job.id, this.owner, outcome ?? {})) end('done');
         else end('lease-lost');
         return;
       }
