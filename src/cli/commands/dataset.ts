@@ -34,85 +34,102 @@ Options:
   --no-progress                 no progress bar on stderr
 `;
 
+/** Input problems (bad arguments, labels file, seed range, configuration, output folder): exit 2 with the message. */
+const INPUT_ERRORS = new Set(['UsageError', 'DatasetBuildError', 'SeedRangeError', 'LabelsFileError', 'ConfigError']);
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
 export const command: Command = {
   summary: 'build a training dataset with the node’s own preprocessing (dataset build …)',
   usage: USAGE,
   async run(argv) {
-    const [sub, ...rest] = argv;
-    if (sub !== 'build') {
-      console.error(`tsr-node dataset: unknown sub-command "${sub ?? ''}"\n\n${USAGE}`);
-      return 2;
-    }
-    let values;
     try {
-      ({ values } = parseArgs({
-        args: rest,
-        options: {
-          out: { type: 'string' },
-          'synthetic-seeds': { type: 'string' },
-          columns: { type: 'string' },
-          slices: { type: 'string' },
-          'from-folder': { type: 'string' },
-          'ground-truth': { type: 'boolean', default: false },
-          labels: { type: 'string' },
-          'from-dicomweb': { type: 'string' },
-          workers: { type: 'string' },
-          config: { type: 'string' },
-          'no-progress': { type: 'boolean', default: false },
-        },
-        strict: true,
-      }));
+      return await build(argv);
     } catch (err) {
-      console.error(`tsr-node dataset build: ${(err as Error).message}\n\n${USAGE}`);
-      return 2;
-    }
-    const sources = ['synthetic-seeds', 'from-folder', 'from-dicomweb'].filter((k) => values[k as keyof typeof values] !== undefined);
-    if (!values.out || sources.length !== 1) {
-      console.error(`tsr-node dataset build: give --out and exactly one source\n\n${USAGE}`);
-      return 2;
-    }
-    const int = (name: string, text: string | undefined): number | undefined => {
-      if (text === undefined) return undefined;
-      if (!/^\d+$/.test(text) || Number(text) < 1) throw new Error(`--${name} must be a positive integer, got "${text}"`);
-      return Number(text);
-    };
-    const config = loadConfig(values.config ? { file: values.config } : {});
-    const logger = createLogger({ level: config.logLevel });
-    const labels = values.labels ? parseLabelsCsv(readFileSync(values.labels, 'utf8'), values.labels) : undefined;
-    let source: DatasetSource;
-    let close = (): void => undefined;
-    if (values['synthetic-seeds'] !== undefined) {
-      const { from, to } = parseSeedRange(values['synthetic-seeds']);
-      source = { kind: 'synthetic-seeds', from, to, columns: int('columns', values.columns), slices: int('slices', values.slices) };
-    } else if (values['from-folder'] !== undefined) {
-      source = { kind: 'folder', dir: values['from-folder'], labels, useGroundTruth: values['ground-truth'] };
-    } else {
-      if (!labels) {
-        console.error('tsr-node dataset build: --from-dicomweb needs --labels');
-        return 2;
-      }
-      const url = values['from-dicomweb'] as string;
-      const client = createDicomWebClient({ ...config.orthanc, dicomWebUrl: url }, { logger });
-      close = () => client.close();
-      source = {
-        kind: 'studies',
-        description: `DICOMweb ${url}`,
-        labels,
-        load: (uid) => loadStudyVolumes(client, uid, { rules: config.selection, logger }).then((s) => s.volumes),
-      };
-    }
-    const options: BuildDatasetOptions = { source, outDir: values.out, progress: !values['no-progress'], logger, models: config.models };
-    const workers = int('workers', values.workers);
-    if (workers !== undefined) options.workers = workers;
-    try {
-      const result = await buildDataset(options);
-      const { items, skipped = [] } = result.manifest;
-      const rate = items.length / Math.max(result.seconds, 1e-9);
-      console.error(`tsr-node dataset build: ${items.length} studies written, ${skipped.length} skipped, ${result.seconds.toFixed(1)} s (${rate.toFixed(2)} studies/s)`);
-      console.log(result.manifestPath);
-      return 0;
-    } finally {
-      close();
+      const e = err as Error;
+      console.error(`tsr-node dataset build: ${e.message}`);
+      return INPUT_ERRORS.has(e.name) || (e as NodeJS.ErrnoException).code === 'ENOENT' ? 2 : 1;
     }
   },
 };
+
+async function build(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub !== 'build') {
+    console.error(`tsr-node dataset: unknown sub-command "${sub ?? ''}"\n\n${USAGE}`);
+    return 2;
+  }
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      options: {
+        out: { type: 'string' },
+        'synthetic-seeds': { type: 'string' },
+        columns: { type: 'string' },
+        slices: { type: 'string' },
+        'from-folder': { type: 'string' },
+        'ground-truth': { type: 'boolean', default: false },
+        labels: { type: 'string' },
+        'from-dicomweb': { type: 'string' },
+        workers: { type: 'string' },
+        config: { type: 'string' },
+        'no-progress': { type: 'boolean', default: false },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    console.error(`tsr-node dataset build: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const sources = ['synthetic-seeds', 'from-folder', 'from-dicomweb'].filter((k) => values[k as keyof typeof values] !== undefined);
+  if (!values.out || sources.length !== 1) {
+    console.error(`tsr-node dataset build: give --out and exactly one source\n\n${USAGE}`);
+    return 2;
+  }
+  const int = (name: string, text: string | undefined): number | undefined => {
+    if (text === undefined) return undefined;
+    if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`--${name} must be a positive integer, got "${text}"`);
+    return Number(text);
+  };
+  const config = loadConfig(values.config ? { file: values.config } : {});
+  const logger = createLogger({ level: config.logLevel });
+  const labels = values.labels ? parseLabelsCsv(readFileSync(values.labels, 'utf8'), values.labels) : undefined;
+  let source: DatasetSource;
+  let close = (): void => undefined;
+  if (values['synthetic-seeds'] !== undefined) {
+    const { from, to } = parseSeedRange(values['synthetic-seeds']);
+    source = { kind: 'synthetic-seeds', from, to, columns: int('columns', values.columns), slices: int('slices', values.slices) };
+  } else if (values['from-folder'] !== undefined) {
+    source = { kind: 'folder', dir: values['from-folder'], labels, useGroundTruth: values['ground-truth'] };
+  } else {
+    if (!labels) {
+      console.error('tsr-node dataset build: --from-dicomweb needs --labels');
+      return 2;
+    }
+    const url = values['from-dicomweb'] as string;
+    const client = createDicomWebClient({ ...config.orthanc, dicomWebUrl: url }, { logger });
+    close = () => client.close();
+    source = {
+      kind: 'studies',
+      description: `DICOMweb ${url}`,
+      labels,
+      load: (uid) => loadStudyVolumes(client, uid, { rules: config.selection, logger }).then((s) => s.volumes),
+    };
+  }
+  const options: BuildDatasetOptions = { source, outDir: values.out, progress: !values['no-progress'], logger, models: config.models };
+  const workers = int('workers', values.workers);
+  if (workers !== undefined) options.workers = workers;
+  try {
+    const result = await buildDataset(options);
+    const { items, skipped = [] } = result.manifest;
+    const rate = items.length / Math.max(result.seconds, 1e-9);
+    console.error(`tsr-node dataset build: ${items.length} studies written, ${skipped.length} skipped, ${result.seconds.toFixed(1)} s (${rate.toFixed(2)} studies/s)`);
+    console.log(result.manifestPath);
+    return 0;
+  } finally {
+    close();
+  }
+}
