@@ -9,8 +9,9 @@ import { createDicomWebClient } from '../../dicomweb/client';
 import { AnalysisRefusedError, ConfigError } from '../../errors';
 import { loadNodeModels, releaseModels } from '../../inference/models';
 import { toPrintable } from '../../inference/result';
-import { runStudyAnalysis } from '../../inference/studyAnalysis';
 import { createLogger } from '../../logging/logger';
+import { analyseStudyPipeline } from '../../pipeline/analyseStudy';
+import { nodeDevice } from '../../results';
 import type { Command } from '../command';
 
 const USAGE = `Usage: tsr-node analyze <StudyInstanceUID> [--no-store] [--config FILE]
@@ -60,11 +61,27 @@ export const command: Command = {
     }
     const client = createDicomWebClient(config.orthanc, { logger });
     try {
-      const outcome = await runStudyAnalysis(client, models, config, studyInstanceUID, { store, logger });
+      // The node's one pipeline composition (src/pipeline/analyseStudy.ts), as the worker runs it.
+      const outcome = await analyseStudyPipeline(
+        {
+          dicomWeb: client,
+          models,
+          rules: config.selection,
+          results: {
+            store,
+            srSeriesDescription: config.results.srSeriesDescription,
+            scSeriesDescription: config.results.scSeriesDescription,
+            device: nodeDevice(config.results.deviceName, config.results.institutionName),
+          },
+          logger,
+        },
+        studyInstanceUID,
+        { store },
+      );
       const printable: Record<string, unknown> = {
         ...toPrintable(outcome.analysis),
         stored: outcome.stored
-          ? { sr: outcome.results?.sr.sopInstanceUID, sc: outcome.results?.sc.sopInstanceUID, sentNow: outcome.stored.stored, alreadyPresent: outcome.stored.alreadyPresent }
+          ? { sr: outcome.results.sr.sopInstanceUID, sc: outcome.results.sc.sopInstanceUID, sentNow: outcome.stored.stored, alreadyPresent: outcome.stored.alreadyPresent }
           : false,
         pipelineTimingsMs: outcome.timingsMs,
       };
