@@ -3,7 +3,8 @@
  * (src/study): discovery (QIDO-RS + WADO-RS metadata), phase selection (with image evidence for
  * the series metadata cannot settle), retrieval (WADO-RS, streamed into the volume assembly).
  * Discovery and selection are src/study/studySelection.ts (what `tsr-node inspect` shows).
- * Used by `tsr-node analyze`, the dataset builder's DICOMweb source and the job worker.
+ * Used by the dataset builder's DICOMweb source, which needs the volumes without the rest of the
+ * node's pipeline (src/pipeline/analyseStudy.ts runs the same shells for the worker and analyze).
  */
 import { AnalysisRefusedError } from '../errors';
 import type { DicomWebClient } from '../dicomweb/types';
