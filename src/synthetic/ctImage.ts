@@ -180,7 +180,11 @@ export function ctImageDataset(study: StudyAttributes, series: CtSeriesAttribute
     // CTDIvol is uninterpretable without its phantom (PS3.3 C.8.2.1; CID 4052).
     ds0.CTDIPhantomTypeCodeSequence = [{ CodeValue: '113691', CodingSchemeDesignator: 'DCM', CodeMeaning: 'IEC Body Dosimetry Phantom' }];
   }
-  if (e.paddingValue !== undefined) ds0.PixelPaddingValue = e.paddingValue;
+  if (e.paddingValue !== undefined) {
+    // PixelPaddingValue has VR US or SS, as Pixel Representation (PS3.3 C.7.5.1.1.2).
+    ds0.PixelPaddingValue = e.paddingValue;
+    ds0._vrMap = { PixelPaddingValue: e.pixelRepresentation === 1 ? 'SS' : 'US' };
+  }
   if (series.contrast) {
     // Contrast/Bolus (PS3.3 C.7.6.4): present on contrast-enhanced images.
     const c = series.contrast;

@@ -139,7 +139,7 @@ export function findLandmark(anatomy: Anatomy, name: string, zLow: number, zHigh
     max[a] = Math.min(max[a], 260);
   }
   const volume = (max[0] - min[0]) * (max[1] - min[1]) * Math.max(1, max[2] - min[2]);
-  const step = Math.max(1.5, Math.cbrt(volume / 600));
+  const step = Math.max(1.5, Math.cbrt(volume / 250));
   const zMid = (zLow + zHigh) / 2;
   let best: Landmark | undefined;
   let bestScore = -Infinity;
@@ -181,9 +181,9 @@ export function findLandmark(anatomy: Anatomy, name: string, zLow: number, zHigh
   if (coarse) {
     const [cx, cy, cz] = coarse.point;
     const fine = step / 3;
-    for (let dz = -3; dz <= 3; dz++) {
-      for (let dy = -3; dy <= 3; dy++) {
-        for (let dx = -3; dx <= 3; dx++) consider(cx + dx * fine, cy + dy * fine, cz + dz * fine);
+    for (let dz = -2; dz <= 2; dz++) {
+      for (let dy = -2; dy <= 2; dy++) {
+        for (let dx = -2; dx <= 2; dx++) consider(cx + dx * fine, cy + dy * fine, cz + dz * fine);
       }
     }
   }

@@ -21,15 +21,16 @@ export interface LocalizerImage {
   values: Float32Array;
 }
 
-export function renderLocalizer(anatomy: Anatomy, hu: PhaseHu, zCentre: number, lengthMm = 480, widthMm = 500, columns = 256): LocalizerImage {
+/** `columns` sets the detail: 256 gives a 2 mm scout; small test studies ask for fewer. */
+export function renderLocalizer(anatomy: Anatomy, hu: PhaseHu, zCentre: number, columns = 256, lengthMm = 480, widthMm = 500): LocalizerImage {
   const columnSpacing = widthMm / columns;
-  const rowSpacing = 2;
+  const rowSpacing = Math.max(2, Math.round(columnSpacing));
   const rows = Math.round(lengthMm / rowSpacing);
-  const depthRows = 96;
+  const depthRows = Math.max(32, Math.round(columns * 0.375));
   const depth = 2 * anatomy.bodyHalfDepthMm + 60;
-  const grid: AxialGrid = { columns, rows: depthRows, spacing: depth / depthRows, x0: -widthMm / 2 + columnSpacing / 2, y0: -depth / 2 };
-  // The axial grid must be square-pixelled; use the depth spacing in x too and resample.
-  const axial: AxialGrid = { columns: Math.ceil(widthMm / grid.spacing), rows: depthRows, spacing: grid.spacing, x0: -widthMm / 2, y0: -depth / 2 };
+  // The axial grid is square-pixelled at the depth spacing; the projection is resampled in x.
+  const depthSpacing = depth / depthRows;
+  const axial: AxialGrid = { columns: Math.ceil(widthMm / depthSpacing), rows: depthRows, spacing: depthSpacing, x0: -widthMm / 2, y0: -depth / 2 };
   const renderer = new SliceRenderer(anatomy, hu, axial);
   const slice = new Float32Array(axial.columns * axial.rows);
   const texture = new Float32Array(axial.columns * axial.rows);

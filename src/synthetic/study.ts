@@ -437,7 +437,7 @@ export function generateStudy(options: SyntheticStudyOptions): SyntheticStudy {
   for (const role of roles) {
     if (role === 'arterial-thick' || role === 'venous-thick') continue;
     if (role === 'localizer') {
-      const scout = renderLocalizer(anatomy, tissues.phases, zCentre);
+      const scout = renderLocalizer(anatomy, tissues.phases, zCentre, Math.min(256, Math.max(64, columns / 2)));
       const attributes = baseSeries('localizer', null, undefined, undefined, acquisitionNumber++);
       attributes.rows = scout.rows;
       attributes.columns = scout.columns;
