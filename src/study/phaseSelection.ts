@@ -87,7 +87,10 @@ export interface PhaseSelection {
   arterial: ChosenSeries | null;
   venous: ChosenSeries | null;
   candidates: Candidate[];
-  /** Series whose images would settle the phase; the shell measures them and selects again. */
+  /**
+   * Series whose images would settle a phase (or show a thinner reconstruction of a chosen one);
+   * the shell measures them and selects again. May be non-empty even when analyzable.
+   */
   needsImageEvidence: string[];
 }
 
@@ -207,6 +210,9 @@ interface Work {
   delay?: number;
   /** The image evidence that set the phase, when images (not metadata) decided it. */
   imageDecided?: ImageEvidence;
+  /** Score parts: phase evidence (shared by an acquisition's recons) and reconstruction preference. */
+  evidenceScore?: number;
+  reconScore?: number;
 }
 
 /** Gate order; a study's reason is the failure of the candidate that got furthest. */
@@ -423,31 +429,42 @@ function phaseVessel(phase: 'arterial' | 'venous', e: ImageEvidence): number | u
 }
 
 /**
- * Images decided the phase of several distinct acquisitions alike (e.g. a non-contrast or a
- * delayed scan measured as arterial): the phase belongs to the acquisition whose vessel is
- * clearly brightest (aorta for arterial, portal vein for venous; at least `margin` above the next);
- * the others lose it. Too close to call: all become suspect.
+ * Image-decided phases checked against each other. Reconstructions of one acquisition show the
+ * same vessel HU; a misread scan (a non-contrast or delayed one measured as arterial) does not.
+ * Per phase, the reference is the series whose metadata names the phase and whose images confirm
+ * it, else the image-decided series with the brightest vessel (aorta for arterial, portal vein for
+ * venous). Image-decided series whose vessel is more than `margin` below the reference lose the
+ * phase. Those left that are distinct acquisitions by AcquisitionTime, with no metadata reference,
+ * are too close to call: all become suspect.
  */
-function resolveImageConflicts(open: Work[], rules: SelectionRules, margin = 1.15): void {
+function resolveImageConflicts(open: Work[], rules: SelectionRules, evidence: Map<string, ImageEvidence>, margin = 1.15): void {
   for (const phase of ['arterial', 'venous'] as const) {
     const decided = open.filter((w) => w.imageDecided !== undefined && w.c.phase === phase);
-    if (distinctAcquisitions(decided, rules) < 2) continue;
-    const value = (w: Work): number => phaseVessel(phase, w.imageDecided!) ?? Number.NEGATIVE_INFINITY;
-    const sorted = [...decided].sort((a, b) => value(b) - value(a));
-    const best = sorted[0];
-    const others = sorted.filter((w) => !sameAcquisition(best, w, rules));
+    if (decided.length === 0) continue;
+    const vesselOf = (w: Work): number => {
+      const e = w.imageDecided ?? evidence.get(w.s.seriesInstanceUID);
+      return (e && phaseVessel(phase, e)) ?? Number.NEGATIVE_INFINITY;
+    };
+    const confirmed = open.filter(
+      (w) => w.imageDecided === undefined && w.c.phase === phase && evidence.get(w.s.seriesInstanceUID)?.phase === phase,
+    );
+    const referenceSeries = [...(confirmed.length > 0 ? confirmed : decided)].sort((a, b) => vesselOf(b) - vesselOf(a))[0];
+    const reference = vesselOf(referenceSeries);
     const vessel = phase === 'arterial' ? 'aorta' : 'portal vein';
-    if (value(best) >= margin * value(others[0])) {
-      for (const w of others) {
+    const kept: Work[] = [];
+    for (const w of decided) {
+      if (vesselOf(w) * margin < reference) {
         w.c.phase = 'contradictory';
         w.c.evidence.push({
           source: 'image',
           phase: 'inconclusive',
-          detail: `another acquisition shows the ${phase} phase better (${vessel} ${value(best)} HU against ${value(w)} HU here)`,
+          detail: `another series shows the ${phase} phase clearly better (${vessel} ${reference} HU against ${vesselOf(w)} HU here)`,
         });
-      }
-    } else {
-      for (const w of decided) w.c.suspect = true;
+      } else kept.push(w);
+    }
+    const timed = kept.filter((w) => w.s.acquisitionSeconds !== undefined);
+    if (confirmed.length === 0 && timed.length === kept.length && distinctAcquisitions(kept, rules) > 1) {
+      for (const w of kept) w.c.suspect = true;
     }
   }
 }
@@ -475,37 +492,57 @@ function finishCandidate(w: Work, rules: SelectionRules): void {
     c.eligible = true;
   }
   if (!c.eligible) return;
-  // Score: evidence strength, then reconstruction preference (highdicom-style explicit weights).
-  let score = 0;
+  // Score: evidence strength (of the acquisition), then reconstruction preference; explicit weights.
+  let evidence = 0;
   for (const e of c.evidence) {
     if (e.phase !== c.phase) continue;
-    score += e.source === 'timing' || e.source === 'image' ? 3 : e.source === 'description' ? 2 : 1;
+    evidence += e.source === 'timing' || e.source === 'image' ? 3 : e.source === 'description' ? 2 : 1;
   }
   if (c.phase === 'arterial' && w.pancreaticWording) {
-    score += 1;
+    evidence += 1;
     pass('preferred-wording', 'named as the pancreatic / late arterial phase');
   }
   if (w.delay !== undefined) {
     const core = c.phase === 'arterial' ? rules.timing.pancreaticCoreSeconds : c.phase === 'venous' ? rules.timing.venousCoreSeconds : undefined;
     if (core && w.delay >= core[0] && w.delay <= core[1]) {
-      score += 1;
+      evidence += 1;
       pass('core-timing', `delay ${w.delay} s inside the core window ${core[0]}-${core[1]} s`);
     }
   }
+  let recon = 0;
   if (w.original) {
-    score += 2;
+    recon += 2;
     pass('original-primary', 'ImageType ORIGINAL\\PRIMARY');
   }
   if (w.thickness !== undefined) {
     if (w.thickness <= rules.preference.thinMm) {
-      score += 2;
+      recon += 2;
       pass('thin-reconstruction', `${fmt(w.thickness)} mm <= ${rules.preference.thinMm} mm`);
     } else if (w.thickness <= 2 * rules.preference.thinMm) {
-      score += 1;
+      recon += 1;
       pass('thin-reconstruction', `${fmt(w.thickness)} mm <= ${2 * rules.preference.thinMm} mm`);
     }
   }
-  c.score = score;
+  w.evidenceScore = evidence;
+  w.reconScore = recon;
+  c.score = evidence + recon;
+}
+
+/**
+ * Reconstructions of one acquisition share its phase evidence: a thin series named only by its
+ * kernel is as much the arterial phase as the 5 mm series named "ART" beside it. So each eligible
+ * series scores the best evidence of its acquisition plus its own reconstruction preference, and
+ * among recons of one acquisition the thinner ORIGINAL one wins.
+ */
+function shareAcquisitionEvidence(works: Work[], rules: SelectionRules): void {
+  const eligible = works.filter((w) => w.c.eligible);
+  for (const w of eligible) {
+    const peers = eligible.filter((o) => o !== w && o.c.phase === w.c.phase && sameAcquisition(o, w, rules));
+    const best = peers.reduce<Work | undefined>((a, o) => ((o.evidenceScore ?? 0) > (a?.evidenceScore ?? w.evidenceScore ?? 0) ? o : a), undefined);
+    if (best === undefined) continue;
+    w.c.score = (best.evidenceScore ?? 0) + (w.reconScore ?? 0);
+    w.c.details.passed.push({ rule: 'same-acquisition', detail: `another reconstruction of this acquisition, series ${best.s.seriesNumber ?? '?'} "${best.s.seriesDescription}", carries stronger phase evidence` });
+  }
 }
 
 /** Best first: score, then thinner, then more slices, then series number, then UID. */
@@ -596,14 +633,29 @@ export function selectPhases(summaries: SeriesSummary[], rules: SelectionRules, 
     const e = evidenceBySeries.get(w.s.seriesInstanceUID);
     if (e !== undefined) applyImageEvidence(w, e);
   }
-  resolveImageConflicts(open, rules);
+  resolveImageConflicts(open, rules, evidenceBySeries);
   for (const w of works) finishCandidate(w, rules);
+  shareAcquisitionEvidence(works, rules);
 
   const arterial = works.filter((w) => w.c.eligible && w.c.phase === 'arterial').sort(rank);
   const venous = works.filter((w) => w.c.eligible && w.c.phase === 'venous').sort(rank);
   const unresolved = open.filter((w) => !w.c.eligible && (w.c.failureCode === 'phase-undetermined' || w.c.failureCode === 'phase-contradictory' || w.c.failureCode === 'phase-ambiguous'));
-  const needsImageEvidence =
-    arterial.length > 0 && venous.length > 0 ? [] : unresolved.filter((w) => !evidenceBySeries.has(w.s.seriesInstanceUID)).map((w) => w.s.seriesInstanceUID);
+  const unmeasured = (w: Work): boolean => !evidenceBySeries.has(w.s.seriesInstanceUID);
+  let needsImageEvidence: string[];
+  if (arterial.length > 0 && venous.length > 0) {
+    // Both found. A thinner series of unknown phase may be a better reconstruction of the same
+    // acquisition: measure it, and the chosen one as its reference (resolveImageConflicts).
+    const wanted = new Set<Work>();
+    for (const best of [arterial[0], venous[0]]) {
+      const thinner = unresolved.filter((w) => unmeasured(w) && (w.thickness ?? 99) < (best.thickness ?? 99));
+      if (thinner.length === 0) continue;
+      for (const w of thinner) wanted.add(w);
+      if (unmeasured(best)) wanted.add(best);
+    }
+    needsImageEvidence = [...wanted].map((w) => w.s.seriesInstanceUID);
+  } else {
+    needsImageEvidence = unresolved.filter(unmeasured).map((w) => w.s.seriesInstanceUID);
+  }
 
   const candidates = works.map((w) => w.c);
   const result = (reasonCode: string, reason: string): PhaseSelection => ({
@@ -638,7 +690,7 @@ export function selectPhases(summaries: SeriesSummary[], rules: SelectionRules, 
         venous: chosen(venous[0]),
       };
     }
-    return { analyzable: true, arterial: chosen(best[0]), venous: chosen(best[1]), candidates, needsImageEvidence: [] };
+    return { analyzable: true, arterial: chosen(best[0]), venous: chosen(best[1]), candidates, needsImageEvidence };
   }
 
   // Something is missing: explain the most specific reason.

@@ -31,10 +31,11 @@ export async function selectStudyPhases(
   const summaries = await discoverStudy(client, studyInstanceUID, { logger });
   let selection = selectPhases(summaries, rules);
   const imageEvidence: ImageEvidence[] = [];
-  if (!selection.analyzable && selection.needsImageEvidence.length > 0 && rules.imageEvidence.enabled) {
+  // Two rounds at most: the first may settle a phase and reveal a thinner candidate to compare.
+  for (let round = 0; round < 2 && rules.imageEvidence.enabled && selection.needsImageEvidence.length > 0; round++) {
     for (const uid of selection.needsImageEvidence) {
       const summary = summaries.find((s) => s.seriesInstanceUID === uid);
-      if (summary) imageEvidence.push(await gatherImageEvidence(client, summary, rules, { logger }));
+      if (summary && !imageEvidence.some((e) => e.seriesInstanceUID === uid)) imageEvidence.push(await gatherImageEvidence(client, summary, rules, { logger }));
     }
     selection = selectPhases(summaries, rules, imageEvidence);
   }

@@ -218,6 +218,45 @@ const rows: Row[] = [
     needs: [],
   },
   {
+    why: 'thick recons named, thin ones blank: images are asked for the thin ones and their references',
+    series: [
+      { description: 'ART 5mm', thickness: 5 },
+      { id: 'thin-a', thickness: 1 },
+      { description: 'PV 5mm', thickness: 5 },
+      { id: 'thin-v', thickness: 1 },
+    ],
+    arterial: 'ART 5mm',
+    venous: 'PV 5mm',
+    needs: ['thin-a', 'thin-v', 'ART 5mm', 'PV 5mm'],
+  },
+  {
+    why: 'thin blank recons measured like their named thick recons: the thin ones win',
+    series: [
+      { description: 'ART 5mm', thickness: 5 },
+      { id: 'thin-a', thickness: 1 },
+      { description: 'PV 5mm', thickness: 5 },
+      { id: 'thin-v', thickness: 1 },
+    ],
+    images: {
+      'ART 5mm': { phase: 'arterial', aortaHu: 305, portalVeinHu: 130 },
+      'thin-a': { phase: 'arterial', aortaHu: 298, portalVeinHu: 128 },
+      'PV 5mm': { phase: 'venous', aortaHu: 160, portalVeinHu: 178 },
+      'thin-v': { phase: 'venous', aortaHu: 158, portalVeinHu: 183 },
+    },
+    arterial: 'thin-a',
+    venous: 'thin-v',
+  },
+  {
+    why: 'a thin blank series misread as arterial (a delayed scan, dim aorta) does not replace the named one',
+    series: [{ description: 'ART 5mm', thickness: 5 }, { id: 'thin-delayed', thickness: 3 }, { description: 'PV' }],
+    images: {
+      'ART 5mm': { phase: 'arterial', aortaHu: 305, portalVeinHu: 130 },
+      'thin-delayed': { phase: 'arterial', aortaHu: 140, portalVeinHu: 95 },
+    },
+    arterial: 'ART 5mm',
+    venous: 'PV',
+  },
+  {
     why: 'blank everything, images inconclusive for one: no further images to ask',
     series: [{ id: 's1' }, { id: 's2' }],
     images: { s1: 'arterial', s2: 'inconclusive' },
