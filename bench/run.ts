@@ -13,10 +13,12 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import type { BenchModule, Figure } from './benchModule';
 import { retrievalBench } from './retrieval';
+import { e2eBench } from './e2e';
 import { inferenceBench } from './inference';
 
 const MODULES: BenchModule[] = [
   retrievalBench,
+  e2eBench,
   inferenceBench,
 ];
 

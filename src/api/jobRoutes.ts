@@ -180,6 +180,7 @@ export function createJobRoutes(options: JobRoutesOptions): Router {
     const parsed = webhookBodySchema.safeParse(body);
     if (!parsed.success) throw new HttpError(400, 'invalid-body', reasonOf(parsed.error));
     const { orthancStudyId } = parsed.data;
+    options.logger?.info('webhook: StableStudy received', { orthancStudyId });
     res.status(202).json({ outcome: 'accepted', orthancStudyId });
     void resolveNotification(orthancStudyId);
   });

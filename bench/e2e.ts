@@ -1,0 +1,233 @@
+/**
+ * End-to-end benchmark (issue 7): a synthetic dual-phase study of 2 x 100 slices of 512 x 512
+ * sent to a private Orthanc (orthanc-config, webhook on) with STOW-RS, analysed by a
+ * `tsr-node serve` child process, measured from the last instance stored to both results stored.
+ *
+ * - `stable_wait_ms`: last instance stored -> Orthanc's StableStudy reaches the node's webhook
+ *   (StableAge plus Orthanc's once-a-second check), printed apart: it is a site setting.
+ * - `e2e_after_stable_ms`: webhook received -> the job is done (SR and SC stored), with each
+ *   stage: intake (reading the study from Orthanc), queue wait, then the pipeline's stages.
+ * - `floor_ms`, measured in the same run on the same Orthanc: curl retrieval of both series (in
+ *   parallel, as the node does) plus the models' inference alone (ONNX time of the localiser on
+ *   both phases and of the classifier, on volumes already in memory).
+ * - `peak_rss_mb`: the node process's peak resident memory (VmHWM), models loaded and three
+ *   studies analysed.
+ *
+ * The node runs as its own process, as in production; timestamps come from its JSON log lines.
+ * Three studies (three seeds), one after the other; medians are reported. Uses models/ when the
+ * trained models are there, else the tiny test fixtures (and says so).
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { configSchema } from '../src/config/schema';
+import { createDicomWebClient, EXPLICIT_VR_LITTLE_ENDIAN } from '../src/dicomweb/client';
+import { analyseStudy } from '../src/inference/analyse';
+import { loadNodeModels, releaseModels } from '../src/inference/models';
+import type { Job } from '../src/jobs/jobStore';
+import { freePort, startLocalOrthanc, type LocalOrthanc } from '../src/node/localOrthanc';
+import { PROJECT_ROOT } from '../src/paths';
+import { PIPELINE_STAGES } from '../src/pipeline/analyseStudy';
+import { retrieveSeriesVolume } from '../src/study/retrieveVolume';
+import { generateStudy } from '../src/synthetic';
+import { median, type BenchContext, type BenchModule, type Figure } from './benchModule';
+
+const run = promisify(execFile);
+const STUDIES = 3;
+const FLOOR_REPETITIONS = 3;
+const STABLE_AGE_S = 1;
+const ACCEPT = `multipart/related; type="application/dicom"; transfer-syntax=${EXPLICIT_VR_LITTLE_ENDIAN}`;
+
+interface LogLine {
+  time: string;
+  msg: string;
+  [key: string]: unknown;
+}
+
+interface StudyRun {
+  stableWaitMs: number;
+  afterStableMs: number;
+  stagesMs: Record<string, number>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function modelsDir(): { dir: string; trained: boolean } {
+  const trained = path.join(PROJECT_ROOT, 'models');
+  if (existsSync(path.join(trained, 'tsr-clip-fusion.json')) && existsSync(path.join(trained, 'tsr-localizer.json'))) return { dir: trained, trained: true };
+  return { dir: path.join(PROJECT_ROOT, 'test', 'fixtures', 'tiny-models'), trained: false };
+}
+
+/** The `tsr-node serve` command line: the built CLI when running from dist/, else the sources through tsx. */
+function serveCommand(configFile: string): string[] {
+  if (__filename.endsWith('.js')) return [path.join(PROJECT_ROOT, 'bin', 'tsr-node.js'), 'serve', '--config', configFile];
+  const code = `require(${JSON.stringify(path.join(PROJECT_ROOT, 'src', 'cli', 'main.ts'))}).main(process.argv.slice(1)).then((c) => { process.exitCode = c; })`;
+  return ['--require', require.resolve('tsx/cjs'), '-e', code, 'serve', '--config', configFile];
+}
+
+async function curlBothMs(orthanc: LocalOrthanc, study: string, series: string[]): Promise<number> {
+  const auth = `${orthanc.username}:${orthanc.password}`;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    series.map((s) => run('curl', ['-s', '-f', '-o', '/dev/null', '-u', auth, '-H', `Accept: ${ACCEPT}`, `${orthanc.dicomWebUrl}/studies/${study}/series/${s}`])),
+  );
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+function vmHwmMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+export const e2eBench: BenchModule = {
+  name: 'e2e',
+  async run(context: BenchContext): Promise<Figure[]> {
+    const workDir = mkdtempSync(path.join(os.tmpdir(), 'tsr-bench-e2e-'));
+    const models = modelsDir();
+    if (!models.trained) context.log('models/ has no trained models yet: using the tiny test fixtures (figures are not representative of the real model)');
+    const token = 'bench-token-0123456789abcdef';
+    const apiPort = await freePort();
+    const nodeUrl = `http://127.0.0.1:${apiPort}`;
+    const orthanc = await startLocalOrthanc({ workDir, stableAgeSeconds: STABLE_AGE_S, webhook: { url: `${nodeUrl}/api/webhook/stable-study`, token } });
+    const config = configSchema.parse({
+      dataDir: path.join(workDir, 'node-data'),
+      orthanc: { url: orthanc.url, username: orthanc.username, password: orthanc.password },
+      feed: { mode: 'webhook' },
+      models: { dir: models.dir },
+      api: { port: apiPort, token, ohifViewer: false },
+    });
+    const configFile = path.join(workDir, 'config.json');
+    writeFileSync(configFile, JSON.stringify(config));
+    const child = spawn(process.execPath, serveCommand(configFile), { stdio: ['ignore', 'ignore', 'pipe'] });
+    const lines: LogLine[] = [];
+    let pending = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      pending += chunk.toString('utf8');
+      const parts = pending.split('\n');
+      pending = parts.pop() ?? '';
+      for (const p of parts) {
+        if (p.startsWith('{')) lines.push(JSON.parse(p) as LogLine);
+      }
+    });
+    const api = async <T>(route: string): Promise<T> => (await (await fetch(nodeUrl + route, { headers: { Authorization: `Bearer ${token}` } })).json()) as T;
+    const waitFor = async <T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 600_000): Promise<T> => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const v = await probe();
+        if (v !== undefined) return v;
+        if (child.exitCode !== null) throw new Error(`the node exited while waiting for ${what}`);
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await sleep(20);
+      }
+    };
+
+    try {
+      await waitFor('the node to serve', () => lines.find((l) => l.msg === 'tsr-node serving'), 60_000);
+      const runs: StudyRun[] = [];
+      let last: { studyInstanceUID: string; series: string[] } | undefined;
+      for (let n = 0; n < STUDIES; n++) {
+        const study = generateStudy({ seed: 9001 + n, columns: 512, slices: 100, extras: 'none', naming: 'english', timingTags: 'present' });
+        const series = [...new Set(study.files.map((f) => f.seriesInstanceUID))];
+        const client = createDicomWebClient({ dicomWebUrl: orthanc.dicomWebUrl, username: orthanc.username, password: orthanc.password });
+        const firstLine = lines.length;
+        try {
+          for (let i = 0; i < study.files.length; i += 25) await client.store(study.files.slice(i, i + 25).map((f) => f.bytes), study.studyInstanceUID);
+        } finally {
+          client.close();
+        }
+        const lastStoredAt = Date.now();
+        context.log(`study ${n + 1}/${STUDIES}: ${study.files.length} instances stored; waiting for the node`);
+        const webhook = await waitFor('the webhook', () => lines.slice(firstLine).find((l) => l.msg === 'webhook: StableStudy received'));
+        const ended = await waitFor('the job', () =>
+          lines.slice(firstLine).find((l) => l.msg === 'job attempt ended' && l.studyInstanceUID === study.studyInstanceUID && (l.result === 'done' || l.result === 'skipped' || l.result === 'failed')),
+        );
+        if (ended.result !== 'done') throw new Error(`the job ended ${String(ended.result)}: see the node's log`);
+        const job = await api<Job>(`/api/jobs/${String(ended.jobId)}`);
+        const webhookAt = Date.parse(webhook.time);
+        const endedAt = Date.parse(ended.time);
+        const stagesMs: Record<string, number> = {
+          intake: Date.parse(job.createdAt) - webhookAt,
+          queue: Date.parse(job.startedAt ?? job.createdAt) - Date.parse(job.createdAt),
+        };
+        for (const stage of PIPELINE_STAGES) if (job.timingsMs?.[stage] !== undefined) stagesMs[stage] = job.timingsMs[stage];
+        const accounted = Object.values(stagesMs).reduce((a, b) => a + b, 0);
+        stagesMs.other = Math.max(0, endedAt - webhookAt - accounted);
+        runs.push({ stableWaitMs: webhookAt - lastStoredAt, afterStableMs: endedAt - webhookAt, stagesMs });
+        context.log(`study ${n + 1}: stable wait ${webhookAt - lastStoredAt} ms, after stable ${endedAt - webhookAt} ms (${Object.entries(stagesMs).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')})`);
+        last = { studyInstanceUID: study.studyInstanceUID, series };
+        // Our own SR and SC make the study stable once more: let that (short) job pass before the next study.
+        await waitFor(
+          'the follow-up job',
+          async () => {
+            const { jobs } = await api<{ jobs: Job[] }>(`/api/jobs?study=${study.studyInstanceUID}`);
+            return jobs.length >= 2 && jobs.every((j) => j.state === 'done' || j.state === 'skipped' || j.state === 'failed') ? true : undefined;
+          },
+          (STABLE_AGE_S + 10) * 1000,
+        ).catch(() => context.log('no follow-up job seen (continuing)'));
+      }
+      const peakRssMb = vmHwmMb(child.pid!);
+
+      // The floor, on the same Orthanc and the last study: curl of both series + ONNX alone.
+      const { studyInstanceUID, series } = last!;
+      const curl: number[] = [];
+      for (let r = 0; r < FLOOR_REPETITIONS; r++) curl.push(await curlBothMs(orthanc, studyInstanceUID, series));
+      const loaded = await loadNodeModels({ ...config.models });
+      const onnx: number[] = [];
+      try {
+        const client = createDicomWebClient({ dicomWebUrl: orthanc.dicomWebUrl, username: orthanc.username, password: orthanc.password });
+        const job = (await api<{ jobs: Job[] }>(`/api/jobs?study=${studyInstanceUID}&state=done`)).jobs.find((j) => (j.outcome as { sameAsJobId?: number } | undefined)?.sameAsJobId === undefined)!;
+        const outcome = job.outcome as { arterial: { seriesInstanceUID: string }; venous: { seriesInstanceUID: string } };
+        const arterial = (await retrieveSeriesVolume(client, studyInstanceUID, outcome.arterial.seriesInstanceUID)).volume;
+        const venous = (await retrieveSeriesVolume(client, studyInstanceUID, outcome.venous.seriesInstanceUID)).volume;
+        client.close();
+        await analyseStudy(loaded, { arterial, venous }); // warm-up, as the node's first job had
+        for (let r = 0; r < FLOOR_REPETITIONS; r++) onnx.push((await analyseStudy(loaded, { arterial, venous })).onnxMs);
+      } finally {
+        await releaseModels(loaded);
+      }
+      const floorMs = median(curl) + median(onnx);
+      const afterStable = median(runs.map((r) => r.afterStableMs));
+      const tag = models.trained ? '' : ' [tiny fixture models]';
+      const stageNames = [...new Set(runs.flatMap((r) => Object.keys(r.stagesMs)))];
+      const figures: Figure[] = [
+        {
+          id: 'e2e_after_stable_ms',
+          name: `end to end after stable: webhook -> SR + SC stored (2 x 100 x 512^2)${tag}`,
+          value: afterStable,
+          unit: 'ms',
+          baseline: { name: 'floor: curl both series + ONNX alone', value: floorMs },
+          goal: '<= 1.5x floor',
+          samples: runs.map((r) => r.afterStableMs),
+        },
+        { id: 'floor_ms', name: `floor: curl of both series + model inference alone${tag}`, value: floorMs, unit: 'ms', samples: curl.map((c, i) => c + (onnx[i] ?? median(onnx))) },
+        { id: 'e2e_vs_floor_ratio', name: 'end to end after stable / floor', value: afterStable / floorMs, unit: 'x', goal: '<= 1.5' },
+        { id: 'floor_curl_both_series_ms', name: 'floor part: curl of both series (parallel)', value: median(curl), unit: 'ms', samples: curl },
+        { id: 'floor_onnx_ms', name: `floor part: ONNX time alone (localiser x2 + classifier)${tag}`, value: median(onnx), unit: 'ms', samples: onnx },
+        {
+          id: 'stable_wait_ms',
+          name: `stable wait: last instance stored -> webhook (StableAge ${STABLE_AGE_S} s + Orthanc's check)`,
+          value: median(runs.map((r) => r.stableWaitMs)),
+          unit: 'ms',
+          samples: runs.map((r) => r.stableWaitMs),
+        },
+        ...stageNames.map((stage) => ({
+          id: `e2e_stage_${stage}_ms`,
+          name: `  stage ${stage}`,
+          value: median(runs.map((r) => r.stagesMs[stage] ?? 0)),
+          unit: 'ms',
+          samples: runs.map((r) => r.stagesMs[stage] ?? 0),
+        })),
+        { id: 'peak_rss_mb', name: `node process peak RSS (VmHWM) after ${STUDIES} studies${tag}`, value: peakRssMb, unit: 'MB' },
+      ];
+      return figures;
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
+      await orthanc.stop();
+      rmSync(workDir, { recursive: true, force: true });
+    }
+  },
+};
