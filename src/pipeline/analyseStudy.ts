@@ -2,9 +2,9 @@
  * One study through the whole node, the single composition of the pipeline (DESIGN.md "Data flow
  * for one study"), used by the worker (`tsr-node serve`), `tsr-node analyze` and the benchmarks:
  *
- *   1 discover      QIDO-RS series + WADO-RS metadata          (study/discovery.ts)
- *   2 select        explained phase selection, pure             (study/phaseSelection.ts)
- *     evidence      aorta vs portal vein HU, only when metadata cannot decide (study/imageEvidence.ts)
+ *   1 discover      QIDO-RS series + WADO-RS metadata          (study/studySelection.ts: discovery.ts)
+ *   2 select        explained phase selection, pure             (phaseSelection.ts)
+ *     evidence      aorta vs portal vein HU, only when metadata cannot decide (imageEvidence.ts)
  *   3 retrieve      WADO-RS of both series, streamed into HU volumes, in parallel (study/retrieveVolume.ts)
  *   4-5 analyse     localise, crop, classify                    (inference/analyse.ts)
  *   6 build         TID 1500 SR + overlay SC, pure              (results/resultObjects.ts)
@@ -24,12 +24,11 @@ import { silentLogger, type Logger } from '../logging/logger';
 import type { DeviceIdentity } from '../results/device';
 import { buildTsrResults, type TsrResults } from '../results/resultObjects';
 import { storeResults, type StoreOutcome } from '../results/store';
-import { discoverStudy } from '../study/discovery';
-import { gatherImageEvidence } from '../study/imageEvidence';
-import { selectPhases, type ImageEvidence, type PhaseSelection } from '../study/phaseSelection';
+import type { PhaseSelection } from '../study/phaseSelection';
 import { retrieveVolume, type RetrievedVolume } from '../study/retrieveVolume';
 import type { SelectionRules } from '../study/selectionRules';
 import type { SeriesSummary } from '../study/seriesSummary';
+import { selectStudyPhases } from '../study/studySelection';
 import { SeriesMetadataCache } from './metadataCache';
 
 /** Stage names, in pipeline order; the keys of `timingsMs` and of the stage histogram in /metrics. */
@@ -82,33 +81,6 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : Object.assign(new Error('aborted'), { name: 'AbortError' });
 }
 
-/** Discovers and selects, fetching image evidence when metadata leaves a phase open. */
-export async function discoverAndSelect(
-  client: DicomWebClient,
-  studyInstanceUID: string,
-  rules: SelectionRules,
-  options: { logger?: Logger; onStage?: (stage: PipelineStage, ms: number) => void } = {},
-): Promise<{ selection: PhaseSelection; summaries: SeriesSummary[] }> {
-  const logger = options.logger ?? silentLogger;
-  let t = performance.now();
-  const summaries = await discoverStudy(client, studyInstanceUID, { logger });
-  options.onStage?.('discover', performance.now() - t);
-  t = performance.now();
-  let selection = selectPhases(summaries, rules);
-  options.onStage?.('select', performance.now() - t);
-  if (!selection.analyzable && selection.needsImageEvidence.length > 0 && rules.imageEvidence.enabled) {
-    t = performance.now();
-    const evidence: ImageEvidence[] = [];
-    for (const uid of selection.needsImageEvidence) {
-      const summary = summaries.find((s) => s.seriesInstanceUID === uid);
-      if (summary) evidence.push(await gatherImageEvidence(client, summary, rules, { logger }));
-    }
-    selection = selectPhases(summaries, rules, evidence);
-    options.onStage?.('imageEvidence', performance.now() - t);
-  }
-  return { selection, summaries };
-}
-
 /**
  * Analyses one study end to end. Throws AnalysisRefusedError when the study cannot be analysed
  * (the selection's or the analysis's reason code).
@@ -123,17 +95,12 @@ export async function analyseStudyPipeline(pipeline: StudyPipeline, studyInstanc
   };
   const client = new SeriesMetadataCache(pipeline.dicomWeb);
   try {
-    // 1-2: discover and select.
-    const { selection, summaries } = await discoverAndSelect(client, studyInstanceUID, pipeline.rules, { logger, onStage: stage });
+    // 1-2: discover and select (the study shell that `tsr-node inspect` uses too).
+    const { selection, summaries } = await selectStudyPhases(client, studyInstanceUID, pipeline.rules, { logger, onStage: stage });
     await hooks.onSelection?.(selection);
     if (!selection.analyzable || !selection.arterial || !selection.venous) {
       throw new AnalysisRefusedError(selection.reasonCode ?? 'not-analyzable', selection.reason ?? 'the study cannot be analysed');
     }
-    logger.info('phases selected', {
-      studyInstanceUID,
-      arterial: selection.arterial.seriesInstanceUID,
-      venous: selection.venous.seriesInstanceUID,
-    });
     throwIfAborted(hooks.signal);
 
     // 3: retrieve both series at once (the client's semaphore bounds the requests).

@@ -25,19 +25,25 @@ export async function selectStudyPhases(
   client: DicomWebClient,
   studyInstanceUID: string,
   rules: SelectionRules,
-  options: { logger?: Logger } = {},
+  options: { logger?: Logger; onStage?: (stage: 'discover' | 'select' | 'imageEvidence', ms: number) => void } = {},
 ): Promise<StudySelection> {
   const logger = options.logger ?? silentLogger;
+  let t = performance.now();
   const summaries = await discoverStudy(client, studyInstanceUID, { logger });
+  options.onStage?.('discover', performance.now() - t);
+  t = performance.now();
   let selection = selectPhases(summaries, rules);
+  options.onStage?.('select', performance.now() - t);
   const imageEvidence: ImageEvidence[] = [];
   // Two rounds at most: the first may settle a phase and reveal a thinner candidate to compare.
   for (let round = 0; round < 2 && rules.imageEvidence.enabled && selection.needsImageEvidence.length > 0; round++) {
+    t = performance.now();
     for (const uid of selection.needsImageEvidence) {
       const summary = summaries.find((s) => s.seriesInstanceUID === uid);
       if (summary && !imageEvidence.some((e) => e.seriesInstanceUID === uid)) imageEvidence.push(await gatherImageEvidence(client, summary, rules, { logger }));
     }
     selection = selectPhases(summaries, rules, imageEvidence);
+    options.onStage?.('imageEvidence', performance.now() - t);
   }
   const result: StudySelection = { studyInstanceUID, selection, summaries, imageEvidence };
   if (selection.analyzable) {
