@@ -58,6 +58,12 @@ export interface AnalysisDetail {
 
 const DEFAULT_ARTERIAL_SEARCH_RADIUS_MM = 20;
 
+/**
+ * A localiser "tumour" larger than this is not a tumour finding but a diffuse response: refused
+ * rather than reported. PDAC measures 13-120 mm (PHANTOM.md, from the literature).
+ */
+export const MAX_TUMOUR_DIAMETER_MM = 150;
+
 function checkPair(input: AnalysisInput): void {
   const { arterial, venous } = input;
   if (arterial.studyInstanceUID !== venous.studyInstanceUID) {
@@ -129,6 +135,13 @@ export async function localiseTumour(
       'tumour-not-found',
       `the localiser found no tumour with confidence (peak probability ${(venous?.confidence ?? 0).toFixed(3)} < ${spec.minConfidence}); no result is written`,
       { confidence: venous?.confidence ?? 0, minConfidence: spec.minConfidence },
+    );
+  }
+  if (venous.diameterMm > MAX_TUMOUR_DIAMETER_MM) {
+    throw new AnalysisRefusedError(
+      'tumour-not-localised',
+      `the localiser's response is diffuse (a region of ${venous.diameterMm.toFixed(0)} mm, more than ${MAX_TUMOUR_DIAMETER_MM} mm); no result is written`,
+      { confidence: venous.confidence, diameterMm: venous.diameterMm },
     );
   }
   if (!insideVolume(input.arterial, venous.centreMm)) {

@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { AnalysisRefusedError } from '../../../src/errors';
 import { analyseStudy } from '../../../src/inference/analyse';
@@ -94,6 +96,31 @@ describe('inference/analyse: localise, crop, classify (tiny fixture models)', ()
       expect(err).to.be.instanceOf(AnalysisRefusedError);
       expect((err as AnalysisRefusedError).code).to.equal('tumour-not-found');
       expect((err as AnalysisRefusedError).details?.confidence).to.be.below(0.5);
+    }
+  });
+
+  it("refuses with 'tumour-not-localised' when the localiser's response is diffuse, not a tumour", async () => {
+    // The same tiny localiser read on an 8 mm grid (256 x 256 x 128 mm): a volume bright everywhere lights it all.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tsr-coarse-'));
+    try {
+      for (const f of ['tsr-localizer.onnx', 'tsr-clip-fusion.onnx', 'tsr-clip-fusion.json']) copyFileSync(path.join(FIXTURES, f), path.join(dir, f));
+      const manifest = JSON.parse(readFileSync(path.join(FIXTURES, 'tsr-localizer.json'), 'utf8')) as { preprocessing: { localizer: { voxelMm: number } } };
+      manifest.preprocessing.localizer.voxelMm = 8;
+      writeFileSync(path.join(dir, 'tsr-localizer.json'), JSON.stringify(manifest));
+      const coarse = await loadNodeModels({ dir, classifier: 'tsr-clip-fusion', localizer: 'tsr-localizer', intraOpThreads: 1, executionProvider: 'cpu' });
+      const big = { ...SMALL_AXIAL, dims: [128, 128, 60] as [number, number, number], origin: [-127, -127, -74.25] as [number, number, number] };
+      const bright = sphereVolume({ geometry: big, spheres: [], backgroundHu: 250, seriesInstanceUID: '2.25.2' });
+      try {
+        await analyseStudy(coarse, { arterial: { ...bright, seriesInstanceUID: '2.25.1' }, venous: bright });
+        expect.fail('reported a diffuse response as a tumour');
+      } catch (err) {
+        expect((err as AnalysisRefusedError).code).to.equal('tumour-not-localised');
+        expect((err as AnalysisRefusedError).details?.diameterMm).to.be.above(150);
+      } finally {
+        await releaseModels(coarse);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
