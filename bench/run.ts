@@ -15,11 +15,13 @@ import type { BenchModule, Figure } from './benchModule';
 import { retrievalBench } from './retrieval';
 import { e2eBench } from './e2e';
 import { inferenceBench } from './inference';
+import { syntheticBench } from './synthetic';
 
 const MODULES: BenchModule[] = [
   retrievalBench,
   e2eBench,
   inferenceBench,
+  syntheticBench,
 ];
 
 interface Args {
