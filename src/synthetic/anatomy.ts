@@ -186,7 +186,7 @@ export function drawAnatomy(rng: SeededRandom, options: AnatomyOptions): Anatomy
     // Posterior arch around the canal, the spinous process behind it, transverse processes.
     arches.push(column(0, yCanal, canalR + 7, canalR + 6, z0 + 2, z1 + 2));
     arches.push(column(0, yCanal + canalR + 16, 6, 15, z0 + 4, z1 - 2));
-    arches.push(new Ellipsoid([0, yCanal - 2, (z0 + z1) / 2], [rxV + 22, 4.5, 4]));
+    arches.push(new Ellipsoid([0, yCanal - 2, (z0 + z1) / 2], [rxV + 18, 4, 3.5]));
     arches.push(column(-12, ys + ryV + 3, 5, 6, z0 + 3, z1 - 3));
     arches.push(column(12, ys + ryV + 3, 5, 6, z0 + 3, z1 - 3));
   }
@@ -358,18 +358,39 @@ export function drawAnatomy(rng: SeededRandom, options: AnatomyOptions): Anatomy
   const colonR = rng.uniform(18, 25);
   const smallBowelWall: IntervalShape[] = [];
   const smallBowelLumen: IntervalShape[] = [];
-  const loops = rng.int(4, 7);
+  // Jejunal and ileal loops fill the mesentery below the transverse mesocolon; they stay below
+  // the pancreas (lower on the right, where the head and duodenum are) and in front of the spine.
+  const loops = rng.int(9, 14);
+  const yBowelMax = Math.min(cyC + 0.1 * ryC, ys - ryV - 25);
   for (let l = 0; l < loops; l++) {
-    let p: Vec3 = [rng.uniform(-0.3, 0.55) * rxC, cyC + rng.uniform(-0.6, 0.0) * ryC, rng.uniform(-200, -75)];
+    const clampPoint = (q: Vec3): Vec3 => {
+      const x = Math.max(-0.5 * rxC, Math.min(0.65 * rxC, q[0]));
+      const y = Math.max(cyC - 0.72 * ryC, Math.min(yBowelMax, q[1]));
+      // Anterior jejunal loops on the left reach up beside the stomach.
+      const zTop = x > 0 ? (y < cyC - 0.2 * ryC ? 20 : -30) : -60;
+      return [x, y, Math.max(-260, Math.min(zTop, q[2]))];
+    };
+    let p: Vec3 = clampPoint([rng.uniform(-0.4, 0.6) * rxC, cyC + rng.uniform(-0.65, 0.05) * ryC, rng.uniform(-220, -30)]);
     const control: Vec3[] = [p];
-    for (let s = 0; s < 4; s++) {
-      p = add(p, [rng.gaussian(0, 22), rng.gaussian(0, 12), rng.gaussian(0, 18)]);
-      p = [Math.max(-0.45 * rxC, Math.min(0.6 * rxC, p[0])), Math.max(cyC - 0.7 * ryC, Math.min(cyC + 0.05 * ryC, p[1])), Math.min(-70, p[2])];
+    for (let s = 0; s < 5; s++) {
+      p = clampPoint(add(p, [rng.gaussian(0, 22), rng.gaussian(0, 12), rng.gaussian(0, 16)]));
       control.push(p);
     }
-    const r = rng.uniform(9, 13);
+    const r = rng.uniform(8, 13);
     smallBowelWall.push(...tube(control, r, 5));
     smallBowelLumen.push(...tube(control, r - 2.2, 5));
+  }
+  // Jejunal branches of the SMA and SMV: small vessels running into the mesentery.
+  const mesentericArteries: IntervalShape[] = [];
+  const mesentericVeins: IntervalShape[] = [];
+  for (let b = 0; b < rng.int(3, 6); b++) {
+    const z0 = rng.uniform(-130, -35);
+    const from: Vec3 = [xSma, ySma, z0];
+    const mid: Vec3 = [xSma + rng.uniform(15, 35), ySma - rng.uniform(5, 20), z0 - rng.uniform(5, 20)];
+    const to: Vec3 = [xSma + rng.uniform(40, 80), ySma - rng.uniform(15, 45), z0 - rng.uniform(15, 45)];
+    mesentericArteries.push(...tube([from, mid, to], [1.8, 1.4, 1], 4));
+    const v0: Vec3 = [conf[0] + 2, conf[1] + 2, z0 - 6];
+    mesentericVeins.push(...tube([v0, [mid[0] - 4, mid[1] - 3, mid[2] - 6], [to[0] - 6, to[1] - 4, to[2] - 8]], [2.4, 1.8, 1.2], 4));
   }
 
   // --- Pancreas --------------------------------------------------------------------------------
@@ -441,11 +462,16 @@ export function drawAnatomy(rng: SeededRandom, options: AnatomyOptions): Anatomy
   put('colon contents', 'stool', tube(colon, colonR - 2.5, 6), true);
   put('small bowel wall', 'bowelWall', smallBowelWall, true);
   put('small bowel contents', 'water', smallBowelLumen, true);
+  put('mesenteric arteries', 'artery', mesentericArteries, true);
+  put('mesenteric veins', 'portalVein', mesentericVeins, true);
   put('duodenal wall', 'bowelWall', tube(duodenum, duoR, 4), true);
   put('duodenal contents', 'water', tube(duodenum, duoR.map((r) => r - 2.5), 4), true);
   put('pancreas', 'pancreas', [...pancreasTube, headBulk], true);
   put('pancreatic duct', 'water', duct, true);
   S.push({ name: 'tumour', tissue: 'tumour', shapes: [], moves: true, isTumour: true });
+  // Diaphragmatic crura: muscle bands beside the aorta, from the upper lumbar spine upwards.
+  const crura = [-1, 1].flatMap((side) => tube([[side * (rAo + 3) + xA, yA + rAo * 0.3, -25], [side * (rAo + 4) + xA, yA - rAo * 0.2, zCel + 10], [side * (rAo + 8) + xA, yA - rAo - 4, zCel + 70]], [3, 4.5, 5], 5));
+  put('diaphragmatic crura', 'muscle', crura, false);
   put('aorta', 'aorta', [aorta, ...iliacs], false);
   put('coeliac trunk and branches', 'artery', [...tube(celiacControl, 3.5, 3), ...tube(chaControl, 2.8, 3), ...tube(splenicArteryControl, 2.6, 3)], false);
   put('superior mesenteric artery', 'artery', tube(smaControl, rSma, 3), false);
