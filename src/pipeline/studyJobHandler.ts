@@ -120,7 +120,8 @@ export function createStudyJobHandler(options: StudyJobHandlerOptions): JobHandl
       if (result.timingsMs.onnx !== undefined) timings.onnx = round(result.timingsMs.onnx);
       return {
         outcome: jobOutcomeOf(result),
-        resultUids: [result.results.sr.sopInstanceUID, result.results.sc.sopInstanceUID],
+        // Only what is in the PACS (results.store off: nothing; the outcome still names the UIDs).
+        resultUids: result.stored ? [result.results.sr.sopInstanceUID, result.results.sc.sopInstanceUID] : [],
         timingsMs: timings,
       };
     } catch (err) {
