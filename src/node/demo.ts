@@ -13,11 +13,12 @@
  * `keep`, it stays up until then. Orthanc is also killed if this process exits unexpectedly.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createWriteStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { configSchema } from '../config/schema';
+import { ConfigError } from '../errors';
 import { createDicomWebClient } from '../dicomweb/client';
 import { jsonString } from '../dicomweb/dicomJson';
 import type { Job } from '../jobs/jobStore';
@@ -90,6 +91,11 @@ const isFinished = (j: Job): boolean => j.state === 'done' || j.state === 'skipp
 
 export async function runDemo(o: DemoOptions): Promise<DemoResult | 'interrupted'> {
   const { print, signal } = o;
+  const modelsDir = o.modelsDir ?? path.join(PROJECT_ROOT, 'models');
+  const missing = ['tsr-clip-fusion.json', 'tsr-localizer.json'].filter((f) => !existsSync(path.join(modelsDir, f)));
+  if (missing.length > 0) {
+    throw new ConfigError(`the models are not in ${modelsDir} (missing ${missing.join(', ')}); train them with the kit in models/training (models/training/README.md) or pass --models DIR`);
+  }
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'tsr-node-demo-'));
   const logFile = path.join(workDir, 'tsr-node.log');
   const log = createWriteStream(logFile, { flags: 'a' });
@@ -117,7 +123,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult | 'interrupted
       dataDir: path.join(workDir, 'node-data'),
       orthanc: { url: orthanc.url, username: orthanc.username, password: orthanc.password },
       feed: { mode: 'both', pollSchedule: '*/2 * * * * *' },
-      models: { dir: o.modelsDir ?? path.join(PROJECT_ROOT, 'models') },
+      models: { dir: modelsDir },
       api: { port: apiPort, token, ohifViewer: o.viewer },
     });
     node = await startNode({ config, logger: createLogger({ level: 'info', write: (line) => log.write(line + '\n') }) });
