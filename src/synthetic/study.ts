@@ -9,6 +9,7 @@
 import type { Vec3 } from '../study/geometry';
 import { PACKAGE_VERSION } from '../paths';
 import { drawAnatomy, type Anatomy } from './anatomy';
+import { doseReportDataset, type IrradiationEvent } from './doseReport';
 import { drawTumourBiology, LABEL_DEFINITION, type TsrLabel, type TumourBiology } from './biology';
 import { ctImageDataset, type ContrastAttributes, type CtSeriesAttributes, type StudyAttributes } from './ctImage';
 import { addNoiseAndEncode, encodePixels, PIXEL_ENCODING_NAMES, PIXEL_ENCODINGS, type PixelEncoding, type PixelEncodingName } from './encoding';
@@ -18,7 +19,7 @@ import { renderLocalizer } from './localizer';
 import { isAscii, seriesDescription, type NamingStyle, type SeriesRole } from './naming';
 import { FieldBank, noiseSlice, textureSlice } from './noise';
 import { oracleScores } from './oracle';
-import { writePart10 } from './part10';
+import { ds, writePart10 } from './part10';
 import { SeededRandom } from './random';
 import { SliceRenderer, type AxialGrid } from './render';
 import { drawTissueHu, type ContrastPhase, type PhaseHu } from './tissues';
@@ -40,7 +41,7 @@ export interface SyntheticStudyOptions {
   slices?: number;
   /** Force the class (cohort balancing); otherwise drawn from the biology (40% low / 60% high). */
   label?: TsrLabel;
-  /** Non-contrast, delayed, localizer, thick 5 mm recons. Default 'random'. */
+  /** Non-contrast, delayed, localizer, thick 5 mm recons, dose report (SR). Default 'random'. */
   extras?: ExtrasOption;
   /** Series descriptions; default 'random' (multilingual set, including blank). */
   naming?: NamingStyle;
@@ -290,6 +291,7 @@ export function generateStudy(options: SyntheticStudyOptions): SyntheticStudy {
   const hasNonContrast = want(0.55);
   const hasThick = want(0.5);
   const hasDelayed = want(0.35);
+  const hasDoseReport = want(0.5);
 
   // --- Study-level attributes ------------------------------------------------------------------------
   const naming = options.naming ?? 'random';
@@ -301,6 +303,7 @@ export function generateStudy(options: SyntheticStudyOptions): SyntheticStudy {
   roles.push('venous');
   if (hasThick) roles.push('venous-thick');
   if (hasDelayed) roles.push('delayed');
+  if (hasDoseReport) roles.push('dose-report');
   const descriptions = new Map<SeriesRole, string>(roles.map((r) => [r, seriesDescription(names, r, naming)]));
   const studyDescription = naming === 'blank' ? '' : names.pick(['CT ABDOMEN PANCREAS PROTOCOL', 'CT Pancreas', 'Abdomen^Pancreas', 'CT 胰腺增强', '膵臓ダイナミックCT', 'CT Abdomen biphasisch']);
   const needsUtf8 = [...descriptions.values(), studyDescription].some((d) => !isAscii(d));
@@ -368,7 +371,8 @@ export function generateStudy(options: SyntheticStudyOptions): SyntheticStudy {
 
   let seriesNumber = 1;
   const seriesNumbers = new Map<SeriesRole, number>();
-  for (const role of roles) seriesNumbers.set(role, seriesNumber++);
+  // The dose report takes series number 999, as many scanners number it.
+  for (const role of roles) seriesNumbers.set(role, role === 'dose-report' ? 999 : seriesNumber++);
   const seriesUID = (role: SeriesRole): string => syntheticUid(seed, 'series', role);
   const baseSeries = (role: SeriesRole, phase: ContrastPhase | null, thickness: number | undefined, spacingZ: number | undefined, acquisitionNumber: number): CtSeriesAttributes => {
     const start = phase === null ? studyStart + 30 : injection + delays[phase];
@@ -434,6 +438,7 @@ export function generateStudy(options: SyntheticStudyOptions): SyntheticStudy {
   const thickPer = Math.max(1, Math.round(5 / thin));
   let acquisitionNumber = 1;
   const mainSpecs: AxialSeriesSpec[] = [];
+  const irradiation: IrradiationEvent[] = [];
   for (const role of roles) {
     if (role === 'arterial-thick' || role === 'venous-thick') continue;
     if (role === 'localizer') {
@@ -456,6 +461,18 @@ export function generateStudy(options: SyntheticStudyOptions): SyntheticStudy {
       delete dataset.PixelPaddingValue;
       ctx.files.push({ relativePath: `S${pad(attributes.seriesNumber, 3)}/I0001.dcm`, seriesInstanceUID: attributes.seriesInstanceUID, sopInstanceUID, bytes: writePart10(dataset) });
       record('localizer', 'non-contrast', attributes, 1);
+      irradiation.push({
+        uid: syntheticUid(seed, 'irradiation', role),
+        protocol: attributes.seriesDescription || 'Localizer',
+        kind: 'localizer',
+        scanningLengthMm: scout.rows * scout.rowSpacing,
+        kvp,
+        tubeCurrentMa: attributes.tubeCurrentMa,
+        exposureTimeS: attributes.exposureTimeMs / 1000,
+        ctdiVolMGy: 0.1,
+        collimationMm: 0.6,
+        pitch: 1,
+      });
       continue;
     }
     if (role === 'dose-report') continue;
@@ -497,9 +514,47 @@ export function generateStudy(options: SyntheticStudyOptions): SyntheticStudy {
     if (isMain) mainSpecs.push(spec);
     else writeAxialSeries(ctx, [spec]);
     record(role, phase, attributes, zCentres.length, order);
+    const scanningLengthMm = zCentres.length * thickness + 20;
+    irradiation.push({
+      uid: syntheticUid(seed, 'irradiation', role),
+      protocol: attributes.seriesDescription || attributes.protocolName || role,
+      kind: 'spiral',
+      scanningLengthMm,
+      kvp,
+      tubeCurrentMa: attributes.tubeCurrentMa,
+      exposureTimeS: ds(scanningLengthMm / 40 / 0.9 * 0.5, 2),
+      ctdiVolMGy: attributes.ctdiVol ?? 10,
+      collimationMm: 40,
+      pitch: 0.9,
+    });
     if (thickRole && thickAttributes) record(thickRole, phase, thickAttributes, Math.floor(zCentres.length / thickPer), thickOrder);
   }
   writeAxialSeries(ctx, mainSpecs);
+  if (hasDoseReport) {
+    const number = seriesNumbers.get('dose-report')!;
+    const sopInstanceUID = syntheticUid(seed, 'instance', seriesUID('dose-report'), 0);
+    const end = injection + delays[hasDelayed ? 'delayed' : 'venous'] + 60;
+    const dataset = doseReportDataset({
+      study,
+      seriesInstanceUID: seriesUID('dose-report'),
+      seriesNumber: number,
+      seriesDescription: descriptions.get('dose-report') ?? '',
+      sopInstanceUID,
+      contentDate: studyDate,
+      contentTime: dicomTime(end),
+      deviceObserverUID: syntheticUid('device', study.deviceSerialNumber),
+      events: irradiation,
+    });
+    ctx.files.push({ relativePath: `S${pad(number, 3)}/I0001.dcm`, seriesInstanceUID: seriesUID('dose-report'), sopInstanceUID, bytes: writePart10(dataset) });
+    series.push({
+      seriesInstanceUID: seriesUID('dose-report'),
+      seriesNumber: number,
+      role: 'dose-report',
+      seriesDescription: descriptions.get('dose-report') ?? '',
+      instanceCount: 1,
+      contrastPhase: null,
+    });
+  }
   ctx.files.sort((a, b) => (a.relativePath < b.relativePath ? -1 : a.relativePath > b.relativePath ? 1 : 0));
   series.sort((a, b) => a.seriesNumber - b.seriesNumber);
 

@@ -1,7 +1,7 @@
 /**
  * dciodvfy (dicom3tools) reports no errors on every kind of series the synthetic generator
- * writes: thin arterial and venous, 5 mm reconstructions, non-contrast, delayed, localizer; and
- * on every pixel encoding and on UTF-8 (ISO_IR 192) descriptions.
+ * writes: thin arterial and venous, 5 mm reconstructions, non-contrast, delayed, localizer, the
+ * X-Ray Radiation Dose SR; and on every pixel encoding and on UTF-8 (ISO_IR 192) descriptions.
  */
 import { expect } from 'chai';
 import { dciodvfy } from '../harness/dciodvfy';
@@ -16,14 +16,15 @@ function firstFileOf(study: SyntheticStudy, seriesInstanceUID: string): Uint8Arr
 describe('conformance: synthetic CT series pass dciodvfy', function () {
   this.timeout(120_000);
 
-  it('every series role of a study with all extras: CTImage, zero errors', () => {
+  it('every series role of a study with all extras: zero errors, zero warnings', () => {
     const study = generateStudy({ seed: 2024, columns: 64, slices: 24, extras: 'all' });
     const roles = study.groundTruth.series.map((s) => s.role);
-    expect(roles).to.include.members(['arterial', 'venous', 'arterial-thick', 'venous-thick', 'non-contrast', 'delayed', 'localizer']);
+    expect(roles).to.include.members(['arterial', 'venous', 'arterial-thick', 'venous-thick', 'non-contrast', 'delayed', 'localizer', 'dose-report']);
     for (const series of study.groundTruth.series) {
       const report = dciodvfy(firstFileOf(study, series.seriesInstanceUID));
-      expect(report.iod, series.role).to.equal('CTImage');
+      expect(report.iod, series.role).to.equal(series.role === 'dose-report' ? 'XRayRadiationDoseSR' : 'CTImage');
       expect(report.errors, `${series.role}:\n${report.raw}`).to.deep.equal([]);
+      expect(report.warnings, `${series.role}:\n${report.raw}`).to.deep.equal([]);
     }
   });
 

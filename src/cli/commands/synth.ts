@@ -47,7 +47,8 @@ Cohort:
 Images:
   --columns N            image width = height (default 512; pixel spacing grows when smaller)
   --slices N             thin slices per phase series (default 100)
-  --extras MODE          none | random | all: non-contrast, delayed, localizer, 5 mm recons (default random)
+  --extras MODE          none | random | all: non-contrast, delayed, localizer, 5 mm recons,
+                         dose report (default random)
   --naming MODE          random | english | blank series descriptions (default random)
   --encoding NAME        random | ${PIXEL_ENCODING_NAMES.join(' | ')} (default random)
   --timing-tags MODE     random | present | absent: ContrastBolusStartTime / AcquisitionTime

@@ -68,7 +68,7 @@ describe('synthetic: generateStudy', function () {
     expect(t.seed).to.equal(7);
     expect(t.generatorVersion).to.match(/tsr-node-synthetic/);
     expect(t.studyInstanceUID).to.equal(s.studyInstanceUID);
-    expect(t.series.map((x) => x.role).sort()).to.deep.equal(['arterial', 'arterial-thick', 'delayed', 'localizer', 'non-contrast', 'venous', 'venous-thick']);
+    expect(t.series.map((x) => x.role).sort()).to.deep.equal(['arterial', 'arterial-thick', 'delayed', 'dose-report', 'localizer', 'non-contrast', 'venous', 'venous-thick']);
     for (const series of t.series) {
       expect(filesOfSeries(s.files, series.seriesInstanceUID).length, series.role).to.equal(series.instanceCount);
     }
@@ -139,6 +139,29 @@ describe('synthetic: generateStudy', function () {
     }
     const small = generateStudy({ seed: 1, columns: 64, slices: 8, extras: 'none' }).groundTruth;
     expect(small.acquisition.pixelSpacingMm).to.be.greaterThan(4.5);
+  });
+
+  it('the dose report sums the CT dose of the spiral acquisitions', () => {
+    const s = generateStudy({ seed: 77, columns: 32, slices: 8, extras: 'all' });
+    const dose = s.groundTruth.series.find((x) => x.role === 'dose-report')!;
+    expect(dose.seriesNumber).to.equal(999);
+    const ds = readDataset(filesOfSeries(s.files, dose.seriesInstanceUID)[0].bytes);
+    expect(ds.Modality).to.equal('SR');
+    expect(ds.SOPClassUID).to.equal('1.2.840.10008.5.1.4.1.1.88.67');
+    type Item = { ConceptNameCodeSequence?: Array<{ CodeValue: string }>; ContentSequence?: Item[]; MeasuredValueSequence?: Array<{ NumericValue: number | string }> };
+    const items = (ds.ContentSequence as Item[]) ?? [];
+    const find = (list: Item[], code: string): Item | undefined => list.find((i) => i.ConceptNameCodeSequence?.[0]?.CodeValue === code);
+    const acquisitions = items.filter((i) => i.ConceptNameCodeSequence?.[0]?.CodeValue === '113819');
+    // Localizer, non-contrast, arterial, venous, delayed: five irradiation events.
+    expect(acquisitions).to.have.length(5);
+    const accumulated = find(items, '113811')!;
+    const total = Number(find(accumulated.ContentSequence!, '113813')!.MeasuredValueSequence![0].NumericValue);
+    const sum = acquisitions.reduce((n, a) => {
+      const dose = find(a.ContentSequence!, '113829');
+      return n + (dose ? Number(find(dose.ContentSequence!, '113838')!.MeasuredValueSequence![0].NumericValue) : 0);
+    }, 0);
+    expect(total).to.be.greaterThan(0);
+    expect(total).to.be.closeTo(sum, 0.01 * total);
   });
 
   it('timing tags can be left out; contrast agent stays', () => {
