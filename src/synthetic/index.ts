@@ -9,7 +9,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { TsrLabel } from './biology';
 import { GROUND_TRUTH_FILE, type SyntheticGroundTruth } from './groundTruth';
+import { SeededRandom } from './random';
 import { generateStudy, type SyntheticStudy, type SyntheticStudyOptions } from './study';
 
 export { generateStudy, studyBiology, GENERATOR_VERSION } from './study';
@@ -43,7 +45,7 @@ export function writeStudyToFolder(study: SyntheticStudy, dir: string): void {
 export interface CohortOptions extends Omit<SyntheticStudyOptions, 'seed'> {
   seed: number;
   count: number;
-  /** Alternate low and high labels (50/50) instead of drawing them from the biology (40/60). */
+  /** Half low, half high labels (shuffled) instead of drawing them from the biology (40/60). */
   balance?: boolean;
 }
 
@@ -56,18 +58,24 @@ export function cohortStudySeed(cohortSeed: number, index: number): number {
   return cohortSeed + index;
 }
 
-/** The label a balanced cohort forces on study `index`. */
-export function balancedLabel(index: number): 'low' | 'high' {
-  return index % 2 === 0 ? 'low' : 'high';
+/**
+ * The labels a balanced cohort forces: half low, half high (the odd one high), in an order
+ * shuffled from the cohort seed, so that nothing else about a study (its seed, PatientID,
+ * AccessionNumber, position in the cohort) tells its label.
+ */
+export function balancedLabels(cohortSeed: number, count: number): TsrLabel[] {
+  const labels: TsrLabel[] = Array.from({ length: count }, (_, i) => (i < Math.floor(count / 2) ? 'low' : 'high'));
+  return new SeededRandom(cohortSeed, 'cohort/balance').shuffle(labels);
 }
 
 /** N studies from one seed, generated lazily (one at a time in memory). */
 export function* generateCohort(options: CohortOptions): Generator<SyntheticStudy> {
   const { seed, count, balance, ...rest } = options;
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`count must be a positive integer, got ${count}`);
+  const balanced = balance ? balancedLabels(seed, count) : undefined;
   for (let i = 0; i < count; i++) {
     const studySeed = cohortStudySeed(seed, i);
-    const label = balance ? balancedLabel(i) : rest.label;
+    const label = balanced ? balanced[i] : rest.label;
     yield generateStudy({ ...rest, seed: studySeed, ...(label ? { label } : {}) });
   }
 }

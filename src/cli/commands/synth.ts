@@ -10,7 +10,7 @@ import { loadConfig } from '../../config';
 import { createDicomWebClient, type DicomWebClientHandle } from '../../dicomweb/client';
 import { createLogger } from '../../logging/logger';
 import {
-  balancedLabel,
+  balancedLabels,
   cohortStudySeed,
   generateStudy,
   LABELS_CSV_HEADER,
@@ -41,7 +41,7 @@ Output (at least one):
 Cohort:
   --seed S               first study seed (default 1); study i has seed S + i
   --count N              number of studies (default 1)
-  --balance              alternate low/high labels (50/50) instead of the natural 40/60
+  --balance              half low, half high labels (shuffled) instead of the natural 40/60
   --label low|high       force the label of every study
 
 Images:
@@ -159,7 +159,8 @@ export const command: Command = {
       console.error(`tsr-node synth: ${(err as Error).message}\n\n${USAGE}`);
       return 2;
     }
-    const labelOf = (i: number): 'low' | 'high' | undefined => (values.balance ? balancedLabel(i) : studyOptions.label);
+    const balanced = values.balance ? balancedLabels(seed, count) : undefined;
+    const labelOf = (i: number): 'low' | 'high' | undefined => (balanced ? balanced[i] : studyOptions.label);
 
     // Oracle only: the biology of each study, no images.
     if (!values.out && !values.stow) {
