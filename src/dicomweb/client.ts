@@ -58,6 +58,8 @@ export interface DicomWebClientExtras {
   logger?: Logger;
   /** Injectable backoff sleep, for tests. */
   sleep?: (ms: number) => Promise<void>;
+  /** Reader of streamed WADO-RS over http:// (HttpTransportOptions.streamReader); default `socket`. */
+  streamReader?: 'socket' | 'node-http';
 }
 
 /** The client plus what its owner needs to manage it. */
@@ -88,6 +90,7 @@ export function transportOptionsFromConfig(options: DicomWebClientOptions, maxCo
     maxConcurrent,
     logger: extras.logger,
     sleep: extras.sleep,
+    streamReader: extras.streamReader,
   };
 }
 

@@ -2,7 +2,8 @@
  * The one place where the node talks HTTP to the PACS (DICOMweb and Orthanc's REST API):
  * node:http/https with keep-alive, basic or bearer authentication, TLS with extra CA
  * certificates, an inactivity timeout, retries with exponential backoff on 5xx and connection
- * errors only, and a semaphore bounding concurrent requests.
+ * errors only, and a semaphore bounding concurrent requests. Streamed GETs over http:// use the
+ * socket reader (socketHttpGet.ts) instead of node:http: far less CPU for large bodies.
  *
  * Errors leave this module typed (src/errors): TransientError when another attempt may succeed
  * (5xx, refused, reset, timed out), PermanentError otherwise (401/403 and other 4xx, TLS
@@ -13,8 +14,10 @@ import https from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { PermanentError, TransientError } from '../errors';
 import { silentLogger, type Logger } from '../logging/logger';
+import { InactivityTimer } from './inactivityTimer';
 import { classifyConnectionError, isRetryableStatus, requestBackoffMs } from './requestRetry';
 import { Semaphore } from './semaphore';
+import { socketHttpGet } from './socketHttpGet';
 
 export interface HttpTransportOptions {
   username?: string;
@@ -38,6 +41,11 @@ export interface HttpTransportOptions {
   logger?: Logger;
   /** Injectable for tests. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Reader of streamed GETs over http://: `socket` (default; see socketHttpGet.ts) or
+   * `node-http`. https:// and collected requests always use node:http.
+   */
+  streamReader?: 'socket' | 'node-http';
 }
 
 export interface HttpRequestSpec {
@@ -65,10 +73,12 @@ export interface ResponseStream {
   status: number;
   headers: IncomingHttpHeaders;
   /**
-   * Hands each chunk of the body to `onChunk` as it arrives, and resolves at its end. When
-   * `onChunk` returns a promise, the socket is paused, and the inactivity timeout suspended (a
-   * slow consumer is backpressure, not a dead server), until it settles. Transport errors are
-   * mapped to TransientError/PermanentError; errors of `onChunk` pass through as they are.
+   * Hands each chunk of the body to `onChunk` as it arrives, and resolves at its end. Chunks may
+   * be views of a reused read buffer: valid during the call only, so copy what you keep. When
+   * `onChunk` returns a promise, reading stops, and the inactivity timeout is suspended (a slow
+   * consumer is backpressure, not a dead server), until it settles; calls never overlap.
+   * Transport errors are mapped to TransientError/PermanentError; errors of `onChunk` pass
+   * through as they are.
    */
   forEachChunk(onChunk: (chunk: Buffer) => void | Promise<void>): Promise<void>;
 }
@@ -112,43 +122,22 @@ function describeErrorBody(body: Buffer): string {
   return text.replace(/\s+/g, ' ').trim().slice(0, 300);
 }
 
-/** Mutable per-attempt timer: fires `onTimeout` after `ms` without `touch()`, unless suspended. */
-class InactivityTimer {
-  private timer: NodeJS.Timeout | undefined;
-  private suspended = 0;
-  constructor(
-    private readonly ms: number,
-    private readonly onTimeout: () => void,
-  ) {
-    this.touch();
-  }
-  touch(): void {
-    if (this.suspended !== 0) return;
-    // refresh() re-arms the same timer: cheaper than a new one for every chunk of a large body.
-    if (this.timer) this.timer.refresh();
-    else this.timer = setTimeout(this.onTimeout, this.ms);
-  }
-  suspend(): void {
-    this.suspended++;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-  resume(): void {
-    this.suspended--;
-    this.touch();
-  }
-  clear(): void {
-    this.suspended = Number.POSITIVE_INFINITY;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-  }
+/** One attempt, from the response head on, whichever reader produced it. */
+interface Attempt {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** See ResponseStream.forEachChunk; `mapError` maps transport errors. */
+  forEachChunk(onChunk: (chunk: Buffer) => void | Promise<void>, mapError: (err: unknown) => Error): Promise<void>;
+  /** Ends the attempt: closes the connection unless the body was read to its end. */
+  dispose(): void;
 }
 
-interface Attempt {
-  response: IncomingMessage;
-  timer: InactivityTimer;
-  /** Rejects a pending read with `err` (timeout, abort). */
-  fail: (err: Error) => void;
+function timeoutError(ms: number): Error {
+  return Object.assign(new Error(`no answer from the PACS for ${ms} ms`), { code: 'ETIMEDOUT' });
+}
+
+function truncatedError(): Error {
+  return Object.assign(new Error('the PACS closed the connection before the response was complete'), { code: 'ECONNRESET' });
 }
 
 export class HttpTransport {
@@ -178,9 +167,9 @@ export class HttpTransport {
 
   /** A request whose (small) response body is collected whole: QIDO, metadata, STOW, REST. */
   async request(spec: HttpRequestSpec): Promise<HttpResponse> {
-    return this.withRetries(spec, async (attempt) => {
+    return this.withRetries(spec, false, async (attempt) => {
       const body = await this.collect(spec, attempt);
-      return { status: attempt.response.statusCode ?? 0, headers: attempt.response.headers, body };
+      return { status: attempt.status, headers: attempt.headers, body };
     });
   }
 
@@ -190,11 +179,11 @@ export class HttpTransport {
    * it may already have acted on part of the body.
    */
   async stream<T>(spec: HttpRequestSpec, consume: (response: ResponseStream) => Promise<T>): Promise<T> {
-    return this.withRetries(spec, (attempt) => {
+    return this.withRetries(spec, true, (attempt) => {
       const stream: ResponseStream = {
-        status: attempt.response.statusCode ?? 0,
-        headers: attempt.response.headers,
-        forEachChunk: (onChunk) => this.forEachChunk(spec, attempt, onChunk),
+        status: attempt.status,
+        headers: attempt.headers,
+        forEachChunk: (onChunk) => attempt.forEachChunk(onChunk, (err) => this.mapStreamError(spec, err)),
       };
       return consume(stream);
     });
@@ -206,7 +195,7 @@ export class HttpTransport {
     this.httpsAgent.destroy();
   }
 
-  private async withRetries<T>(spec: HttpRequestSpec, onAccepted: (attempt: Attempt) => Promise<T>): Promise<T> {
+  private async withRetries<T>(spec: HttpRequestSpec, streamed: boolean, onAccepted: (attempt: Attempt) => Promise<T>): Promise<T> {
     const attempts = Math.max(1, this.options.requestAttempts);
     const accept = spec.accept ?? ((s: number) => s >= 200 && s < 300);
     for (let n = 1; ; n++) {
@@ -214,17 +203,16 @@ export class HttpTransport {
       const release = await this.semaphore.acquire();
       let consuming = false;
       try {
-        const attempt = await this.send(spec);
+        const useSocket = streamed && spec.method === 'GET' && spec.body === undefined && this.options.streamReader !== 'node-http' && spec.url.startsWith('http:');
+        const attempt = useSocket ? await this.sendOverSocket(spec) : await this.send(spec);
         try {
-          const status = attempt.response.statusCode ?? 0;
-          if (!accept(status)) {
-            throw this.statusError(spec, status, await this.collect(spec, attempt));
+          if (!accept(attempt.status)) {
+            throw this.statusError(spec, attempt.status, await this.collect(spec, attempt));
           }
           consuming = true;
           return await onAccepted(attempt);
         } finally {
-          attempt.timer.clear();
-          if (!attempt.response.complete) attempt.response.destroy();
+          attempt.dispose();
         }
       } catch (err) {
         if (spec.signal?.aborted) throw abortReason(spec.signal);
@@ -263,11 +251,7 @@ export class HttpTransport {
         if (response) response.destroy(err);
         else request.destroy(err);
       };
-      const timer = new InactivityTimer(this.options.requestTimeoutMs, () => {
-        const err = new Error(`no answer from the PACS for ${this.options.requestTimeoutMs} ms`) as Error & { code: string };
-        err.code = 'ETIMEDOUT';
-        fail(err);
-      });
+      const timer = new InactivityTimer(this.options.requestTimeoutMs, () => fail(timeoutError(this.options.requestTimeoutMs)));
       const onAbort = (): void => fail(abortReason(spec.signal as AbortSignal));
       spec.signal?.addEventListener('abort', onAbort, { once: true });
       request.once('close', () => spec.signal?.removeEventListener('abort', onAbort));
@@ -280,15 +264,42 @@ export class HttpTransport {
       });
       request.once('response', (res) => {
         response = res;
-        // Readers see errors through the async iterator; this keeps an error raised while nobody
-        // is reading (a timeout between reads) from becoming an uncaught exception.
+        // Readers see errors through forEachChunk; this keeps an error raised while nobody is
+        // reading (a timeout between reads) from becoming an uncaught exception.
         res.on('error', () => undefined);
         timer.touch();
         settled = true;
-        resolve({ response: res, timer, fail });
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          forEachChunk: (onChunk, mapError) => this.forEachChunk(res, timer, onChunk, mapError),
+          dispose: () => {
+            timer.clear();
+            if (!res.complete) res.destroy();
+          },
+        });
       });
       void this.writeBody(request, body, timer).catch((err: unknown) => request.destroy(err as Error));
     });
+  }
+
+  /** One streamed GET over http:// with the socket reader, up to the response head. */
+  private async sendOverSocket(spec: HttpRequestSpec): Promise<Attempt> {
+    const headers: Record<string, string> = { ...spec.headers };
+    if (this.authorization) headers.Authorization = this.authorization;
+    const response = await socketHttpGet({
+      url: new URL(spec.url),
+      headers,
+      timeoutMs: this.options.requestTimeoutMs,
+      signal: spec.signal,
+      abortReason: () => abortReason(spec.signal as AbortSignal),
+    });
+    return {
+      status: response.status,
+      headers: response.headers,
+      forEachChunk: (onChunk, mapError) => response.forEachChunk(onChunk, mapError),
+      dispose: () => response.destroy(),
+    };
   }
 
   private async writeBody(request: http.ClientRequest, body: Uint8Array[], timer: InactivityTimer): Promise<void> {
@@ -312,16 +323,21 @@ export class HttpTransport {
 
   private async collect(spec: HttpRequestSpec, attempt: Attempt): Promise<Buffer> {
     const chunks: Buffer[] = [];
-    await this.forEachChunk(spec, attempt, (chunk) => void chunks.push(chunk));
-    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    // Copies: a chunk may be a view of a reused read buffer.
+    await attempt.forEachChunk((chunk) => void chunks.push(Buffer.from(chunk)), (err) => this.mapStreamError(spec, err));
+    return Buffer.concat(chunks);
   }
 
   /**
    * Reads the body with 'data' events (no async iterator: it costs a promise per chunk and may
    * copy buffered chunks together), pausing the socket while the consumer's promise is pending.
    */
-  private forEachChunk(spec: HttpRequestSpec, attempt: Attempt, onChunk: (chunk: Buffer) => void | Promise<void>): Promise<void> {
-    const { response, timer } = attempt;
+  private forEachChunk(
+    response: IncomingMessage,
+    timer: InactivityTimer,
+    onChunk: (chunk: Buffer) => void | Promise<void>,
+    mapError: (err: unknown) => Error,
+  ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       let busy = false;
@@ -341,9 +357,8 @@ export class HttpTransport {
           return;
         }
         if (!response.complete) response.destroy();
-        if (spec.signal?.aborted) reject(abortReason(spec.signal));
         // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the consumer's error, exactly as it threw it
-        else reject(mapTransportError ? this.mapError(spec, err) : err);
+        reject(mapTransportError ? mapError(err) : err);
       };
       const consumerFailed = (err: unknown): void => finish(err, false);
       const onData = (chunk: Buffer): void => {
@@ -369,14 +384,13 @@ export class HttpTransport {
       };
       const onEnd = (): void => {
         ended = true;
-        if (!response.complete) {
-          finish(Object.assign(new Error('the PACS closed the connection before the response was complete'), { code: 'ECONNRESET' }));
-        } else if (!busy) finish();
+        if (!response.complete) finish(truncatedError());
+        else if (!busy) finish();
       };
       const onError = (err: Error): void => finish(err);
       // A response that closes without 'end' was cut off.
       const onClose = (): void => {
-        if (!ended) finish(Object.assign(new Error('the PACS closed the connection before the response was complete'), { code: 'ECONNRESET' }));
+        if (!ended) finish(truncatedError());
       };
       response.on('data', onData);
       response.on('end', onEnd);
@@ -393,6 +407,12 @@ export class HttpTransport {
     if (isRetryableStatus(status)) return new TransientError(`the PACS failed: ${what}`, details);
     if (status === 401 || status === 403) return new PermanentError(`the PACS refused the node's credentials: ${what}`, details);
     return new PermanentError(`the PACS refused the request: ${what}`, details);
+  }
+
+  /** Errors met while reading a body: an abort stays an abort. */
+  private mapStreamError(spec: HttpRequestSpec, err: unknown): Error {
+    if (spec.signal?.aborted) return abortReason(spec.signal);
+    return this.mapError(spec, err);
   }
 
   private mapError(spec: HttpRequestSpec, err: unknown): Error {

@@ -4,6 +4,10 @@
  * closing delimiter has been seen. The body is never gathered whole: the parser holds the part in
  * progress plus at most one delimiter's length of look-ahead.
  *
+ * The parser keeps no reference to the chunks it is given: what it needs later is copied (each
+ * part's body into one buffer, sized from the part's Content-Length when it has one). So a reader
+ * may hand it views of one reused read buffer.
+ *
  * Framing, per RFC 2046: every delimiter is CRLF "--" boundary; the first may open the body
  * without the CRLF. After a delimiter come optional transport padding (spaces/tabs), CRLF, the
  * part's header lines, an empty line, then the body up to the next delimiter. The close
@@ -26,6 +30,10 @@ const HEADER_END = Buffer.from('\r\n\r\n');
 /** Header blocks beyond this are malformed input, not a DICOM part. */
 const MAX_HEADER_BYTES = 64 * 1024;
 const MAX_BOUNDARY_LENGTH = 200;
+/** First allocation for a part of unknown size. */
+const MIN_BODY_CAPACITY = 64 * 1024;
+/** A declared part length beyond this is not trusted for a single allocation. */
+const MAX_PREALLOCATED_BYTES = 1024 * 1024 * 1024;
 
 /** The boundary of a multipart Content-Type; PermanentError when it is not multipart or lacks one. */
 export function boundaryFromContentType(contentType: string | undefined): string {
@@ -48,8 +56,11 @@ export class MultipartParser {
   /** Unconsumed bytes outside bodies (preamble tail, boundary line, headers). Small. */
   private pending: Buffer;
   private headers: Record<string, string> = {};
-  private bodyChunks: Buffer[] = [];
+  /** The part in progress: `body[0, bodyBytes)`. */
+  private body: Buffer | undefined;
   private bodyBytes = 0;
+  /** The part's Content-Length, when it declared one: the size to allocate at once. */
+  private expectedBytes: number | undefined;
   /** Body bytes held back because they may be the start of the next delimiter (< delimiter length). */
   private tail: Buffer = Buffer.alloc(0);
   private partsSeen = 0;
@@ -134,6 +145,8 @@ export class MultipartParser {
         const headerEnd = buf.indexOf(HEADER_END, lineEnd);
         if (headerEnd < 0) return this.holdFraming(buf);
         this.headers = parseHeaderBlock(buf.subarray(lineEnd + 2, headerEnd).toString('latin1'));
+        const declared = Number(this.headers['content-length']);
+        this.expectedBytes = Number.isSafeInteger(declared) && declared >= 0 && declared <= MAX_PREALLOCATED_BYTES ? declared : undefined;
         this.state = 'body';
         this.pending = Buffer.alloc(0);
         return buf.subarray(headerEnd + HEADER_END.length);
@@ -191,19 +204,32 @@ export class MultipartParser {
     return Buffer.alloc(0);
   }
 
+  /** Copies body bytes into the part's buffer, growing it by doubling when the size was unknown. */
   private addBody(bytes: Buffer): void {
     if (bytes.length === 0) return;
-    this.bodyChunks.push(bytes);
-    this.bodyBytes += bytes.length;
+    const needed = this.bodyBytes + bytes.length;
+    if (this.body === undefined || needed > this.body.length) {
+      const capacity = Math.max(needed, this.expectedBytes ?? 0, 2 * (this.body?.length ?? 0), MIN_BODY_CAPACITY);
+      const grown = Buffer.allocUnsafe(capacity);
+      if (this.body !== undefined) this.body.copy(grown, 0, 0, this.bodyBytes);
+      this.body = grown;
+    }
+    bytes.copy(this.body, this.bodyBytes);
+    this.bodyBytes = needed;
   }
 
   private finishPart(out: MultipartPart[]): void {
-    const body = this.bodyChunks.length === 1 ? this.bodyChunks[0] : Buffer.concat(this.bodyChunks, this.bodyBytes);
+    let body: Buffer;
+    if (this.body === undefined) body = Buffer.alloc(0);
+    else if (this.body.length === this.bodyBytes) body = this.body;
+    // Trim: a part is kept by its consumer, so it should not pin a much larger buffer.
+    else body = Buffer.from(this.body.subarray(0, this.bodyBytes));
     out.push({ headers: this.headers, body });
     this.partsSeen++;
     this.headers = {};
-    this.bodyChunks = [];
+    this.body = undefined;
     this.bodyBytes = 0;
+    this.expectedBytes = undefined;
     this.state = 'afterDelimiter';
   }
 }

@@ -129,6 +129,19 @@ describe('dicomweb/client against a real Orthanc', function () {
     }
   });
 
+  it('both readers (socket, node:http) deliver the same parts', async () => {
+    const bodies = async (streamReader: 'socket' | 'node-http'): Promise<Buffer[]> => {
+      const c = createDicomWebClient(options, { streamReader });
+      const out: Buffer[] = [];
+      await c.retrieveSeries(series.studyInstanceUID, series.seriesInstanceUID, (part) => void out.push(part.body));
+      c.close();
+      return out;
+    };
+    const [socket, nodeHttp] = await Promise.all([bodies('socket'), bodies('node-http')]);
+    expect(socket).to.have.length(20);
+    expect(socket.every((b, i) => b.equals(nodeHttp[i]))).to.equal(true);
+  });
+
   it("onPart's own error ends the retrieval as it is (not wrapped, not retried)", async () => {
     const refusal = new AnalysisRefusedError('slice-gap', 'a slice is missing');
     let calls = 0;
@@ -257,6 +270,115 @@ describe('dicomweb/client against a real Orthanc', function () {
     flaky.close();
     expect(calls).to.equal(3);
     expect(studies).to.have.length(1);
+  });
+
+  describe('streamed retrieval when the server misbehaves (socket reader)', () => {
+    const boundary = 'mis';
+    const part = (body: string): string => `--${boundary}\r\nContent-Type: application/dicom\r\n\r\n${body}\r\n`;
+    async function withServer(handler: http.RequestListener, run: (url: string) => Promise<void>): Promise<void> {
+      const server = http.createServer(handler);
+      const port = await listen(server);
+      try {
+        await run(`http://127.0.0.1:${port}`);
+      } finally {
+        server.closeAllConnections();
+        server.close();
+      }
+    }
+
+    it('a body cut off mid-way (Content-Length not reached) is a TransientError, parts before it delivered', async () => {
+      await withServer(
+        (_req, res) => {
+          const body = part('one') + part('two');
+          res.writeHead(200, { 'Content-Type': `multipart/related; type="application/dicom"; boundary=${boundary}`, 'Content-Length': String(body.length + 100) });
+          res.write(body);
+          setTimeout(() => res.socket?.destroy(), 20);
+        },
+        async (url) => {
+          const c = createDicomWebClient({ dicomWebUrl: url, requestAttempts: 3, requestBackoffMs: 1 });
+          const got: string[] = [];
+          const err = await rejection(c.retrieveSeries('1.2', '3.4', (p) => void got.push(p.body.toString())));
+          c.close();
+          expect(err).to.be.instanceOf(TransientError);
+          expect(err.message).to.match(/before the response was complete/);
+          expect(got, 'the first part was complete; the second was still open').to.deep.equal(['one']);
+        },
+      );
+    });
+
+    it('a body that ends with the connection (no Content-Length, not chunked) is read to its end', async () => {
+      const raw = net.createServer((socket) => {
+        socket.once('data', () => {
+          const body = part('first') + part('second') + `--${boundary}--`;
+          socket.end(`HTTP/1.1 200 OK\r\nContent-Type: multipart/related; type="application/dicom"; boundary=${boundary}\r\nConnection: close\r\n\r\n${body}`);
+        });
+      });
+      const port = await listen(raw);
+      const c = createDicomWebClient({ dicomWebUrl: `http://127.0.0.1:${port}` });
+      const got: string[] = [];
+      await c.retrieveSeries('1.2', '3.4', (p) => void got.push(p.body.toString()));
+      c.close();
+      raw.close();
+      expect(got).to.deep.equal(['first', 'second']);
+    });
+
+    it('a server that stops sending mid-body is a TransientError after the timeout', async () => {
+      await withServer(
+        (_req, res) => {
+          res.writeHead(200, { 'Content-Type': `multipart/related; type="application/dicom"; boundary=${boundary}` });
+          res.write(part('one'));
+        },
+        async (url) => {
+          const c = createDicomWebClient({ dicomWebUrl: url, requestTimeoutMs: 200 });
+          const err = await rejection(c.retrieveSeries('1.2', '3.4', () => undefined));
+          c.close();
+          expect(err).to.be.instanceOf(TransientError);
+          expect(err.message).to.match(/no answer from the PACS for 200 ms/);
+        },
+      );
+    });
+
+    it('503 before the body is retried; then the series arrives', async () => {
+      let calls = 0;
+      await withServer(
+        (_req, res) => {
+          if (++calls === 1) {
+            res.writeHead(503, { 'Content-Type': 'text/plain' }).end('busy');
+            return;
+          }
+          const body = part('only') + `--${boundary}--`;
+          res.writeHead(200, { 'Content-Type': `multipart/related; type="application/dicom"; boundary=${boundary}`, 'Content-Length': String(body.length) });
+          res.end(body);
+        },
+        async (url) => {
+          const c = createDicomWebClient({ dicomWebUrl: url, requestBackoffMs: 1 });
+          const got: string[] = [];
+          const summary = await c.retrieveSeries('1.2', '3.4', (p) => void got.push(p.body.toString()));
+          c.close();
+          expect(calls).to.equal(2);
+          expect(got).to.deep.equal(['only']);
+          expect(summary.parts).to.equal(1);
+        },
+      );
+    });
+
+    it('an aborted retrieval stops with the abort reason, not a PACS error', async () => {
+      await withServer(
+        (_req, res) => {
+          res.writeHead(200, { 'Content-Type': `multipart/related; type="application/dicom"; boundary=${boundary}` });
+          res.write(part('one'));
+        },
+        async (url) => {
+          const c = createDicomWebClient({ dicomWebUrl: url, requestTimeoutMs: 5000 });
+          const controller = new AbortController();
+          const reason = Object.assign(new Error('the worker is stopping'), { name: 'AbortError' });
+          setTimeout(() => controller.abort(reason), 50);
+          const err = await rejection(c.retrieveSeries('1.2', '3.4', () => undefined, { signal: controller.signal }));
+          c.close();
+          expect(err).to.equal(reason);
+        },
+      );
+    });
   });
 
   it('bounds concurrent requests with retrieveConcurrency', async () => {

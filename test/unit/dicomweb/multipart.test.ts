@@ -112,6 +112,27 @@ describe('dicomweb/multipart: incremental multipart/related parser', () => {
     });
   }
 
+  it('keeps no reference to its input: chunks may be views of one reused buffer', () => {
+    const parts: Part[] = [
+      { headers: ['Content-Type: application/dicom', 'Content-Length: 300'], body: Buffer.alloc(300, 0x61) },
+      { headers: ['Content-Type: application/dicom'], body: Buffer.concat([allBytes, Buffer.alloc(70_000, 0x62)]) },
+      { headers: ['Content-Type: application/dicom', 'Content-Length: 999999'], body: Buffer.from('declared length wrong: still read to the delimiter') },
+    ];
+    const data = encode(parts);
+    for (const size of [1, 7, 64, 4096]) {
+      const reused = Buffer.alloc(size);
+      const parser = new MultipartParser(BOUNDARY);
+      const out: MultipartPart[] = [];
+      for (let i = 0; i < data.length; i += size) {
+        const n = data.copy(reused, 0, i, Math.min(i + size, data.length));
+        out.push(...parser.push(reused.subarray(0, n)));
+        reused.fill(0x7e); // a reader would overwrite it with the next read
+      }
+      parser.end();
+      expectParts(out, parts, `reused buffer of ${size} bytes`);
+    }
+  });
+
   it('every pair of cut points of a small two-part body', () => {
     const parts: Part[] = [
       { headers: ['Content-Type: application/dicom'], body: Buffer.from('ab\r\n--b0') },
