@@ -124,6 +124,8 @@ async function runRetrieval(context: BenchContext): Promise<Figure[]> {
   const orthanc = await startOrthanc({ stableAgeSeconds: 3600 });
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'tsr-bench-'));
   const client = createDicomWebClient({ dicomWebUrl: orthanc.dicomWebUrl, username: orthanc.username, password: orthanc.password });
+  // The same client with node:http reading the stream, for the decisions record.
+  const nodeHttpClient = createDicomWebClient({ dicomWebUrl: orthanc.dicomWebUrl, username: orthanc.username, password: orthanc.password }, { streamReader: 'node-http' });
   try {
     context.log('generating two 80-slice 512x512 series');
     const series = makeSimpleCtSeries({ seed: 'bench-80', rows: 512, columns: 512, slices: 80 });
@@ -151,6 +153,7 @@ async function runRetrieval(context: BenchContext): Promise<Figure[]> {
     const curl: number[] = [];
     const parse: number[] = [];
     const parseCpu: number[] = [];
+    const parseNodeHttp: number[] = [];
     const hu: number[] = [];
     const huCpu: number[] = [];
     const huWithMetadata: number[] = [];
@@ -162,6 +165,7 @@ async function runRetrieval(context: BenchContext): Promise<Figure[]> {
     // Warm-up: Orthanc's cache, our keep-alive connection, V8's JIT.
     await curlRetrieveMs(orthanc, series);
     await retrieveParse();
+    await nodeHttpClient.retrieveSeries(series.studyInstanceUID, series.seriesInstanceUID, () => undefined);
     await retrieveVolume(client, summary);
     for (let i = 0; i < REPETITIONS; i++) {
       curl.push(await curlRetrieveMs(orthanc, series));
@@ -170,6 +174,7 @@ async function runRetrieval(context: BenchContext): Promise<Figure[]> {
       parse.push(p.wall);
       parseCpu.push(p.cpu);
       if (parts !== 80) throw new Error(`expected 80 parts, got ${parts}`);
+      parseNodeHttp.push(await timeMs(() => nodeHttpClient.retrieveSeries(series.studyInstanceUID, series.seriesInstanceUID, () => undefined)));
       const h = await timeWithCpuMs(() => retrieveVolume(client, summary));
       hu.push(h.wall);
       huCpu.push(h.cpu);
@@ -214,6 +219,14 @@ async function runRetrieval(context: BenchContext): Promise<Figure[]> {
         baseline: { name: 'curl', value: curlMedian },
         goal: '<= 4x curl',
         samples: hu,
+      },
+      {
+        id: 'wadors_80_retrieve_parse_node_http_ms',
+        name: 'same, reading the stream with node:http instead of the socket reader',
+        value: median(parseNodeHttp),
+        unit: 'ms',
+        baseline: { name: 'curl', value: curlMedian },
+        samples: parseNodeHttp,
       },
       {
         id: 'wadors_80_retrieve_parse_cpu_ms',
@@ -264,6 +277,7 @@ async function runRetrieval(context: BenchContext): Promise<Figure[]> {
     ];
   } finally {
     client.close();
+    nodeHttpClient.close();
     await orthanc.stop();
     rmSync(tmp, { recursive: true, force: true });
   }
