@@ -600,28 +600,50 @@ export function storedToHu(p: ParsedInstance, stored: StoredPixels, out: Float32
   const count = p.rows * p.columns;
   if (stored.length < count) throw new AnalysisRefusedError('truncated-pixel-data', `decoded ${stored.length} pixels, expected ${count}`);
   if (offset + count > out.length) throw new RangeError(`slice at ${offset} does not fit a volume of ${out.length} voxels`);
-  const slope = p.rescaleSlope;
-  const intercept = p.rescaleIntercept;
-  const paddingHu = options.paddingHu ?? -1024;
-  const signed = p.pixelRepresentation === 1;
-  const containerBits = stored instanceof Int16Array || stored instanceof Uint16Array ? 16 : 8;
-  // High bits beyond BitsStored may hold overlays or garbage (PS3.5 8.1.1): mask and sign-extend.
-  const needsMask = p.bitsStored < containerBits;
-  const shift = 32 - p.bitsStored;
-  const mask = p.bitsStored >= 32 ? 0xffffffff : (1 << p.bitsStored) - 1;
-  let padLow = p.pixelPaddingValue;
-  let padHigh = p.pixelPaddingRangeLimit ?? p.pixelPaddingValue;
-  if (padLow !== undefined && padHigh !== undefined && padHigh < padLow) [padLow, padHigh] = [padHigh, padLow];
-
-  if (!needsMask && padLow === undefined) {
-    for (let i = 0; i < count; i++) out[offset + i] = stored[i] * slope + intercept;
+  if (stored instanceof Int16Array || stored instanceof Uint16Array) {
+    // 16-bit storage: one table lookup per pixel. The table maps every raw 16-bit pattern through
+    // the rules of `huOfStored`, so the hot loop has no branch.
+    const lut = huTable(p, stored instanceof Int16Array, options.paddingHu ?? -1024);
+    const raw = new Uint16Array(stored.buffer, stored.byteOffset, count);
+    for (let i = 0; i < count; i++) out[offset + i] = lut[raw[i]];
     return;
   }
-  const lo = padLow ?? 1;
-  const hi = padHigh ?? 0;
-  for (let i = 0; i < count; i++) {
-    let v = stored[i];
-    if (needsMask) v = signed ? ((v << shift) >> shift) : v & mask;
-    out[offset + i] = v >= lo && v <= hi ? paddingHu : v * slope + intercept;
+  const convert = huOfStored(p, options.paddingHu ?? -1024);
+  for (let i = 0; i < count; i++) out[offset + i] = convert(stored[i]);
+}
+
+/**
+ * HU of one stored value: masked to BitsStored with the sign of PixelRepresentation (the high bits
+ * may hold overlays or garbage, PS3.5 8.1.1), padding values (up to PixelPaddingRangeLimit) to
+ * `paddingHu`, otherwise stored * RescaleSlope + RescaleIntercept.
+ */
+function huOfStored(p: ParsedInstance, paddingHu: number): (v: number) => number {
+  const signed = p.pixelRepresentation === 1;
+  const shift = 32 - p.bitsStored;
+  const mask = p.bitsStored >= 32 ? 0xffffffff : (1 << p.bitsStored) - 1;
+  let lo = p.pixelPaddingValue;
+  let hi = p.pixelPaddingRangeLimit ?? p.pixelPaddingValue;
+  if (lo !== undefined && hi !== undefined && hi < lo) [lo, hi] = [hi, lo];
+  const slope = p.rescaleSlope;
+  const intercept = p.rescaleIntercept;
+  return (stored: number): number => {
+    const v = signed ? (stored << shift) >> shift : stored & mask;
+    return lo !== undefined && hi !== undefined && v >= lo && v <= hi ? paddingHu : v * slope + intercept;
+  };
+}
+
+const huTables = new Map<string, Float32Array>();
+
+/** The 65536-entry HU table of a pixel encoding; a series shares one, so they are cached. */
+function huTable(p: ParsedInstance, containerSigned: boolean, paddingHu: number): Float32Array {
+  const key = [containerSigned, p.bitsStored, p.pixelRepresentation, p.rescaleSlope, p.rescaleIntercept, p.pixelPaddingValue, p.pixelPaddingRangeLimit, paddingHu].join('|');
+  let table = huTables.get(key);
+  if (table === undefined) {
+    const convert = huOfStored(p, paddingHu);
+    table = new Float32Array(65536);
+    for (let u = 0; u < 65536; u++) table[u] = convert(containerSigned ? (u << 16) >> 16 : u);
+    if (huTables.size >= 16) huTables.delete(huTables.keys().next().value!);
+    huTables.set(key, table);
   }
+  return table;
 }

@@ -57,8 +57,9 @@ export class VolumeAssembly {
     this.filled = new Uint8Array(slices);
     this.volume = {
       geometry: plan.geometry,
-      // One allocation for the whole series.
-      data: new Float32Array(this.sliceSize * slices),
+      // One allocation for the whole series, left uninitialised: every slice is written before
+      // finish() hands the volume out (it refuses a volume with a slice missing).
+      data: new Float32Array(Buffer.allocUnsafeSlow(this.sliceSize * slices * 4).buffer, 0, this.sliceSize * slices),
       sopInstanceUIDs: [...plan.sopInstanceUIDs],
       studyInstanceUID: identity.studyInstanceUID ?? plan.studyInstanceUID ?? '',
       seriesInstanceUID: identity.seriesInstanceUID ?? plan.seriesInstanceUID ?? '',
