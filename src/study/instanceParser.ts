@@ -600,50 +600,66 @@ export function storedToHu(p: ParsedInstance, stored: StoredPixels, out: Float32
   const count = p.rows * p.columns;
   if (stored.length < count) throw new AnalysisRefusedError('truncated-pixel-data', `decoded ${stored.length} pixels, expected ${count}`);
   if (offset + count > out.length) throw new RangeError(`slice at ${offset} does not fit a volume of ${out.length} voxels`);
-  if (stored instanceof Int16Array || stored instanceof Uint16Array) {
-    // 16-bit storage: one table lookup per pixel. The table maps every raw 16-bit pattern through
-    // the rules of `huOfStored`, so the hot loop has no branch.
-    const lut = huTable(p, stored instanceof Int16Array, options.paddingHu ?? -1024);
-    const raw = new Uint16Array(stored.buffer, stored.byteOffset, count);
-    for (let i = 0; i < count; i++) out[offset + i] = lut[raw[i]];
-    return;
-  }
-  const convert = huOfStored(p, options.paddingHu ?? -1024);
-  for (let i = 0; i < count; i++) out[offset + i] = convert(stored[i]);
-}
-
-/**
- * HU of one stored value: masked to BitsStored with the sign of PixelRepresentation (the high bits
- * may hold overlays or garbage, PS3.5 8.1.1), padding values (up to PixelPaddingRangeLimit) to
- * `paddingHu`, otherwise stored * RescaleSlope + RescaleIntercept.
- */
-function huOfStored(p: ParsedInstance, paddingHu: number): (v: number) => number {
+  const paddingHu = options.paddingHu ?? -1024;
+  const containerBits = stored instanceof Int16Array || stored instanceof Uint16Array ? 16 : 8;
+  const containerSigned = stored instanceof Int16Array || stored instanceof Int8Array;
   const signed = p.pixelRepresentation === 1;
-  const shift = 32 - p.bitsStored;
-  const mask = p.bitsStored >= 32 ? 0xffffffff : (1 << p.bitsStored) - 1;
+  const slope = p.rescaleSlope;
+  const intercept = p.rescaleIntercept;
   let lo = p.pixelPaddingValue;
   let hi = p.pixelPaddingRangeLimit ?? p.pixelPaddingValue;
   if (lo !== undefined && hi !== undefined && hi < lo) [lo, hi] = [hi, lo];
-  const slope = p.rescaleSlope;
-  const intercept = p.rescaleIntercept;
-  return (stored: number): number => {
-    const v = signed ? (stored << shift) >> shift : stored & mask;
-    return lo !== undefined && hi !== undefined && v >= lo && v <= hi ? paddingHu : v * slope + intercept;
-  };
+  if (p.bitsStored === containerBits && containerSigned === signed && slope === 1 && intercept === 0 && lo === undefined) {
+    // Stored values are HU already: a native typed-array conversion (several times faster than a loop).
+    out.set(stored.subarray(0, count), offset);
+    return;
+  }
+  if (containerBits === 16) {
+    // 16-bit storage, whatever its encoding: one lookup per voxel in a table that maps every raw
+    // 16-bit pattern through generalInto's rules. No branch per voxel, so noise and padding do not
+    // cost mispredictions; measured faster than the arithmetic loop on CT data.
+    const table = huTable(p, containerSigned, lo, hi, paddingHu);
+    const raw = new Uint16Array(stored.buffer, stored.byteOffset, count);
+    const dst = out.subarray(offset, offset + count);
+    for (let i = 0; i < count; i++) dst[i] = table[raw[i]];
+    return;
+  }
+  generalInto(out.subarray(offset, offset + count), stored, p, lo, hi, paddingHu);
 }
 
 const huTables = new Map<string, Float32Array>();
 
-/** The 65536-entry HU table of a pixel encoding; a series shares one, so they are cached. */
-function huTable(p: ParsedInstance, containerSigned: boolean, paddingHu: number): Float32Array {
-  const key = [containerSigned, p.bitsStored, p.pixelRepresentation, p.rescaleSlope, p.rescaleIntercept, p.pixelPaddingValue, p.pixelPaddingRangeLimit, paddingHu].join('|');
+/** The 65536-entry HU table of a 16-bit encoding; a series shares one, so tables are cached. */
+function huTable(p: ParsedInstance, containerSigned: boolean, lo: number | undefined, hi: number | undefined, paddingHu: number): Float32Array {
+  const key = [containerSigned, p.bitsStored, p.pixelRepresentation, p.rescaleSlope, p.rescaleIntercept, lo, hi, paddingHu].join('|');
   let table = huTables.get(key);
   if (table === undefined) {
-    const convert = huOfStored(p, paddingHu);
+    const raw = new Int32Array(65536);
+    for (let u = 0; u < 65536; u++) raw[u] = containerSigned ? (u << 16) >> 16 : u;
     table = new Float32Array(65536);
-    for (let u = 0; u < 65536; u++) table[u] = convert(containerSigned ? (u << 16) >> 16 : u);
+    generalInto(table, raw, p, lo, hi, paddingHu);
     if (huTables.size >= 16) huTables.delete(huTables.keys().next().value!);
     huTables.set(key, table);
   }
   return table;
+}
+
+/**
+ * Any other encoding: each value masked to BitsStored with the sign of PixelRepresentation (the
+ * high bits may hold overlays or garbage, PS3.5 8.1.1), padding values (up to
+ * PixelPaddingRangeLimit) to `paddingHu`, otherwise stored * RescaleSlope + RescaleIntercept.
+ */
+function generalInto(dst: Float32Array, src: StoredPixels | Int32Array, p: ParsedInstance, lo: number | undefined, hi: number | undefined, paddingHu: number): void {
+  const signed = p.pixelRepresentation === 1;
+  const shift = 32 - p.bitsStored;
+  const mask = p.bitsStored >= 32 ? 0xffffffff : (1 << p.bitsStored) - 1;
+  const slope = p.rescaleSlope;
+  const intercept = p.rescaleIntercept;
+  const padLo = lo ?? 1;
+  const padHi = hi ?? 0;
+  for (let i = 0; i < dst.length; i++) {
+    const raw = src[i];
+    const v = signed ? (raw << shift) >> shift : raw & mask;
+    dst[i] = v >= padLo && v <= padHi ? paddingHu : v * slope + intercept;
+  }
 }
