@@ -170,7 +170,7 @@ function simpleWithSeries(part10: Buffer, seriesInstanceUID: string, sopInstance
   };
   /* eslint-enable @typescript-eslint/no-require-imports */
   const { DicomMessage, DicomMetaDictionary, DicomDict } = dcmjs.data;
-  const file = DicomMessage.readFile(part10.buffer.slice(part10.byteOffset, part10.byteOffset + part10.length));
+  const file = DicomMessage.readFile(new Uint8Array(part10).buffer);
   const ds = DicomMetaDictionary.naturalizeDataset(file.dict);
   const meta = DicomMetaDictionary.naturalizeDataset(file.meta);
   ds.SeriesInstanceUID = seriesInstanceUID;
