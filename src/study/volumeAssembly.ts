@@ -78,13 +78,19 @@ export class VolumeAssembly {
 
   /** Checks a parsed instance against the plan and writes its HU into its slice. */
   async addParsed(p: ParsedInstance): Promise<void> {
+    const k = this.reserve(p);
+    storedToHu(p, await decodePixels(p), this.volume.data, k * this.sliceSize, this.options);
+  }
+
+  /**
+   * Checks an instance (its header is enough) against the plan and claims its slice: the index k
+   * whose voxels start at k * rows * columns. The caller then writes them (here or in a worker).
+   */
+  reserve(p: ParsedInstance): number {
     const k = this.checkAgainstPlan(p);
-    const stored = await decodePixels(p);
-    // A concurrent add of the same instance may have won while this one decoded.
-    if (this.filled[k] === 1) throw this.duplicate(p);
-    storedToHu(p, stored, this.volume.data, k * this.sliceSize, this.options);
     this.filled[k] = 1;
     this.filledCount++;
+    return k;
   }
 
   private duplicate(p: ParsedInstance): AnalysisRefusedError {
