@@ -5,6 +5,7 @@
  */
 /* eslint-disable @typescript-eslint/no-require-imports -- lazy loading is the point here */
 import { PACKAGE_VERSION } from '../paths';
+import { UsageError } from './arguments';
 import type { Command } from './command';
 
 const COMMANDS: Record<string, () => Command> = {
@@ -44,5 +45,11 @@ export async function main(argv: string[]): Promise<number> {
     console.log(command.usage);
     return 0;
   }
-  return command.run(rest);
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`tsr-node ${name}: ${err.message}\n\n${command.usage}`);
+    return 2;
+  }
 }

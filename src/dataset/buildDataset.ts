@@ -20,7 +20,7 @@ import type { HuVolume } from '../study/volume';
 import { DATASET_SCHEMA, type DatasetItem, type DatasetManifest, type SkippedStudy } from './datasetManifest';
 import { GROUND_TRUTH_FILE, listStudyFiles } from './folderStudy';
 import type { LabelRow } from './labels';
-import { createProgressBar, type ProgressBar } from './progressBar';
+import { createProgressBar, type ProgressBar } from '../cli/progressBar';
 import { itemWithoutTruth, type StudyTask, type WorkerSettings } from './studyTasks';
 import { LABEL_DEFINITION, GENERATOR_DESCRIPTION } from './syntheticTruth';
 import { runInWorkers } from './workerPool';

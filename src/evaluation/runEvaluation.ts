@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createProgressBar } from '../dataset/progressBar';
+import { createProgressBar } from '../cli/progressBar';
 import { runInWorkers } from '../dataset/workerPool';
 import { releaseModels } from '../inference/models';
 import { silentLogger, type Logger } from '../logging/logger';

@@ -3,7 +3,6 @@
  * result printed as JSON on stdout. With --no-store (or results.store false in the configuration)
  * nothing is written to the PACS.
  */
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config';
 import { createDicomWebClient } from '../../dicomweb/client';
 import { AnalysisRefusedError, ConfigError } from '../../errors';
@@ -12,6 +11,7 @@ import { toPrintable } from '../../inference/result';
 import { createLogger } from '../../logging/logger';
 import { analyseStudyPipeline } from '../../pipeline/analyseStudy';
 import { nodeDevice } from '../../results';
+import { parseCommandArgs, studyUidArgument } from '../arguments';
 import type { Command } from '../command';
 
 const USAGE = `Usage: tsr-node analyze <StudyInstanceUID> [--no-store] [--config FILE]
@@ -31,18 +31,8 @@ export const command: Command = {
   summary: 'run one study through the pipeline and print the result (analyze <StudyInstanceUID> [--no-store])',
   usage: USAGE,
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: argv, allowPositionals: true, options: { 'no-store': { type: 'boolean', default: false }, config: { type: 'string' } } });
-    } catch (err) {
-      console.error(`tsr-node analyze: ${(err as Error).message}\n\n${USAGE}`);
-      return 2;
-    }
-    const [studyInstanceUID, ...extra] = parsed.positionals;
-    if (!studyInstanceUID || extra.length > 0 || !/^[0-9]+(\.[0-9]+)*$/.test(studyInstanceUID)) {
-      console.error(`tsr-node analyze: give one StudyInstanceUID\n\n${USAGE}`);
-      return 2;
-    }
+    const parsed = parseCommandArgs({ args: argv, allowPositionals: true, options: { 'no-store': { type: 'boolean', default: false }, config: { type: 'string' } } });
+    const studyInstanceUID = studyUidArgument(parsed.positionals);
     let config;
     try {
       config = loadConfig(parsed.values.config ? { file: parsed.values.config } : {});

@@ -3,7 +3,6 @@
  * own volume assembly and preprocessing (docs/dataset-builder.md).
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config';
 import { createDicomWebClient } from '../../dicomweb/client';
 import { buildDataset, type BuildDatasetOptions, type DatasetSource } from '../../dataset/buildDataset';
@@ -11,6 +10,7 @@ import { parseLabelsCsv } from '../../dataset/labels';
 import { loadStudyVolumes } from '../../inference/studyRetrieval';
 import { createLogger } from '../../logging/logger';
 import { parseSeedRange } from '../../evaluation/seedRanges';
+import { integerOption, parseCommandArgs } from '../arguments';
 import type { Command } from '../command';
 
 const USAGE = `Usage: tsr-node dataset build --out DATASET SOURCE [options]
@@ -37,9 +37,6 @@ Options:
 /** Input problems (bad arguments, labels file, seed range, configuration, output folder): exit 2 with the message. */
 const INPUT_ERRORS = new Set(['UsageError', 'DatasetBuildError', 'SeedRangeError', 'LabelsFileError', 'ConfigError']);
 
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 export const command: Command = {
   summary: 'build a training dataset with the node’s own preprocessing (dataset build …)',
@@ -61,39 +58,28 @@ async function build(argv: string[]): Promise<number> {
     console.error(`tsr-node dataset: unknown sub-command "${sub ?? ''}"\n\n${USAGE}`);
     return 2;
   }
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: rest,
-      options: {
-        out: { type: 'string' },
-        'synthetic-seeds': { type: 'string' },
-        columns: { type: 'string' },
-        slices: { type: 'string' },
-        'from-folder': { type: 'string' },
-        'ground-truth': { type: 'boolean', default: false },
-        labels: { type: 'string' },
-        'from-dicomweb': { type: 'string' },
-        workers: { type: 'string' },
-        config: { type: 'string' },
-        'no-progress': { type: 'boolean', default: false },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    console.error(`tsr-node dataset build: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const { values } = parseCommandArgs({
+    args: rest,
+    options: {
+      out: { type: 'string' },
+      'synthetic-seeds': { type: 'string' },
+      columns: { type: 'string' },
+      slices: { type: 'string' },
+      'from-folder': { type: 'string' },
+      'ground-truth': { type: 'boolean', default: false },
+      labels: { type: 'string' },
+      'from-dicomweb': { type: 'string' },
+      workers: { type: 'string' },
+      config: { type: 'string' },
+      'no-progress': { type: 'boolean', default: false },
+    },
+  });
   const sources = ['synthetic-seeds', 'from-folder', 'from-dicomweb'].filter((k) => values[k as keyof typeof values] !== undefined);
   if (!values.out || sources.length !== 1) {
     console.error(`tsr-node dataset build: give --out and exactly one source\n\n${USAGE}`);
     return 2;
   }
-  const int = (name: string, text: string | undefined): number | undefined => {
-    if (text === undefined) return undefined;
-    if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`--${name} must be a positive integer, got "${text}"`);
-    return Number(text);
-  };
+  const int = (name: string, text: string | undefined): number | undefined => integerOption(name, text, 1);
   const config = loadConfig(values.config ? { file: values.config } : {});
   const logger = createLogger({ level: config.logLevel });
   const labels = values.labels ? parseLabelsCsv(readFileSync(values.labels, 'utf8'), values.labels) : undefined;

@@ -4,9 +4,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../../paths';
 import { runDemo } from '../../node/demo';
+import { choiceOption, integerOption, parseCommandArgs } from '../arguments';
 import type { Command } from '../command';
 
 const USAGE = `Usage: tsr-node demo [options]
@@ -29,39 +29,30 @@ Options:
 
 Ctrl-C stops everything the demo started.`;
 
-function integer(name: string, value: string | undefined, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < min) throw new Error(`--${name} must be an integer >= ${min}, got "${value}"`);
-  return Number(value);
-}
-
 export const command: Command = {
   summary: 'local Orthanc + node + synthetic study, end to end',
   usage: USAGE,
   async run(argv) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: {
-          keep: { type: 'boolean', default: false },
-          seed: { type: 'string' },
-          label: { type: 'string' },
-          columns: { type: 'string' },
-          slices: { type: 'string' },
-          models: { type: 'string' },
-          'no-viewer': { type: 'boolean', default: false },
-          'stable-age': { type: 'string' },
-          timeout: { type: 'string' },
-        },
-        strict: true,
-        allowPositionals: false,
-      }));
-      if (values.label !== undefined && values.label !== 'low' && values.label !== 'high') throw new Error(`--label must be low or high, got "${values.label}"`);
-    } catch (err) {
-      console.error(`tsr-node demo: ${(err as Error).message}\n\n${USAGE}`);
-      return 2;
-    }
+    const { values } = parseCommandArgs({
+      args: argv,
+      options: {
+        keep: { type: 'boolean', default: false },
+        seed: { type: 'string' },
+        label: { type: 'string' },
+        columns: { type: 'string' },
+        slices: { type: 'string' },
+        models: { type: 'string' },
+        'no-viewer': { type: 'boolean', default: false },
+        'stable-age': { type: 'string' },
+        timeout: { type: 'string' },
+      },
+    });
+    const label = choiceOption('label', values.label, ['low', 'high'] as const);
+    const seed = integerOption('seed', values.seed, 0, 7);
+    const columns = integerOption('columns', values.columns, 32, 512);
+    const slices = integerOption('slices', values.slices, 8, 100);
+    const stableAgeSeconds = integerOption('stable-age', values['stable-age'], 1, 2);
+    const timeoutSeconds = integerOption('timeout', values.timeout, 1, 900);
 
     // Orthanc from Debian: installed as root, or the exact command to run.
     const deps = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'scripts', 'ensure-system-deps.js'), '--demo'], { stdio: 'inherit' });
@@ -78,15 +69,15 @@ export const command: Command = {
     process.on('SIGTERM', onSignal);
     try {
       const result = await runDemo({
-        seed: integer('seed', values.seed, 7, 0),
-        columns: integer('columns', values.columns, 512, 32),
-        slices: integer('slices', values.slices, 100, 8),
+        seed,
+        columns,
+        slices,
         keep: values.keep,
         ...(values.models ? { modelsDir: path.resolve(values.models) } : {}),
-        ...(values.label ? { label: values.label } : {}),
+        ...(label ? { label } : {}),
         viewer: !values['no-viewer'],
-        stableAgeSeconds: integer('stable-age', values['stable-age'], 2, 1),
-        timeoutMs: integer('timeout', values.timeout, 900, 1) * 1000,
+        stableAgeSeconds,
+        timeoutMs: timeoutSeconds * 1000,
         signal: controller.signal,
         print: (line) => console.log(line),
       });

@@ -2,11 +2,11 @@
  * `tsr-node evaluate --seed S --count N --out DIR`: the shipped models on a held-out synthetic
  * cohort, through the node's own path (src/evaluation/runEvaluation.ts).
  */
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config';
 import { checkEvaluationSeeds, EVALUATION_SEED_START } from '../../evaluation/seedRanges';
 import { runEvaluation, type RunEvaluationOptions } from '../../evaluation/runEvaluation';
 import { createLogger } from '../../logging/logger';
+import { integerOption, parseCommandArgs } from '../arguments';
 import type { Command } from '../command';
 
 const USAGE = `Usage: tsr-node evaluate --seed S --count N --out DIR [options]
@@ -33,34 +33,24 @@ export const command: Command = {
   summary: 'evaluate the shipped models on a held-out synthetic cohort (evaluate --seed S --count N --out DIR)',
   usage: USAGE,
   async run(argv) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: {
-          seed: { type: 'string' },
-          count: { type: 'string' },
-          out: { type: 'string' },
-          columns: { type: 'string' },
-          slices: { type: 'string' },
-          workers: { type: 'string' },
-          bootstrap: { type: 'string' },
-          'models-dir': { type: 'string' },
-          arterial: { type: 'string', default: 'tsr-clip-arterial' },
-          venous: { type: 'string', default: 'tsr-clip-venous' },
-          config: { type: 'string' },
-          'no-progress': { type: 'boolean', default: false },
-        },
-      }));
-    } catch (err) {
-      console.error(`tsr-node evaluate: ${(err as Error).message}\n\n${USAGE}`);
-      return 2;
-    }
-    const int = (name: string, text: string | undefined): number | undefined => {
-      if (text === undefined) return undefined;
-      if (!/^\d+$/.test(text)) throw new Error(`--${name} must be a non-negative integer, got "${text}"`);
-      return Number(text);
-    };
+    const { values } = parseCommandArgs({
+      args: argv,
+      options: {
+        seed: { type: 'string' },
+        count: { type: 'string' },
+        out: { type: 'string' },
+        columns: { type: 'string' },
+        slices: { type: 'string' },
+        workers: { type: 'string' },
+        bootstrap: { type: 'string' },
+        'models-dir': { type: 'string' },
+        arterial: { type: 'string', default: 'tsr-clip-arterial' },
+        venous: { type: 'string', default: 'tsr-clip-venous' },
+        config: { type: 'string' },
+        'no-progress': { type: 'boolean', default: false },
+      },
+    });
+    const int = (name: string, text: string | undefined): number | undefined => integerOption(name, text, 0);
     let options: RunEvaluationOptions;
     try {
       const seed = int('seed', values.seed);

@@ -6,12 +6,12 @@
  * Exit codes: 0 when the study could be inspected (analyzable or not), 1 when the PACS could not
  * be queried (connection, credentials, HTTP errors), 2 for usage or configuration errors.
  */
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config';
 import { createDicomWebClient } from '../../dicomweb/client';
 import { ConfigError } from '../../errors';
 import { createLogger } from '../../logging/logger';
 import { inspectReport, selectStudyPhases } from '../../study/studySelection';
+import { parseCommandArgs, studyUidArgument } from '../arguments';
 import type { Command } from '../command';
 
 const USAGE = `Usage: tsr-node inspect <StudyInstanceUID> [--config FILE] [--no-image-evidence] [--compact]
@@ -34,28 +34,16 @@ Options:
 
 Exit codes: 0 inspected (even if not analyzable), 1 the PACS could not be queried, 2 usage or configuration.`;
 
-const UID = /^[0-9]+(\.[0-9]+)*$/;
-
 export const command: Command = {
   summary: 'show which series the node would analyse for a study, and why (JSON)',
   usage: USAGE,
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: { config: { type: 'string' }, 'no-image-evidence': { type: 'boolean' }, compact: { type: 'boolean' } },
-      });
-    } catch (err) {
-      console.error(`tsr-node inspect: ${(err as Error).message}\n\n${USAGE}`);
-      return 2;
-    }
-    const [studyInstanceUID, ...extra] = parsed.positionals;
-    if (studyInstanceUID === undefined || extra.length > 0 || !UID.test(studyInstanceUID) || studyInstanceUID.length > 64) {
-      console.error(`tsr-node inspect: expected one StudyInstanceUID (digits and dots, at most 64 characters)\n\n${USAGE}`);
-      return 2;
-    }
+    const parsed = parseCommandArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { config: { type: 'string' }, 'no-image-evidence': { type: 'boolean' }, compact: { type: 'boolean' } },
+    });
+    const studyInstanceUID = studyUidArgument(parsed.positionals);
     let config;
     try {
       config = loadConfig(parsed.values.config !== undefined ? { file: parsed.values.config } : {});

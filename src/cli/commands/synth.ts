@@ -5,7 +5,6 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config';
 import { createDicomWebClient, type DicomWebClientHandle } from '../../dicomweb/client';
 import { createLogger } from '../../logging/logger';
@@ -22,7 +21,9 @@ import {
 } from '../../synthetic';
 import { oracleScores } from '../../synthetic/oracle';
 import { formatOracleReport, oracleReport } from '../../synthetic/oracleReport';
+import { choiceOption, integerOption, parseCommandArgs, UsageError } from '../arguments';
 import type { Command } from '../command';
+import { createProgressBar } from '../progressBar';
 
 const USAGE = `Usage: tsr-node synth (--out DIR | --stow URL | --oracle-report) [options]
 
@@ -59,106 +60,53 @@ Other:
   --no-progress          no progress bar on stderr
 `;
 
-function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {
-  if (value === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(value)) throw new Error(`--${name} must be one of ${allowed.join(', ')}, got "${value}"`);
-  return value as T;
-}
-
-function integer(name: string, value: string | undefined, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < min) throw new Error(`--${name} must be an integer >= ${min}, got "${value}"`);
-  return Number(value);
-}
-
-/** A one-line progress bar on stderr: redrawn in place on a terminal, every 10% otherwise. */
-class ProgressBar {
-  private readonly started = Date.now();
-  private lastDecile = -1;
-  constructor(
-    private readonly total: number,
-    private readonly enabled: boolean,
-  ) {}
-  update(done: number, what: string): void {
-    if (!this.enabled) return;
-    const seconds = (Date.now() - this.started) / 1000;
-    const rate = seconds / Math.max(1, done);
-    const eta = Math.round(rate * (this.total - done));
-    const width = 30;
-    const filled = Math.round((done / this.total) * width);
-    const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${this.total} ${what}  ${rate.toFixed(1)} s/study  ETA ${eta} s`;
-    if (process.stderr.isTTY) {
-      process.stderr.write(`\r${line}${done === this.total ? '\n' : ''}`);
-    } else {
-      const decile = Math.floor((done / this.total) * 10);
-      if (decile !== this.lastDecile || done === this.total) process.stderr.write(line + '\n');
-      this.lastDecile = decile;
-    }
-  }
-}
-
 export const command: Command = {
   summary: 'make synthetic dual-phase pancreatic CT studies (folder or STOW-RS) and their oracle AUCs',
   usage: USAGE,
   async run(argv) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: {
-          out: { type: 'string' },
-          stow: { type: 'string' },
-          'oracle-report': { type: 'boolean', default: false },
-          seed: { type: 'string', default: '1' },
-          count: { type: 'string', default: '1' },
-          balance: { type: 'boolean', default: false },
-          label: { type: 'string' },
-          columns: { type: 'string' },
-          slices: { type: 'string' },
-          extras: { type: 'string' },
-          naming: { type: 'string' },
-          encoding: { type: 'string' },
-          'timing-tags': { type: 'string' },
-          'instance-order': { type: 'string' },
-          config: { type: 'string' },
-          'no-progress': { type: 'boolean', default: false },
-        },
-        strict: true,
-      }));
-    } catch (err) {
-      console.error(`tsr-node synth: ${(err as Error).message}\n\n${USAGE}`);
-      return 2;
-    }
-    let seed: number;
-    let count: number;
-    let studyOptions: Omit<SyntheticStudyOptions, 'seed'>;
-    try {
-      seed = integer('seed', values.seed, 0) ?? 1;
-      count = integer('count', values.count, 1) ?? 1;
-      const columns = integer('columns', values.columns, 32);
-      const slices = integer('slices', values.slices, 8);
-      const label = oneOf('label', values.label, ['low', 'high'] as const);
-      const extras = oneOf('extras', values.extras, ['none', 'random', 'all'] as const);
-      const naming = oneOf('naming', values.naming, ['random', 'english', 'blank'] as const);
-      const encoding = oneOf('encoding', values.encoding, ['random', ...PIXEL_ENCODING_NAMES] as const);
-      const timingTags = oneOf('timing-tags', values['timing-tags'], ['random', 'present', 'absent'] as const);
-      const instanceOrder = oneOf('instance-order', values['instance-order'], ['random', 'head-first', 'feet-first', 'shuffled'] as const);
-      if (label && values.balance) throw new Error('--label and --balance exclude each other');
-      studyOptions = {
-        ...(columns !== undefined ? { columns } : {}),
-        ...(slices !== undefined ? { slices } : {}),
-        ...(label ? { label } : {}),
-        ...(extras ? { extras } : {}),
-        ...(naming ? { naming } : {}),
-        ...(encoding ? { encoding } : {}),
-        ...(timingTags ? { timingTags } : {}),
-        ...(instanceOrder ? { instanceOrder } : {}),
-      };
-      if (!values.out && !values.stow && !values['oracle-report']) throw new Error('give --out DIR, --stow URL or --oracle-report');
-    } catch (err) {
-      console.error(`tsr-node synth: ${(err as Error).message}\n\n${USAGE}`);
-      return 2;
-    }
+    const { values } = parseCommandArgs({
+      args: argv,
+      options: {
+        out: { type: 'string' },
+        stow: { type: 'string' },
+        'oracle-report': { type: 'boolean', default: false },
+        seed: { type: 'string', default: '1' },
+        count: { type: 'string', default: '1' },
+        balance: { type: 'boolean', default: false },
+        label: { type: 'string' },
+        columns: { type: 'string' },
+        slices: { type: 'string' },
+        extras: { type: 'string' },
+        naming: { type: 'string' },
+        encoding: { type: 'string' },
+        'timing-tags': { type: 'string' },
+        'instance-order': { type: 'string' },
+        config: { type: 'string' },
+        'no-progress': { type: 'boolean', default: false },
+      },
+    });
+    const seed = integerOption('seed', values.seed, 0, 1);
+    const count = integerOption('count', values.count, 1, 1);
+    const columns = integerOption('columns', values.columns, 32);
+    const slices = integerOption('slices', values.slices, 8);
+    const label = choiceOption('label', values.label, ['low', 'high'] as const);
+    const extras = choiceOption('extras', values.extras, ['none', 'random', 'all'] as const);
+    const naming = choiceOption('naming', values.naming, ['random', 'english', 'blank'] as const);
+    const encoding = choiceOption('encoding', values.encoding, ['random', ...PIXEL_ENCODING_NAMES] as const);
+    const timingTags = choiceOption('timing-tags', values['timing-tags'], ['random', 'present', 'absent'] as const);
+    const instanceOrder = choiceOption('instance-order', values['instance-order'], ['random', 'head-first', 'feet-first', 'shuffled'] as const);
+    if (label && values.balance) throw new UsageError('--label and --balance exclude each other');
+    const studyOptions: Omit<SyntheticStudyOptions, 'seed'> = {
+      ...(columns !== undefined ? { columns } : {}),
+      ...(slices !== undefined ? { slices } : {}),
+      ...(label ? { label } : {}),
+      ...(extras ? { extras } : {}),
+      ...(naming ? { naming } : {}),
+      ...(encoding ? { encoding } : {}),
+      ...(timingTags ? { timingTags } : {}),
+      ...(instanceOrder ? { instanceOrder } : {}),
+    };
+    if (!values.out && !values.stow && !values['oracle-report']) throw new UsageError('give --out DIR, --stow URL or --oracle-report');
     const balanced = values.balance ? balancedLabels(seed, count) : undefined;
     const labelOf = (i: number): 'low' | 'high' | undefined => (balanced ? balanced[i] : studyOptions.label);
 
@@ -177,7 +125,7 @@ export const command: Command = {
       const config = loadConfig(values.config ? { file: values.config } : {});
       client = createDicomWebClient({ ...config.orthanc, dicomWebUrl: values.stow }, { logger: createLogger({ level: config.logLevel }) });
     }
-    const progress = new ProgressBar(count, !values['no-progress']);
+    const progress = values['no-progress'] ? undefined : createProgressBar({ total: count, label: 'synth' });
     const labels: string[] = [LABELS_CSV_HEADER];
     const cases: Array<{ label: 'low' | 'high'; oracle: { fused: number; arterial: number; venous: number } }> = [];
     let failedInstances = 0;
@@ -205,8 +153,9 @@ export const command: Command = {
         }
         labels.push(labelsCsvRow(study.groundTruth));
         cases.push({ label: study.groundTruth.tumour.label, oracle: study.groundTruth.tumour.oracle });
-        progress.update(i + 1, 'studies');
+        progress?.tick();
       }
+      progress?.done();
       if (values.out) writeFileSync(path.join(values.out, 'labels.csv'), labels.join('\n') + '\n');
     } catch (err) {
       console.error(`tsr-node synth: ${(err as Error).message}`);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { LabelsFileError, parseLabelsCsv } from '../../../src/dataset/labels';
-import { createProgressBar } from '../../../src/dataset/progressBar';
+import { createProgressBar } from '../../../src/cli/progressBar';
 import { parseSeedRange, checkTrainingSeeds, checkEvaluationSeeds, SeedRangeError } from '../../../src/evaluation/seedRanges';
 
 describe('dataset/labels: the labels CSV', () => {

@@ -1,6 +1,6 @@
 /** `tsr-node synth` argument handling and the oracle report (no images needed). */
 import { expect } from 'chai';
-import { command } from '../../../src/cli/commands/synth';
+import { main } from '../../../src/cli/main';
 
 async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
@@ -10,7 +10,7 @@ async function capture(argv: string[]): Promise<{ code: number; out: string; err
   console.log = (...args: unknown[]) => void out.push(args.join(' '));
   console.error = (...args: unknown[]) => void err.push(args.join(' '));
   try {
-    const code = await command.run(argv);
+    const code = await main(['synth', ...argv]);
     return { code, out: out.join('\n'), err: err.join('\n') };
   } finally {
     console.log = log;
