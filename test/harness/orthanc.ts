@@ -9,12 +9,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, openSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { DICOMWEB_PLUGIN, freePort, ORTHANC_BINARY } from '../../src/node/localOrthanc';
 
-export const ORTHANC_BINARY = '/usr/sbin/Orthanc';
-export const DICOMWEB_PLUGIN = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
+// The same binary, plugin and free-port helper as the demo's private Orthanc.
+export { DICOMWEB_PLUGIN, freePort, ORTHANC_BINARY };
 
 export interface OrthancOptions {
   /** Seconds without new instances before a study is stable (Orthanc's StableAge). */
@@ -48,19 +48,6 @@ const running = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function assertInstalled(): void {
   const missing = [ORTHANC_BINARY, DICOMWEB_PLUGIN].filter((f) => !existsSync(f));
