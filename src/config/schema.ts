@@ -25,7 +25,7 @@ export const orthancSchema = z
     bearerTokenFile: z.string().optional(),
     /** PEM file with extra CA certificates for https:// URLs. */
     caFile: z.string().optional(),
-    /** Time limit of one HTTP request, in ms. */
+    /** Longest silence from the PACS (no answer, or no next piece of a response), in ms; not a cap on a whole download. */
     requestTimeoutMs: positiveInt.default(60_000),
     /** Parallel WADO-RS requests per job. */
     retrieveConcurrency: positiveInt.default(2),
