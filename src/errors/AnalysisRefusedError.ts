@@ -1,3 +1,5 @@
+import type { ReasonCode } from './reasonCodes';
+
 /**
  * The study (or a series of it) cannot be analysed, and trying again will not change that:
  * wrong modality, a single phase, a missing slice, an unsupported transfer syntax, ...
@@ -7,8 +9,8 @@ export class AnalysisRefusedError extends Error {
   override readonly name = 'AnalysisRefusedError';
   readonly retryable = false;
   constructor(
-    /** Stable, machine-readable reason, e.g. `single-phase` or `slice-gap`. Listed in docs/admin-guide.md. */
-    readonly code: string,
+    /** Stable, machine-readable reason, e.g. `single-phase` or `slice-gap` (src/errors/reasonCodes.ts). */
+    readonly code: ReasonCode,
     message: string,
     readonly details?: Record<string, unknown>,
   ) {

@@ -1,6 +1,7 @@
 export { AnalysisRefusedError } from './AnalysisRefusedError';
 export { ConfigError } from './ConfigError';
 export { PermanentError } from './PermanentError';
+export { DATASET_ONLY_REASON_CODES, isReasonCode, REASON_CODES, type ReasonCode } from './reasonCodes';
 export { TransientError } from './TransientError';
 
 /**

@@ -19,6 +19,7 @@
  *     suspect series. The caller fetches it for the series listed in `needsImageEvidence`.
  *  5. The best arterial and venous series (by score) on one frame of reference.
  */
+import type { ReasonCode } from '../errors';
 import { planVolume } from './volumePlan';
 import type { SeriesSummary } from './seriesSummary';
 import type { SelectionRules } from './selectionRules';
@@ -64,7 +65,7 @@ export interface Candidate {
   /** Passed every gate and has a phase of interest. */
   eligible: boolean;
   /** First failed gate (a reason code), when not eligible. */
-  failureCode?: string;
+  failureCode?: ReasonCode;
   /** Another acquisition claims the same phase while the other phase is missing. */
   suspect: boolean;
   score: number;
@@ -82,7 +83,7 @@ export interface ChosenSeries {
 export interface PhaseSelection {
   analyzable: boolean;
   /** Stable reason code when not analyzable (docs/phase-selection.md lists them). */
-  reasonCode?: string;
+  reasonCode?: ReasonCode;
   reason?: string;
   arterial: ChosenSeries | null;
   venous: ChosenSeries | null;
@@ -244,7 +245,7 @@ function runGates(w: Work, rules: SelectionRules, p: CompiledPatterns): void {
   const { s, c } = w;
   const pass = (rule: string, detail: string): void => void c.details.passed.push({ rule, detail });
   let failed = false;
-  const fail = (rule: string, code: string, detail: string): void => {
+  const fail = (rule: string, code: ReasonCode, detail: string): void => {
     c.details.failed.push({ rule, detail });
     if (!failed) {
       failed = true;
@@ -473,7 +474,7 @@ function resolveImageConflicts(open: Work[], rules: SelectionRules, evidence: Ma
 function finishCandidate(w: Work, rules: SelectionRules): void {
   const { c } = w;
   const pass = (rule: string, detail: string): void => void c.details.passed.push({ rule, detail });
-  const fail = (rule: (typeof GATES)[number], code: string, detail: string): void => {
+  const fail = (rule: (typeof GATES)[number], code: ReasonCode, detail: string): void => {
     c.details.failed.push({ rule, detail });
     if (c.failureCode === undefined) {
       c.failureCode = code;
@@ -573,7 +574,7 @@ function label(w: Work): string {
 }
 
 /** Study-level reason codes for the furthest gate failure when no series is eligible. */
-const STUDY_REASON: Record<string, string> = {
+const STUDY_REASON: Partial<Record<ReasonCode, ReasonCode>> = {
   'not-ct': 'no-ct-series',
   localizer: 'localizer-only',
   'non-contrast': 'no-contrast-series',
@@ -658,7 +659,7 @@ export function selectPhases(summaries: SeriesSummary[], rules: SelectionRules, 
   }
 
   const candidates = works.map((w) => w.c);
-  const result = (reasonCode: string, reason: string): PhaseSelection => ({
+  const result = (reasonCode: ReasonCode, reason: string): PhaseSelection => ({
     analyzable: false,
     reasonCode,
     reason,

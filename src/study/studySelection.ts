@@ -3,6 +3,7 @@
  * what the worker runs before retrieval and what `tsr-node inspect` prints. A shell: the decisions
  * are made by the pure selectPhases (phaseSelection.ts).
  */
+import type { ReasonCode } from '../errors';
 import type { DicomWebClient } from '../dicomweb/types';
 import { silentLogger, type Logger } from '../logging/logger';
 import { discoverStudy } from './discovery';
@@ -65,7 +66,7 @@ export async function selectStudyPhases(
 export interface InspectReport {
   studyInstanceUID: string;
   analyzable: boolean;
-  reasonCode?: string;
+  reasonCode?: ReasonCode;
   reason?: string;
   arterial: ChosenSeries | null;
   venous: ChosenSeries | null;
