@@ -47,15 +47,15 @@ class ClipConfig:
     image_size: int = 64
     image_channels: int = 3
     patch_size: int = 8
-    vision_width: int = 96
+    vision_width: int = 64
     vision_layers: int = 4
-    vision_heads: int = 3
+    vision_heads: int = 2
     # Text side (causal transformer; the feature is taken at the end-of-text token).
     context_length: int = 64
     vocab_size: int = 1000
-    text_width: int = 128
-    text_layers: int = 3
-    text_heads: int = 4
+    text_width: int = 64
+    text_layers: int = 2
+    text_heads: int = 2
 
     def to_dict(self) -> Dict[str, int]:
         return asdict(self)
@@ -170,6 +170,19 @@ class VisionTransformer(nn.Module):
         return x @ self.proj, attentions
 
 
+def sincos_positions(grid: int, width: int) -> torch.Tensor:
+    """[grid*grid, width] fixed 2D sine-cosine position codes (half the channels for rows, half
+    for columns). Used to initialise the learned patch positional embedding of a model trained
+    from scratch: nearby patches start alike, which a small dataset could not teach quickly."""
+    q = width // 4
+    omega = 1.0 / (10000 ** (torch.arange(q, dtype=torch.float32) / q))
+    ys, xs = torch.meshgrid(torch.arange(grid, dtype=torch.float32), torch.arange(grid, dtype=torch.float32), indexing="ij")
+    enc = lambda p: torch.cat([torch.sin(p.reshape(-1, 1) * omega), torch.cos(p.reshape(-1, 1) * omega)], dim=1)  # noqa: E731
+    out = torch.zeros(grid * grid, width)
+    out[:, : 4 * q] = torch.cat([enc(ys), enc(xs)], dim=1)
+    return out
+
+
 def attention_rollout(attentions: List[torch.Tensor], grid: int, out_size: int) -> torch.Tensor:
     """Saliency [B, out_size, out_size] in [0, 1] from a ViT's attention.
 
@@ -226,6 +239,8 @@ class CLIP(nn.Module):
                 nn.init.normal_(block.mlp.c_fc.weight, std=fc_std)
                 nn.init.normal_(block.mlp.c_proj.weight, std=proj_std)
         nn.init.normal_(self.text_projection, std=self.cfg.text_width ** -0.5)
+        with torch.no_grad():
+            self.visual.positional_embedding[1:] = 0.5 * sincos_positions(self.visual.grid, self.cfg.vision_width)
 
     def encode_image(self, images: torch.Tensor) -> torch.Tensor:
         return self.visual(images)[0]
@@ -260,7 +275,7 @@ def read_state_dict(path: str) -> Dict[str, torch.Tensor]:
     TorchScript archive (OpenAI's released .pt files are TorchScript)."""
     try:
         obj = torch.load(path, map_location="cpu")
-    except RuntimeError:
+    except Exception:  # a TorchScript archive: torch.load refuses it (how depends on the torch version)
         obj = torch.jit.load(path, map_location="cpu").state_dict()
     if isinstance(obj, torch.jit.ScriptModule):
         obj = obj.state_dict()
@@ -335,6 +350,6 @@ def build_clip(cfg: ClipConfig) -> CLIP:
 
 __all__ = [
     "ClipConfig", "CLIP", "VisionTransformer", "Transformer", "ResidualAttentionBlock", "SelfAttention",
-    "QuickGELU", "attention_rollout", "read_state_dict", "config_from_state_dict",
+    "QuickGELU", "attention_rollout", "sincos_positions", "read_state_dict", "config_from_state_dict",
     "interpolate_positional_embedding", "load_clip_state_dict", "build_clip",
 ]

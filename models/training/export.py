@@ -14,6 +14,7 @@ import datetime as _dt
 import gzip
 import hashlib
 import json
+import inspect
 import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -48,9 +49,12 @@ def export_onnx(module: nn.Module, example: Tuple[torch.Tensor, ...], path: str,
     module = module.eval().cpu()
     dynamic = {n: {0: "batch"} for n in input_names + output_names}
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    # The TorchScript-based exporter: Debian's torch 1.13 has only it, and newer torch (2.9+)
+    # would otherwise pick the dynamo exporter, which needs onnxscript.
+    kwargs = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
     with torch.no_grad():
         torch.onnx.export(module, example, path, opset_version=OPSET, input_names=input_names,
-                          output_names=output_names, dynamic_axes=dynamic, do_constant_folding=True)
+                          output_names=output_names, dynamic_axes=dynamic, do_constant_folding=True, **kwargs)
     model = onnx.load(path)
     onnx.checker.check_model(model, full_check=True)
     got_in = [i.name for i in model.graph.input]
@@ -66,8 +70,10 @@ def classifier_io(phases: Sequence[str], crop_shape: Sequence[int]) -> Tuple[Lis
     return inputs, outputs
 
 
-def localizer_io(grid_zyx: Sequence[int]) -> Tuple[List[Dict], List[Dict]]:
-    return [_spec("volume", ["batch", 1, *grid_zyx])], [_spec("probability", ["batch", 1, *grid_zyx])]
+def localizer_io(grid_zyx: Sequence[int], channels: int) -> Tuple[List[Dict], List[Dict]]:
+    """volume [batch, phases, Z, Y, X] in, probability [batch, phases, Z, Y, X] out (channel
+    order: the manifest's preprocessing.phases)."""
+    return [_spec("volume", ["batch", channels, *grid_zyx])], [_spec("probability", ["batch", channels, *grid_zyx])]
 
 
 def write_manifest(onnx_path: str, name: str, version: str, kind: str, inputs: List[Dict], outputs: List[Dict],

@@ -47,9 +47,10 @@ def ece(labels: np.ndarray, p_high: np.ndarray, bins: int = 10) -> float:
     return float(total)
 
 
-def softmax_high(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    """P(high) from two-class logits [N, 2] (order low, high) at a temperature."""
-    z = (logits[:, 1] - logits[:, 0]) / temperature
+def softmax_high(logits: np.ndarray, temperature: float = 1.0, bias: float = 0.0) -> np.ndarray:
+    """P(high) from two-class logits [N, 2] (order low, high): softmax of
+    [logit_low / T, logit_high / T + bias]."""
+    z = (logits[:, 1] - logits[:, 0]) / temperature + bias
     return 1.0 / (1.0 + np.exp(-z))
 
 
@@ -77,6 +78,28 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
             b = lo + g * (hi - lo)
             fb = f(b)
     return float(math.exp((lo + hi) / 2))
+
+
+def fit_platt(logits: np.ndarray, labels: np.ndarray, iterations: int = 50) -> Tuple[float, float]:
+    """Platt scaling: P(high) = sigmoid(z / T + bias) with z = logit_high - logit_low; T and bias
+    by maximum likelihood (Newton's method on the logistic regression of the labels on z, with a
+    tiny ridge for stability). Temperature scaling plus an intercept, which also absorbs a shift
+    of the class balance. Falls back to temperature scaling if the slope comes out <= 0."""
+    z = (logits[:, 1] - logits[:, 0]).astype(np.float64)
+    y = np.asarray(labels, dtype=np.float64)
+    x = np.stack([z, np.ones_like(z)], axis=1)
+    w = np.array([1.0, 0.0])
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-(x @ w)))
+        grad = x.T @ (p - y) + 1e-6 * w
+        hess = (x * (p * (1 - p))[:, None]).T @ x + 1e-6 * np.eye(2)
+        step = np.linalg.solve(hess, grad)
+        w = w - step
+        if np.abs(step).max() < 1e-10:
+            break
+    if not np.isfinite(w).all() or w[0] <= 0:
+        return fit_temperature(logits, labels), 0.0
+    return float(1.0 / w[0]), float(w[1])
 
 
 def youden_threshold(labels: np.ndarray, p_high: np.ndarray) -> Tuple[float, float, float]:

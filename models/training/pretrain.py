@@ -9,7 +9,9 @@ tumour's and the parenchyma's attenuation in that phase, its size, its surroundi
 """
 from __future__ import annotations
 
+import copy
 import math
+import re
 import time
 from typing import Dict, List, Optional
 
@@ -19,8 +21,45 @@ import torch.nn.functional as F
 
 from clip_model import CLIP, ClipConfig
 from dataset import Dataset, Item, PHASES
+from metrics import auc
 from runtime import Progress, log
-from tokenizer import Tokenizer
+from tokenizer import Tokenizer, WordTokenizer
+
+_SENTENCE_END = re.compile(r"(?<=[.;])\s+")
+
+
+def sentence_dropout(text: str, keep: float, rng: np.random.Generator) -> str:
+    """Each sentence kept with probability `keep` (at least one kept), order unchanged. Against
+    memorising whole reports: the encoders must match on what each sentence says."""
+    sentences = [x for x in _SENTENCE_END.split(text) if x]
+    if len(sentences) <= 1 or keep >= 1:
+        return text
+    mask = rng.random(len(sentences)) < keep
+    if not mask.any():
+        mask[rng.integers(len(sentences))] = True
+    return " ".join(x for x, m in zip(sentences, mask) if m)
+
+
+def init_numeric_token_embeddings(model: CLIP, tokenizer: Tokenizer, amplitude: float = 0.03) -> int:
+    """Start the embedding of every number token (e.g. "75" in "about 75 HU") as Fourier
+    features of its value, so that near values start near each other. Initialisation only: the
+    rows stay ordinary trainable parameters of `token_embedding`. Without it a few thousand
+    reports are too few to learn from scratch that 75 HU is close to 80 HU, and the text side
+    cannot tell the image side what the attenuation values mean. Returns how many rows were set."""
+    if not isinstance(tokenizer, WordTokenizer):
+        return 0
+    width = model.token_embedding.weight.shape[1]
+    half = width // 2
+    periods = torch.logspace(math.log10(4.0), math.log10(2000.0), half)
+    n = 0
+    with torch.no_grad():
+        for word, idx in tokenizer.stoi.items():
+            if word.isdigit():
+                v = float(word)
+                feats = torch.cat([torch.sin(2 * math.pi * v / periods), torch.cos(2 * math.pi * v / periods)])
+                model.token_embedding.weight[idx, : 2 * half] = amplitude * feats
+                n += 1
+    return n
 
 
 def augment(images: torch.Tensor, generator: torch.Generator, max_shift: int) -> torch.Tensor:
@@ -62,30 +101,59 @@ def _texts(items: List[Item]) -> List[str]:
 
 
 @torch.no_grad()
-def _evaluate(model: CLIP, crops: torch.Tensor, tokens: torch.Tensor, device: torch.device, batch: int) -> Dict[str, float]:
-    """Validation loss and image-to-text top-1 retrieval within batches of `batch` studies."""
+def _evaluate(model: CLIP, crops: torch.Tensor, tokens: torch.Tensor, device: torch.device, batch: int,
+              prompt_tokens: Optional[Dict[str, torch.Tensor]] = None, labels: Optional[torch.Tensor] = None) -> Dict[str, float]:
+    """Validation loss, image-to-text top-1 retrieval within batches of `batch` studies, and
+    (with prompts) the zero-shot AUC of the class prompts on the mean of the two phases."""
     model.eval()
     losses, hits, n = [], 0, 0
+    feats = []
     for s in range(0, crops.shape[0], batch):
         c = crops[s:s + batch].to(device)
         t = tokens[s:s + batch].to(device)
+        img, txt, scale = model(torch.cat([c[:, 0], c[:, 1]]), t)
+        feats.append(img.reshape(2, c.shape[0], -1).mean(0).cpu())
         if c.shape[0] < 2:
             continue
-        img, txt, scale = model(torch.cat([c[:, 0], c[:, 1]]), t)
         losses.append(float(contrastive_loss(img, txt, scale)))
         pred = (img @ txt.t()).argmax(dim=1).cpu()
         hits += int((pred == torch.arange(c.shape[0]).repeat(2)).sum())
         n += 2 * c.shape[0]
+    out = {"loss": float(np.mean(losses)) if losses else float("nan"), "top1": hits / max(n, 1)}
+    if prompt_tokens and labels is not None and len(set(labels.tolist())) == 2:
+        protos = torch.stack([F.normalize(F.normalize(model.encode_text(prompt_tokens[c]), dim=-1).mean(0), dim=0) for c in ("low", "high")]).cpu()
+        sim = torch.cat(feats) @ protos.t()
+        out["promptAuc"] = auc(labels.numpy(), (sim[:, 1] - sim[:, 0]).numpy())
     model.train()
-    return {"loss": float(np.mean(losses)) if losses else float("nan"), "top1": hits / max(n, 1)}
+    return out
+
+
+def prompt_loss(model: CLIP, img: torch.Tensor, prompt_tokens: Dict[str, torch.Tensor], labels: torch.Tensor,
+                scale: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of each image against the class prototypes (mean embedding of each class's
+    prompts), i.e. the contrastive loss with the class-prompt texts as the only candidates
+    (fine-tuning like pretraining, Goyal et al. 2022, FLYP). labels: [2B] (0 low, 1 high)."""
+    protos = torch.stack([F.normalize(F.normalize(model.encode_text(prompt_tokens[c]), dim=-1).mean(0), dim=0) for c in ("low", "high")])
+    return F.cross_entropy(scale * img @ protos.t(), labels)
 
 
 def pretrain_clip(ds: Dataset, model: CLIP, tokenizer: Tokenizer, device: torch.device, epochs: int,
-                  batch_size: int, lr: float, seed: int, max_shift: int = 4,
+                  batch_size: int, lr: float, seed: int, max_shift: int = 4, sentence_keep: float = 0.7,
+                  prompts: Optional[Dict[str, List[str]]] = None, prompt_weight: float = 0.0,
                   max_seconds: Optional[float] = None) -> Dict[str, float]:
+    """Returns figures; `model` ends with the weights of the epoch with the lowest validation
+    loss (early stopping: a few thousand pairs are quickly memorised).
+
+    prompt_weight > 0 adds `prompt_loss` on the training labels: the (crop, class prompt) pairs
+    join the (crop, findings text) pairs, so the frozen features the classifier later reads are
+    shaped by the texts it will be compared with."""
     train, val = ds.split("train"), ds.split("val")
     cfg: ClipConfig = model.cfg
-    tok_train = tokenizer.tokenize(_texts(train), cfg.context_length)
+    texts_train = _texts(train)
+    y_train = torch.tensor([it.label for it in train], dtype=torch.long)
+    y_val = torch.tensor([it.label for it in val], dtype=torch.long)
+    prompt_tokens = {c: tokenizer.tokenize(v, cfg.context_length).to(device) for c, v in (prompts or {}).items()}
+    use_prompts = prompt_weight > 0 and len(prompt_tokens) == 2
     tok_val = tokenizer.tokenize(_texts(val), cfg.context_length) if val else None
     arr = ds.load_crops(train)
     crops = torch.from_numpy(np.stack([arr[p] for p in PHASES], axis=1))  # [N, 2, C, H, W]
@@ -107,7 +175,9 @@ def pretrain_clip(ds: Dataset, model: CLIP, tokenizer: Tokenizer, device: torch.
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: (s + 1) / warmup if s < warmup else 0.5 * (1 + math.cos(math.pi * (s - warmup) / max(1, total - warmup))))
     gen = torch.Generator().manual_seed(seed)
+    text_rng = np.random.default_rng(seed)
     model.to(device).train()
+    best_loss, best_state, best_epoch = float("inf"), None, 0
     progress = Progress("pretrain-clip", total)
     step, start = 0, time.time()
     last: Dict[str, float] = {}
@@ -118,8 +188,11 @@ def pretrain_clip(ds: Dataset, model: CLIP, tokenizer: Tokenizer, device: torch.
             idx = perm[s * batch_size:(s + 1) * batch_size]
             c = crops[idx]
             images = augment(torch.cat([c[:, 0], c[:, 1]]), gen, max_shift).to(device)
-            img, txt, scale = model(images, tok_train[idx].to(device))
+            tokens = tokenizer.tokenize([sentence_dropout(texts_train[i], sentence_keep, text_rng) for i in idx.tolist()], cfg.context_length)
+            img, txt, scale = model(images, tokens.to(device))
             loss = contrastive_loss(img, txt, scale)
+            if use_prompts:
+                loss = loss + prompt_weight * prompt_loss(model, img, prompt_tokens, y_train[idx].repeat(2).to(device), scale)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -130,12 +203,20 @@ def pretrain_clip(ds: Dataset, model: CLIP, tokenizer: Tokenizer, device: torch.
             step += 1
             progress.update(step, f"loss {np.mean(running[-20:]):.3f}")
         msg = f"pretrain-clip: epoch {epoch + 1}/{epochs} train loss {np.mean(running):.3f}"
-        if crops_val is not None and tok_val is not None and (epoch == epochs - 1 or (epoch + 1) % max(1, epochs // 5) == 0):
-            last = _evaluate(model, crops_val, tok_val, device, batch_size)
+        if crops_val is not None and tok_val is not None:
+            last = _evaluate(model, crops_val, tok_val, device, batch_size, prompt_tokens if use_prompts else None, y_val)
             msg += f", val loss {last['loss']:.3f}, val image->text top-1 {last['top1']:.3f} (batches of {batch_size})"
+            if "promptAuc" in last:
+                msg += f", val prompt AUC {last['promptAuc']:.3f}"
+            if last["loss"] < best_loss:
+                best_loss, best_state, best_epoch = last["loss"], copy.deepcopy(model.state_dict()), epoch + 1
         log(msg + f", logit scale {float(model.logit_scale.exp()):.1f}")
         if max_seconds is not None and time.time() - start > max_seconds:
             log(f"pretrain-clip: time budget of {max_seconds:.0f}s reached after epoch {epoch + 1}")
             break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+        log(f"pretrain-clip: kept epoch {best_epoch} (lowest validation loss {best_loss:.3f})")
     model.eval()
-    return {"trainLoss": float(np.mean(running)), **{f"val_{k}": v for k, v in last.items()}}
+    return {"trainLoss": float(np.mean(running)), "bestEpoch": best_epoch, "valLoss": best_loss,
+            **{f"lastVal_{k}": v for k, v in last.items()}}

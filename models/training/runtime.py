@@ -58,7 +58,9 @@ def save_checkpoint(path: str, payload: Dict[str, Any]) -> None:
 def load_checkpoint(path: str) -> Dict[str, Any]:
     if not os.path.exists(path):
         raise SystemExit(f"checkpoint {path} is missing: run the stage that writes it first")
-    return torch.load(path, map_location="cpu")
+    # Our own checkpoints (they hold plain Python values beside the tensors); torch >= 2.6 would
+    # otherwise refuse anything but tensors by default.
+    return torch.load(path, map_location="cpu", weights_only=False)
 
 
 class Progress:

@@ -34,12 +34,12 @@ from clip_model import CLIP, ClipConfig, config_from_state_dict, load_clip_state
 from dataset import PHASES, Dataset, labels_of  # noqa: E402
 from export import (classifier_io, export_onnx, localizer_io, write_manifest, write_parity_case,  # noqa: E402
                     write_parity_fixture)
-from localizer import ExportedLocalizer, LocalizerNet, evaluate_localizer, train_localizer, _pairs  # noqa: E402
+from localizer import LOCALIZER_PHASES, ExportedLocalizer, LocalizerNet, evaluate_localizer, load_pair, train_localizer, _pairs  # noqa: E402
 from metrics import auc  # noqa: E402
-from pretrain import pretrain_clip  # noqa: E402
+from pretrain import init_numeric_token_embeddings, pretrain_clip  # noqa: E402
 from runtime import configure_threads, load_checkpoint, log, save_checkpoint, seed_everything, select_device  # noqa: E402
 from tokenizer import ClipBpeTokenizer, WordTokenizer, tokenizer_from_dict  # noqa: E402
-from tsr_classifier import (ExportedClassifier, TsrHead, all_prompts, calibrate_and_evaluate, embed_crops,  # noqa: E402
+from tsr_classifier import (CLASS_PROMPTS, EncoderTail, ExportedClassifier, TsrHead, TsrModel, all_prompts, calibrate_and_evaluate, embed_crops,  # noqa: E402
                             text_prototypes, train_head, zero_shot_auc)
 
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -103,13 +103,16 @@ def stage_pretrain(a: argparse.Namespace, ds: Dataset, device: torch.device) -> 
     if state is not None:
         loaded = load_clip_state_dict(model, state, parts)
         log(f"pretrain-clip: loaded {len(loaded)} tensors ({parts}) from {a.clip_weights}")
+    if state is None or parts == "visual":
+        n_num = init_numeric_token_embeddings(model, tokenizer)
+        log(f"pretrain-clip: {n_num} number tokens start from Fourier features of their value")
     n_params = sum(p.numel() for p in model.visual.parameters())
     log(f"pretrain-clip: CLIP {cfg.to_dict()} ({n_params / 1e6:.2f}M image-encoder parameters), vocabulary {tokenizer.vocab_size}")
     t0 = time.time()
     metrics = {}
     if a.pretrain_epochs > 0:
         metrics = pretrain_clip(ds, model, tokenizer, device, a.pretrain_epochs, a.batch_size, a.lr, a.seed,
-                                max_seconds=a.pretrain_minutes * 60 if a.pretrain_minutes else None)
+                                sentence_keep=a.sentence_keep, prompts=CLASS_PROMPTS, prompt_weight=a.prompt_weight, max_seconds=a.pretrain_minutes * 60 if a.pretrain_minutes else None)
     metrics["seconds"] = time.time() - t0
     path = os.path.join(_run_dir(a), "clip.pt")
     save_checkpoint(path, {"config": cfg.to_dict(), "tokenizer": tokenizer.to_dict(),
@@ -133,28 +136,34 @@ def stage_classifier(a: argparse.Namespace, ds: Dataset, device: torch.device) -
     prototypes = text_prototypes(clip, tokenizer, device)
     logit_scale = float(clip.logit_scale.exp().clamp(max=100.0))
     splits = {s: ds.split(s) for s in ("train", "val", "test")}
-    emb: Dict[str, Dict[str, np.ndarray]] = {}
+    k = a.tune_blocks
+    feats: Dict[str, Dict[str, np.ndarray]] = {}
+    y = {s: labels_of(items) for s, items in splits.items()}
+    zs = float("nan")
     for s, items in splits.items():
         crops = ds.load_crops(items)
         views = a.views if s == "train" else 1
-        emb[s] = {p: embed_crops(clip, crops[p], device, views=views, seed=a.seed) for p in PHASES}
+        feats[s] = {p: embed_crops(clip, crops[p], device, views=views, seed=a.seed, tune_blocks=k) for p in PHASES}
         if s != "train":
-            emb[s] = {p: v[0] for p, v in emb[s].items()}
-    y = {s: labels_of(items) for s, items in splits.items()}
-    log(f"train-classifier: embedded {sum(len(i) for i in splits.values())} studies x 2 phases ({a.views} views of the training crops) in {time.time() - t0:.0f}s")
+            feats[s] = {p: v[0] for p, v in feats[s].items()}
+        if s == "val" and len(set(y["val"].tolist())) == 2:
+            emb_val = feats[s] if k == 0 else {p: embed_crops(clip, crops[p], device)[0] for p in PHASES}
+            zs = zero_shot_auc(emb_val, y["val"], prototypes, PHASES)
+    what = "embeddings" if k == 0 else f"tokens entering the last {k} encoder block(s)"
+    log(f"train-classifier: cached frozen {what} of {sum(len(i) for i in splits.values())} studies x 2 phases ({a.views} views of the training crops) in {time.time() - t0:.0f}s")
     if len(y["val"]) == 0 or len(set(y["val"].tolist())) < 2:
         log("train-classifier: WARNING the validation split lacks a class: temperature 1 and threshold 0.5 are used")
-    zs = zero_shot_auc(emb["val"], y["val"], prototypes, PHASES) if len(set(y["val"].tolist())) == 2 else float("nan")
     log(f"train-classifier: zero-shot AUC of the class prompts on validation (no training): {zs:.3f}")
     results = {}
     for variant, phases in VARIANTS.items():
-        head, info = train_head(phases, {p: emb["train"][p] for p in phases}, y["train"], {p: emb["val"][p] for p in phases},
-                                y["val"], prototypes, logit_scale, a.head_epochs, a.seed, alpha=a.alpha, device=device)
-        m = calibrate_and_evaluate(variant, head, {p: emb["val"][p] for p in phases}, y["val"],
-                                   {p: emb["test"][p] for p in phases}, y["test"])
-        m.update({"bestEpoch": info["bestEpoch"], "zeroShotValAuc": zs})
+        model, info = train_head(phases, {p: feats["train"][p] for p in phases}, y["train"], {p: feats["val"][p] for p in phases},
+                                 y["val"], prototypes, logit_scale, a.head_epochs, a.seed, alpha=a.alpha,
+                                 clip=clip, tune_blocks=k, device=device)
+        m = calibrate_and_evaluate(variant, model, {p: feats["val"][p] for p in phases}, y["val"],
+                                   {p: feats["test"][p] for p in phases}, y["test"])
+        m.update({"bestEpoch": info["bestEpoch"], "zeroShotValAuc": zs, "seconds": info["seconds"]})
         path = os.path.join(_run_dir(a), f"classifier_{variant}.pt")
-        save_checkpoint(path, {"phases": phases, "alpha": a.alpha, "head_state": head.state_dict(),
+        save_checkpoint(path, {"phases": phases, "alpha": a.alpha, "tune_blocks": k, "model_state": model.state_dict(),
                                "prototypes": prototypes, "logit_scale": logit_scale, "metrics": m})
         results[variant] = m
     oracle = _oracle_aucs(splits["test"])
@@ -185,7 +194,7 @@ def stage_localizer(a: argparse.Namespace, ds: Dataset, device: torch.device) ->
     seed_everything(a.seed)
     net, metrics = train_localizer(ds, device, a.localizer_steps, a.seed, base=a.localizer_base, batch_size=a.localizer_batch,
                                    max_seconds=a.localizer_minutes * 60 if a.localizer_minutes else None,
-                                   val_limit=4 if a.smoke else 60)
+                                   val_limit=4 if a.smoke else 100)
     path = os.path.join(_run_dir(a), "localizer.pt")
     save_checkpoint(path, {"base": a.localizer_base, "state_dict": net.state_dict(), "metrics": metrics})
     log(f"train-localizer: wrote {path}")
@@ -207,11 +216,12 @@ def stage_evaluate(a: argparse.Namespace, ds: Dataset, device: torch.device) -> 
         ck = load_checkpoint(loc_path)
         net = LocalizerNet(ck["base"])
         net.load_state_dict(ck["state_dict"])
-        pairs = [p for p in _pairs(ds.split("test")) if "venous" in p[0]]
         level = float(ds.localizer_spec.get("minConfidence", 0.5))
-        results["localizerTest"] = evaluate_localizer(net.to(device), pairs, device, level)
+        voxel_mm = float(ds.localizer_spec.get("voxelMm", 4.0))
+        results["localizerTest"] = evaluate_localizer(net.to(device), _pairs(ds.split("test")), device, level, voxel_mm)
         r = results["localizerTest"]
-        log(f"test split:   localiser (venous grids) n={r['n']} centre inside tumour {r['hitRate']:.3f}, found {r['foundRate']:.3f}, Dice {r['dice']:.3f}")
+        log(f"test split:   localiser n={r['n']}: venous centre inside the tumour {r['hitRate']:.3f} (found {r['foundRate']:.3f}), "
+            f"arterial centre inside {r['arterialHitRate']:.3f}, venous Dice {r['dice']:.3f}")
     return results
 
 
@@ -229,7 +239,8 @@ def stage_export(a: argparse.Namespace, ds: Dataset, device: torch.device) -> Di
     oracle = _oracle_aucs(ds.split("test"))
     cfg = clip.cfg
     arch = (f"CLIP ViT width {cfg.vision_width}, {cfg.vision_layers} layers, {cfg.vision_heads} heads, patch {cfg.patch_size}, "
-            f"{cfg.image_size} px, embed {cfg.embed_dim}; self-attention fusion; CLIP-Adapter reduction 4")
+            f"{cfg.image_size} px, embed {cfg.embed_dim}; self-attention fusion; CLIP-Adapter reduction 4, alpha {a.alpha}; "
+            f"last {a.tune_blocks} encoder block(s) fine-tuned per classifier")
     minutes = summary.get("minutes")
     parity_cases = []
     rng = np.random.default_rng(a.seed)
@@ -240,8 +251,9 @@ def stage_export(a: argparse.Namespace, ds: Dataset, device: torch.device) -> Di
     for variant, phases in VARIANTS.items():
         ck = load_checkpoint(os.path.join(_run_dir(a), f"classifier_{variant}.pt"))
         head = TsrHead(ck["prototypes"].shape[1], phases, ck["prototypes"], ck["logit_scale"], alpha=ck["alpha"])
-        head.load_state_dict(ck["head_state"])
-        model = ExportedClassifier(clip, head, ck["metrics"]["temperature"]).eval()
+        tuned = TsrModel(head, EncoderTail(clip, ck["tune_blocks"]) if ck["tune_blocks"] > 0 else None)
+        tuned.load_state_dict(ck["model_state"])
+        model = ExportedClassifier(clip, tuned, ck["metrics"]["temperature"], ck["metrics"].get("bias", 0.0)).eval()
         name = MODEL_NAMES[variant]
         path = os.path.join(out, name + ".onnx")
         inputs, outputs = classifier_io(phases, (c, h, w))
@@ -251,7 +263,7 @@ def stage_export(a: argparse.Namespace, ds: Dataset, device: torch.device) -> Di
         metrics = {"split": "kit test split", "n": m.get("testN", 0), "auc": m.get("testAuc", float("nan")),
                    "ece": m.get("testEce", float("nan")), "sensitivity": m.get("testSensitivity", float("nan")),
                    "specificity": m.get("testSpecificity", float("nan")), "valAuc": m["valAuc"], "valEce": m["valEce"],
-                   "temperature": m["temperature"], "architecture": arch}
+                   "calibrationTemperature": m["temperature"], "calibrationBias": m.get("bias", 0.0), "architecture": arch}
         key = {"fusion": "fused"}.get(variant, variant)
         if key in oracle:
             metrics["oracleAuc"] = oracle[key]
@@ -275,17 +287,18 @@ def stage_export(a: argparse.Namespace, ds: Dataset, device: torch.device) -> Di
     loc = ExportedLocalizer(net).eval()
     grid = ds.localizer_shape
     path = os.path.join(out, LOCALIZER_NAME + ".onnx")
-    inputs, outputs = localizer_io(grid)
+    inputs, outputs = localizer_io(grid, len(LOCALIZER_PHASES))
     pairs = _pairs(test_items[:1])
-    vol = np.load(pairs[0][0])[None, None] if pairs else rng.normal(0, 1, (1, 1) + tuple(grid)).astype(np.float32)
+    vol = load_pair(pairs[0])[0][None] if pairs else rng.normal(0, 1, (1, len(LOCALIZER_PHASES)) + tuple(grid)).astype(np.float32)
     export_onnx(loc, (torch.from_numpy(vol),), path, ["volume"], ["probability"])
     lm = ck["metrics"]
     metrics = {k: v for k, v in lm.items() if isinstance(v, (int, float)) and not (isinstance(v, float) and np.isnan(v))}
-    metrics["architecture"] = f"3D U-Net, base {ck['base']} channels, logits at 1/2 resolution upsampled"
+    metrics["architecture"] = (f"3D U-Net at 8/16/32 mm, base {ck['base']} channels, logits at 8 mm upsampled to the grid; "
+                              f"input and output channels {', '.join(LOCALIZER_PHASES)}")
     if minutes is not None:
         metrics["trainingMinutesAllModels"] = minutes
     mpath = write_manifest(path, LOCALIZER_NAME, a.model_version, "localizer", inputs, outputs,
-                           {"phases": ["venous", "arterial"], "localizer": ds.localizer_spec}, trained_on, metrics)
+                           {"phases": list(LOCALIZER_PHASES), "localizer": ds.localizer_spec}, trained_on, metrics)
     written += [path, mpath]
     log(f"export: {path} ({os.path.getsize(path) / 1e6:.2f} MB), {mpath}")
     if a.parity_dir:
@@ -312,27 +325,32 @@ def add_common(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("CLIP")
     g.add_argument("--clip-weights", help="state dict of the OpenAI CLIP ViT family (e.g. ViT-B/16) to start from")
     g.add_argument("--bpe-vocab", help="CLIP's BPE merges file (bpe_simple_vocab_16e6.txt.gz): use the real tokenizer and text weights")
-    g.add_argument("--clip-width", type=int, default=96)
+    g.add_argument("--clip-width", type=int, default=64)
     g.add_argument("--clip-layers", type=int, default=4)
-    g.add_argument("--clip-heads", type=int, default=3)
+    g.add_argument("--clip-heads", type=int, default=2)
     g.add_argument("--patch", type=int, default=8)
     g.add_argument("--embed-dim", type=int, default=64)
-    g.add_argument("--text-width", type=int, default=128)
-    g.add_argument("--text-layers", type=int, default=3)
-    g.add_argument("--text-heads", type=int, default=4)
+    g.add_argument("--text-width", type=int, default=64)
+    g.add_argument("--text-layers", type=int, default=2)
+    g.add_argument("--text-heads", type=int, default=2)
     g.add_argument("--max-context", type=int, default=128, help="longest tokenised text kept")
-    g.add_argument("--pretrain-epochs", type=int, default=40, help="0: no contrastive training (e.g. real CLIP weights as they are)")
+    g.add_argument("--pretrain-epochs", type=int, default=80, help="0: no contrastive training (e.g. real CLIP weights as they are)")
     g.add_argument("--pretrain-minutes", type=float, help="stop pretraining after this many minutes")
-    g.add_argument("--batch-size", type=int, default=128, help="studies per contrastive batch")
-    g.add_argument("--lr", type=float, default=5e-4)
+    g.add_argument("--batch-size", type=int, default=64, help="studies per contrastive batch")
+    g.add_argument("--lr", type=float, default=1e-3)
+    g.add_argument("--prompt-weight", type=float, default=1.0,
+                   help="weight of the (crop, class prompt) contrastive term on the training labels; 0: findings texts only")
+    g.add_argument("--sentence-keep", type=float, default=0.7, help="probability of keeping each sentence of a findings text per step")
     g = p.add_argument_group("classifier")
-    g.add_argument("--head-epochs", type=int, default=150)
+    g.add_argument("--head-epochs", type=int, default=60)
+    g.add_argument("--tune-blocks", type=int, default=1,
+                   help="fine-tune the image encoder's last N blocks with each classifier (0: frozen encoder, as in CLIP-Adapter)")
     g.add_argument("--alpha", type=float, default=0.5, help="CLIP-Adapter residual ratio")
     g.add_argument("--views", type=int, default=8, help="augmented views of each training crop to embed")
     g = p.add_argument_group("localiser")
-    g.add_argument("--localizer-steps", type=int, default=1500)
+    g.add_argument("--localizer-steps", type=int, default=6000)
     g.add_argument("--localizer-minutes", type=float, help="stop localiser training after this many minutes")
-    g.add_argument("--localizer-base", type=int, default=8, help="channels of the first level")
+    g.add_argument("--localizer-base", type=int, default=12, help="channels of the first level")
     g.add_argument("--localizer-batch", type=int, default=4)
     g = p.add_argument_group("export")
     g.add_argument("--out", default=os.path.join(REPO, "models"), help="where the ONNX files and manifests go")

@@ -8,7 +8,7 @@ phase tokens, a CLIP-Adapter, and cosine similarity with text-prompt prototypes.
             Adapter = Linear(D, D/4) ReLU Linear(D/4, D) ReLU  bottleneck, reduction 4
     logit = s * cos(f', t_c)                                   t_c: mean text embedding of the
                                                                class c prompts (frozen, baked in)
-    P     = softmax(logit / T)                                 T: temperature fitted on validation
+    P     = softmax([logit_low / T, logit_high / T + b])       T, b: Platt scaling fitted on validation
 
 With one phase the same recipe is the single-phase baseline (attention over one token).
 """
@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -26,7 +26,7 @@ from torch import nn
 
 from clip_model import CLIP, ResidualAttentionBlock, attention_rollout
 from pretrain import augment
-from metrics import auc, ece, fit_temperature, nll, softmax_high, summary, youden_threshold
+from metrics import auc, ece, fit_platt, nll, softmax_high, summary, youden_threshold
 from runtime import log
 from tokenizer import Tokenizer
 
@@ -113,15 +113,59 @@ class TsrHead(nn.Module):
         return self.log_scale.exp() * f @ self.prototypes.t()
 
 
-class ExportedClassifier(nn.Module):
-    """The deployable classifier: image encoder + head + calibrated softmax + saliency.
-    forward(*crops, one per phase, [B, C, H, W]) -> (probabilities [B, 2], saliency per phase [B, H, W])."""
+class EncoderTail(nn.Module):
+    """The last k blocks of the CLIP image encoder, with ln_post and proj: the part that
+    `--tune-blocks k` fine-tunes with the classifier (k = 0: a frozen encoder, CLIP-Adapter's
+    setting). Input: the tokens entering block L-k, [M, N, W]; output: embeddings [M, D]."""
 
-    def __init__(self, clip: CLIP, head: TsrHead, temperature: float):
+    def __init__(self, clip: CLIP, k: int):
+        super().__init__()
+        self.k = k
+        self.blocks = nn.ModuleList(copy.deepcopy(b) for b in clip.visual.transformer.resblocks[len(clip.visual.transformer.resblocks) - k:])
+        self.ln_post = copy.deepcopy(clip.visual.ln_post)
+        self.proj = nn.Parameter(clip.visual.proj.detach().clone())
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        x = tokens
+        for block in self.blocks:
+            x, _ = block(x)
+        return self.ln_post(x[:, 0, :]) @ self.proj
+
+
+class TsrModel(nn.Module):
+    """What the classifier stage trains: an optional encoder tail, then the head. Input [B, P, D]
+    frozen embeddings (no tail), or [B, P, N, W] tokens entering the tail."""
+
+    def __init__(self, head: TsrHead, tail: Optional[EncoderTail] = None):
+        super().__init__()
+        self.head = head
+        self.tail = tail
+        self.phases = head.phases
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.tail is not None:
+            b, p = x.shape[0], x.shape[1]
+            x = self.tail(x.reshape(b * p, x.shape[2], x.shape[3])).reshape(b, p, -1)
+        return self.head(x)
+
+
+class ExportedClassifier(nn.Module):
+    """The deployable classifier: image encoder (with its tuned tail, if any) + head + calibrated
+    softmax + saliency. forward(*crops, one per phase, [B, C, H, W]) ->
+    (probabilities [B, 2], saliency per phase [B, H, W])."""
+
+    def __init__(self, clip: CLIP, model: TsrModel, temperature: float, bias: float = 0.0):
         super().__init__()
         self.visual = copy.deepcopy(clip.visual)
-        self.head = head
+        if model.tail is not None:
+            blocks = self.visual.transformer.resblocks
+            for i, block in enumerate(model.tail.blocks):
+                blocks[len(blocks) - model.tail.k + i].load_state_dict(block.state_dict())
+            self.visual.ln_post.load_state_dict(model.tail.ln_post.state_dict())
+            self.visual.proj.data.copy_(model.tail.proj.data)
+        self.head = model.head
         self.register_buffer("temperature", torch.tensor(float(temperature)))
+        self.register_buffer("class_bias", torch.tensor([0.0, float(bias)]))
         self.image_size = clip.cfg.image_size
         self.grid = clip.cfg.grid_size
 
@@ -131,16 +175,31 @@ class ExportedClassifier(nn.Module):
         emb, attentions = self.visual(x)
         saliency = attention_rollout(attentions, self.grid, self.image_size)
         emb = emb.reshape(p, -1, emb.shape[-1]).transpose(0, 1)  # [B, P, D]
-        probs = torch.softmax(self.head(emb) / self.temperature, dim=-1)
+        probs = torch.softmax(self.head(emb) / self.temperature + self.class_bias, dim=-1)
         sal = saliency.reshape(p, -1, self.image_size, self.image_size)
         return (probs,) + tuple(sal[i] for i in range(p))
 
 
 @torch.no_grad()
+def encoder_prefix(clip: CLIP, x: torch.Tensor, k: int) -> torch.Tensor:
+    """The frozen part of the encoder: embeddings [B, D] (k = 0) or the tokens entering the
+    last k blocks [B, N, W]."""
+    v = clip.visual
+    if k == 0:
+        return v(x)[0]
+    t = v.conv1(x).flatten(2).transpose(1, 2)
+    cls = v.class_embedding.reshape(1, 1, -1).expand(t.shape[0], 1, t.shape[-1])
+    t = v.ln_pre(torch.cat([cls, t], dim=1) + v.positional_embedding)
+    for block in v.transformer.resblocks[: len(v.transformer.resblocks) - k]:
+        t, _ = block(t)
+    return t
+
+
+@torch.no_grad()
 def embed_crops(clip: CLIP, crops: np.ndarray, device: torch.device, views: int = 1, batch: int = 256,
-                seed: int = 0, max_shift: int = 4) -> np.ndarray:
-    """Frozen image embeddings [views, N, D] of crops [N, C, H, W]: view 0 as is, the others
-    augmented (flips, shifts) for training the head."""
+                seed: int = 0, max_shift: int = 4, tune_blocks: int = 0) -> np.ndarray:
+    """Frozen features [views, N, ...] of crops [N, C, H, W] (see encoder_prefix): view 0 as is,
+    the others augmented (flips, shifts) for training."""
     clip.eval()
     gen = torch.Generator().manual_seed(seed)
     out = []
@@ -150,73 +209,83 @@ def embed_crops(clip: CLIP, crops: np.ndarray, device: torch.device, views: int 
             x = torch.from_numpy(crops[s:s + batch])
             if v > 0:
                 x = augment(x, gen, max_shift)
-            parts.append(clip.encode_image(x.to(device)).float().cpu())
-        out.append(torch.cat(parts).numpy() if parts else np.zeros((0, clip.cfg.embed_dim), np.float32))
+            parts.append(encoder_prefix(clip, x.to(device), tune_blocks).float().cpu())
+        if not parts:  # an empty split
+            parts.append(encoder_prefix(clip, torch.from_numpy(crops).to(device), tune_blocks).float().cpu())
+        out.append(torch.cat(parts).numpy())
     return np.stack(out)
 
 
-def train_head(phases: Sequence[str], emb_train: Dict[str, np.ndarray], y_train: np.ndarray,
-               emb_val: Dict[str, np.ndarray], y_val: np.ndarray, prototypes: torch.Tensor, logit_scale: float,
+def train_head(phases: Sequence[str], feats_train: Dict[str, np.ndarray], y_train: np.ndarray,
+               feats_val: Dict[str, np.ndarray], y_val: np.ndarray, prototypes: torch.Tensor, logit_scale: float,
                epochs: int, seed: int, alpha: float = 0.5, lr: float = 1e-3, batch_size: int = 64,
-               device: torch.device = torch.device("cpu")) -> Tuple[TsrHead, Dict[str, float]]:
-    """Train fusion + adapter (+ logit scale) with cross-entropy on frozen embeddings.
-    emb_train[phase]: [views, N, D] (a random view per phase per step); emb_val[phase]: [N, D].
-    The epoch with the lowest validation loss is kept (early stopping)."""
+               clip: Optional[CLIP] = None, tune_blocks: int = 0,
+               device: torch.device = torch.device("cpu")) -> Tuple[TsrModel, Dict[str, float]]:
+    """Train fusion + adapter (+ logit scale, + the encoder's last `tune_blocks` blocks at a
+    third of the learning rate) with cross-entropy on cached frozen features.
+    feats_train[phase]: [views, N, ...] (a random view per phase per step); feats_val[phase]:
+    [N, ...]. The epoch with the lowest validation loss is kept (early stopping)."""
     torch.manual_seed(seed)
     dim = prototypes.shape[1]
-    head = TsrHead(dim, phases, prototypes, logit_scale, alpha=alpha).to(device)
-    opt = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=1e-2)
+    tail = EncoderTail(clip, tune_blocks) if (clip is not None and tune_blocks > 0) else None
+    model = TsrModel(TsrHead(dim, phases, prototypes, logit_scale, alpha=alpha), tail).to(device)
+    groups = [{"params": model.head.parameters(), "lr": lr}]
+    if tail is not None:
+        groups.append({"params": tail.parameters(), "lr": lr / 3})
+    opt = torch.optim.AdamW(groups, lr=lr, weight_decay=1e-2)
     gen = torch.Generator().manual_seed(seed)
-    tr = {p: torch.from_numpy(emb_train[p]) for p in phases}
+    tr = {p: torch.from_numpy(feats_train[p]) for p in phases}
     views, n = tr[phases[0]].shape[0], tr[phases[0]].shape[1]
     yt = torch.from_numpy(y_train)
-    xv = torch.stack([torch.from_numpy(emb_val[p]) for p in phases], dim=1).to(device)
+    xv = torch.stack([torch.from_numpy(feats_val[p]) for p in phases], dim=1).to(device)
     yv = torch.from_numpy(y_val).to(device)
-    best, best_state, best_epoch = float("inf"), copy.deepcopy(head.state_dict()), 0
+    best, best_state, best_epoch = float("inf"), copy.deepcopy(model.state_dict()), 0
     start = time.time()
     for epoch in range(epochs):
-        head.train()
+        model.train()
         perm = torch.randperm(n, generator=gen)
         for s in range(0, n, batch_size):
             idx = perm[s:s + batch_size]
             view = torch.randint(0, views, (len(phases), len(idx)), generator=gen)
             x = torch.stack([tr[p][view[i], idx] for i, p in enumerate(phases)], dim=1).to(device)
-            loss = F.cross_entropy(head(x), yt[idx].to(device))
+            loss = F.cross_entropy(model(x), yt[idx].to(device))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-        head.eval()
+        model.eval()
         with torch.no_grad():
-            val_loss = float(F.cross_entropy(head(xv), yv)) if len(y_val) else float(loss)
+            val_loss = float(F.cross_entropy(model(xv), yv)) if len(y_val) else float(loss)
         if val_loss < best:
-            best, best_state, best_epoch = val_loss, copy.deepcopy(head.state_dict()), epoch + 1
-    head.load_state_dict(best_state)
-    head.eval()
-    return head.cpu(), {"bestEpoch": best_epoch, "valLoss": best, "seconds": time.time() - start}
+            best, best_state, best_epoch = val_loss, copy.deepcopy(model.state_dict()), epoch + 1
+    model.load_state_dict(best_state)
+    model.eval()
+    return model.cpu(), {"bestEpoch": best_epoch, "valLoss": best, "seconds": time.time() - start}
 
 
 @torch.no_grad()
-def head_logits(head: TsrHead, emb: Dict[str, np.ndarray]) -> np.ndarray:
-    x = torch.stack([torch.from_numpy(emb[p]) for p in head.phases], dim=1)
-    return head(x).numpy().astype(np.float64)
+def model_logits(model: TsrModel, feats: Dict[str, np.ndarray], batch: int = 256) -> np.ndarray:
+    x = torch.stack([torch.from_numpy(feats[p]) for p in model.phases], dim=1)
+    if x.shape[0] == 0:
+        return np.zeros((0, 2))
+    return torch.cat([model(x[s:s + batch]) for s in range(0, x.shape[0], batch)]).numpy().astype(np.float64)
 
 
-def calibrate_and_evaluate(name: str, head: TsrHead, emb_val: Dict[str, np.ndarray], y_val: np.ndarray,
-                           emb_test: Dict[str, np.ndarray], y_test: np.ndarray) -> Dict[str, float]:
-    """Temperature on validation (NLL), operating threshold on validation (Youden), figures on
+def calibrate_and_evaluate(name: str, model: TsrModel, feats_val: Dict[str, np.ndarray], y_val: np.ndarray,
+                           feats_test: Dict[str, np.ndarray], y_test: np.ndarray) -> Dict[str, float]:
+    """Platt scaling on validation (NLL), operating threshold on validation (Youden), figures on
     the test split (never used for any choice)."""
-    lv = head_logits(head, emb_val)
-    t = fit_temperature(lv, y_val) if len(set(y_val.tolist())) == 2 else 1.0
-    pv = softmax_high(lv, t)
+    lv = model_logits(model, feats_val)
+    t, bias = fit_platt(lv, y_val) if len(set(y_val.tolist())) == 2 else (1.0, 0.0)
+    pv = softmax_high(lv, t, bias)
     threshold, _, _ = youden_threshold(y_val, pv) if len(set(y_val.tolist())) == 2 else (0.5, 0, 0)
-    out: Dict[str, float] = {"temperature": t, "threshold": threshold,
+    out: Dict[str, float] = {"temperature": t, "bias": bias, "threshold": threshold,
                              "valAuc": auc(y_val, pv), "valEce": ece(y_val, pv), "valNll": nll(y_val, pv),
                              "valEceUncalibrated": ece(y_val, softmax_high(lv, 1.0))}
     if len(y_test):
-        pt = softmax_high(head_logits(head, emb_test), t)
+        pt = softmax_high(model_logits(model, feats_test), t, bias)
         s = summary(y_test, pt, threshold)
         out.update({f"test{k[0].upper()}{k[1:]}": v for k, v in s.items()})
-    log(f"classifier {name}: T={t:.3f} threshold={threshold:.3f} val AUC {out['valAuc']:.3f} ECE {out['valEce']:.3f}"
+    log(f"classifier {name}: T={t:.3f} b={bias:.3f} threshold={threshold:.3f} val AUC {out['valAuc']:.3f} ECE {out['valEce']:.3f}"
         + (f" | test n={out['testN']} AUC {out['testAuc']:.3f} ECE {out['testEce']:.3f} sens {out['testSensitivity']:.2f} spec {out['testSpecificity']:.2f}" if len(y_test) else ""))
     return out
 
@@ -229,5 +298,6 @@ def zero_shot_auc(emb: Dict[str, np.ndarray], y: np.ndarray, prototypes: torch.T
     return auc(y, s[:, 1] - s[:, 0])
 
 
-__all__ = ["CLASS_PROMPTS", "all_prompts", "text_prototypes", "ClipAdapter", "PhaseFusion", "TsrHead",
-           "ExportedClassifier", "embed_crops", "train_head", "calibrate_and_evaluate", "zero_shot_auc"]
+__all__ = ["CLASS_PROMPTS", "all_prompts", "text_prototypes", "ClipAdapter", "PhaseFusion", "TsrHead", "EncoderTail",
+           "TsrModel", "ExportedClassifier", "encoder_prefix", "embed_crops", "train_head", "model_logits",
+           "calibrate_and_evaluate", "zero_shot_auc"]
