@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CropSpec, LocalizerSpec, Phase } from '../inference/manifest';
-import { extractCrop, extractLocalizerInput } from '../inference/preprocessing';
+import { extractCrop, extractLocalizerInputs } from '../inference/preprocessing';
 import type { Geometry, Vec3 } from '../study/geometry';
 import type { HuVolume } from '../study/volume';
 import { itemFiles, type DatasetItem } from './datasetManifest';
@@ -34,8 +34,9 @@ export function extractItem(input: ExtractionInput): ExtractedItem {
   for (const phase of PHASES) crops[phase] = extractCrop(input.volumes[phase], input.centresMm[phase], input.crop);
   if (!input.mask) return { crops };
   const localizer = {} as Record<Phase, { input: Float32Array; mask: Uint8Array }>;
+  const grids = extractLocalizerInputs(input.volumes, input.localizer);
   for (const phase of PHASES) {
-    const grid = extractLocalizerInput(input.volumes[phase], input.localizer);
+    const grid = grids[phase];
     const mask = input.mask(phase, grid.geometry);
     if (mask.length !== grid.data.length) throw new Error(`the ${phase} mask has ${mask.length} voxels, the localiser grid ${grid.data.length}`);
     localizer[phase] = { input: grid.data, mask };

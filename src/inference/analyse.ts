@@ -18,7 +18,7 @@ import type { HuVolume } from '../study/volume';
 import { circleOutline, cropMapOnSlice, keySliceIndex, probabilityOnSlice, regionAround, sliceHu, traceBoundary } from './keySlice';
 import type { Phase } from './manifest';
 import type { NodeModels } from './models';
-import { cropPlane, extractCrop, extractLocalizerInput } from './preprocessing';
+import { cropPlane, extractCrop, extractLocalizerInputs } from './preprocessing';
 import type { PhaseFinding, TsrAnalysis } from './result';
 import { runClassifier, runLocalizer } from './sessions';
 import { findTumour, type ProbabilityGrid, type TumourFinding } from './tumourFinding';
@@ -128,8 +128,8 @@ export async function localiseTumour(
 ): Promise<{ localisation: Record<Phase, PhaseLocalisation>; venous: TumourFinding; onnxMs: number }> {
   checkPair(input);
   const spec = models.localizer.localizer;
-  const venousRun = await runLocalizer(models.localizer, extractLocalizerInput(input.venous, spec));
-  const venous = findTumour(venousRun.grid);
+  const run = await runLocalizer(models.localizer, extractLocalizerInputs(input, spec));
+  const venous = findTumour(run.grids.venous);
   if (!venous || venous.confidence < spec.minConfidence) {
     throw new AnalysisRefusedError(
       'tumour-not-found',
@@ -149,18 +149,17 @@ export async function localiseTumour(
       centreMm: venous.centreMm,
     });
   }
-  const arterialRun = await runLocalizer(models.localizer, extractLocalizerInput(input.arterial, spec));
   const radiusMm = options.arterialSearchRadiusMm ?? DEFAULT_ARTERIAL_SEARCH_RADIUS_MM;
-  const local = findTumour(arterialRun.grid, { centreMm: venous.centreMm, radiusMm });
+  const local = findTumour(run.grids.arterial, { centreMm: venous.centreMm, radiusMm });
   const refined = local !== undefined && local.confidence >= spec.minConfidence && insideVolume(input.arterial, local.centreMm);
   return {
     venous,
-    onnxMs: venousRun.onnxMs + arterialRun.onnxMs,
+    onnxMs: run.onnxMs,
     localisation: {
-      venous: { finding: venous, grid: venousRun.grid, centreMm: venous.centreMm, refined: false },
+      venous: { finding: venous, grid: run.grids.venous, centreMm: venous.centreMm, refined: false },
       arterial: refined
-        ? { finding: local, grid: arterialRun.grid, centreMm: local.centreMm, refined: true }
-        : { grid: venousRun.grid, centreMm: venous.centreMm, refined: false },
+        ? { finding: local, grid: run.grids.arterial, centreMm: local.centreMm, refined: true }
+        : { grid: run.grids.venous, centreMm: venous.centreMm, refined: false },
     },
   };
 }

@@ -31,7 +31,10 @@ export interface CropSpec {
   outsideHu: number;
 }
 
-/** Input of the localiser: the venous volume resampled to a coarse isotropic grid. */
+/**
+ * Input of the localiser: both phases resampled to one coarse isotropic grid (the venous
+ * volume's), as channels in the order of the manifest's preprocessing.phases.
+ */
 export interface LocalizerSpec {
   /** Isotropic voxel size of the resampled grid, in mm. */
   voxelMm: number;

@@ -40,6 +40,8 @@ export interface LoadedClassifier extends LoadedModel {
 
 export interface LoadedLocalizer extends LoadedModel {
   localizer: LocalizerSpec;
+  /** Channel order of the input and output tensors: each phase once. */
+  phases: Phase[];
 }
 
 function fail(file: string, problem: string): never {
@@ -97,17 +99,22 @@ function checkClassifierContract(file: string, m: ModelManifest): LoadedClassifi
 
 type LoadedClassifierFields = Pick<LoadedClassifier, 'crop' | 'phases' | 'highIndex' | 'threshold'>;
 
-function checkLocalizerContract(file: string, m: ModelManifest): LocalizerSpec {
+function checkLocalizerContract(file: string, m: ModelManifest): Pick<LoadedLocalizer, 'localizer' | 'phases'> {
   const spec = m.preprocessing.localizer ?? fail(file, 'a localizer manifest needs preprocessing.localizer');
+  const phases = m.preprocessing.phases;
+  if (phases.length !== 2 || !phases.includes('arterial') || !phases.includes('venous')) {
+    fail(file, `a localizer takes both phases as channels: preprocessing.phases must hold arterial and venous once each, got [${phases.join(', ')}]`);
+  }
+  const channels = phases.length;
   const [gx, gy, gz] = spec.gridSize;
   const input = tensor(m, 'inputs', 'volume') ?? fail(file, 'no input named "volume"');
   const output = tensor(m, 'outputs', 'probability') ?? fail(file, 'no output named "probability"');
   // The grid is [x, y, z] in the spec and [Z, Y, X] in the tensor; a symbolic axis accepts any size.
   const fits = (shape: Array<number | string>): boolean =>
-    shape.length === 5 && shape[1] === 1 && [gz, gy, gx].every((n, a) => typeof shape[a + 2] === 'string' || shape[a + 2] === n);
-  if (input.dtype !== 'float32' || !fits(input.shape)) fail(file, `input "volume" must be float32 [batch, 1, ${gz}, ${gy}, ${gx}] to fit preprocessing.localizer.gridSize, got ${input.dtype} ${formatShape(input.shape)}`);
-  if (!fits(output.shape)) fail(file, `output "probability" must be [batch, 1, ${gz}, ${gy}, ${gx}], got ${formatShape(output.shape)}`);
-  return spec;
+    shape.length === 5 && shape[1] === channels && [gz, gy, gx].every((n, a) => typeof shape[a + 2] === 'string' || shape[a + 2] === n);
+  if (input.dtype !== 'float32' || !fits(input.shape)) fail(file, `input "volume" must be float32 [batch, ${channels}, ${gz}, ${gy}, ${gx}] to fit preprocessing.phases and preprocessing.localizer.gridSize, got ${input.dtype} ${formatShape(input.shape)}`);
+  if (!fits(output.shape)) fail(file, `output "probability" must be [batch, ${channels}, ${gz}, ${gy}, ${gx}], got ${formatShape(output.shape)}`);
+  return { localizer: spec, phases };
 }
 
 function sessionOptions(options: ModelRuntimeOptions): ort.InferenceSession.SessionOptions {
@@ -172,7 +179,7 @@ export async function loadClassifier(dir: string, name: string, options: ModelRu
 export async function loadLocalizer(dir: string, name: string, options: ModelRuntimeOptions): Promise<LoadedLocalizer> {
   const model = await loadModel(dir, name, 'localizer', options);
   try {
-    return { ...model, localizer: checkLocalizerContract(model.onnxPath, model.manifest) };
+    return { ...model, ...checkLocalizerContract(model.onnxPath, model.manifest) };
   } catch (err) {
     await model.session.release();
     throw err;

@@ -10,7 +10,7 @@
  */
 import { patientToIndex, type Geometry, type Vec3 } from '../study/geometry';
 import type { HuVolume } from '../study/volume';
-import type { CropSpec, LocalizerSpec } from './manifest';
+import type { CropSpec, LocalizerSpec, Phase } from './manifest';
 
 /** Index tolerance at the volume's faces, so a point on the last voxel centre counts as inside. */
 const EDGE_TOLERANCE = 1e-6;
@@ -266,4 +266,17 @@ export function extractLocalizerInput(volume: Pick<HuVolume, 'geometry' | 'data'
     }
   }
   return { geometry: grid, data: out };
+}
+
+/**
+ * The localiser's inputs for a study: both phases on one grid, the venous volume's (the arterial
+ * volume is sampled on it in patient coordinates, so a voxel of one phase lies where the same
+ * voxel of the other does). The model takes them as channels of one tensor.
+ */
+export function extractLocalizerInputs(volumes: Record<Phase, Pick<HuVolume, 'geometry' | 'data'>>, spec: LocalizerSpec): Record<Phase, LocalizerInput> {
+  const centre = volumeCentre(volumes.venous.geometry);
+  return {
+    arterial: extractLocalizerInput(volumes.arterial, spec, centre),
+    venous: extractLocalizerInput(volumes.venous, spec, centre),
+  };
 }

@@ -15,14 +15,33 @@ function float32Output(outputs: ort.InferenceSession.ReturnType, name: string, e
   return tensor.data;
 }
 
-/** Runs the localiser on one grid; returns the probability on the same grid and the ONNX time. */
-export async function runLocalizer(model: LoadedLocalizer, input: LocalizerInput): Promise<{ grid: ProbabilityGrid; onnxMs: number }> {
-  const [gx, gy, gz] = input.geometry.dims;
-  const feeds = { volume: new ort.Tensor('float32', input.data, [1, 1, gz, gy, gx]) };
+/**
+ * Runs the localiser on both phases' grids (one grid, see extractLocalizerInputs): the phases go
+ * in as channels, in the model's order; the tumour probability of each phase comes back on the
+ * same grid. Also returns the ONNX time.
+ */
+export async function runLocalizer(model: LoadedLocalizer, inputs: Record<Phase, LocalizerInput>): Promise<{ grids: Record<Phase, ProbabilityGrid>; onnxMs: number }> {
+  const geometry = inputs.venous.geometry;
+  const [gx, gy, gz] = geometry.dims;
+  const voxels = gx * gy * gz;
+  const volume = new Float32Array(voxels * model.phases.length);
+  model.phases.forEach((phase, c) => {
+    const input = inputs[phase];
+    if (input.data.length !== voxels || input.geometry.dims.some((n, a) => n !== geometry.dims[a])) {
+      throw new Error(`the ${phase} localiser input is not on the venous grid (${input.geometry.dims.join('x')} vs ${geometry.dims.join('x')})`);
+    }
+    volume.set(input.data, c * voxels);
+  });
+  const feeds = { volume: new ort.Tensor('float32', volume, [1, model.phases.length, gz, gy, gx]) };
   const started = performance.now();
   const outputs = await model.session.run(feeds);
   const onnxMs = performance.now() - started;
-  return { grid: { geometry: input.geometry, data: float32Output(outputs, 'probability', gx * gy * gz) }, onnxMs };
+  const probability = float32Output(outputs, 'probability', voxels * model.phases.length);
+  const grids = {} as Record<Phase, ProbabilityGrid>;
+  model.phases.forEach((phase, c) => {
+    grids[phase] = { geometry: inputs[phase].geometry, data: probability.subarray(c * voxels, (c + 1) * voxels) };
+  });
+  return { grids, onnxMs };
 }
 
 export interface ClassifierOutput {

@@ -14,7 +14,7 @@ import type { DatasetManifest } from '../../src/dataset/datasetManifest';
 import { analyseStudy } from '../../src/inference/analyse';
 import type { Phase } from '../../src/inference/manifest';
 import { loadNodeModels, releaseModels } from '../../src/inference/models';
-import { extractCrop, extractLocalizerInput } from '../../src/inference/preprocessing';
+import { extractCrop, extractLocalizerInputs } from '../../src/inference/preprocessing';
 import { DEFAULT_CROP_SPEC, DEFAULT_LOCALIZER_SPEC } from '../../src/inference/specs';
 import { loadStudyVolumes, type StudyVolumes } from '../../src/inference/studyRetrieval';
 import { defaultSelectionRules } from '../../src/study/selectionRules';
@@ -82,9 +82,10 @@ describe('parity: dataset builder (folder) and node (Orthanc, WADO-RS) see ident
     for (const study of studies) {
       const item = manifest.items.find((i) => i.id === study.studyInstanceUID)!;
       const loaded = node.get(study.studyInstanceUID)!;
+      const grids = extractLocalizerInputs(loaded.volumes, DEFAULT_LOCALIZER_SPEC);
       for (const phase of PHASES) {
         const crop = extractCrop(loaded.volumes[phase], study.groundTruth.phases[phase].tumourCentre, DEFAULT_CROP_SPEC);
-        const grid = extractLocalizerInput(loaded.volumes[phase], DEFAULT_LOCALIZER_SPEC).data;
+        const grid = grids[phase].data;
         const written = readFileSync(path.join(work, 'dataset', item.crops[phase]));
         const writtenGrid = readFileSync(path.join(work, 'dataset', item.localizer![phase]));
         // The .npy payload follows its 128-byte header (the header length is fixed for these shapes).

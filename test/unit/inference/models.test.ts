@@ -48,6 +48,7 @@ describe('inference/models: loading and verification', () => {
       expect(models.classifier.highIndex).to.equal(1);
       expect(models.classifier.threshold).to.equal(0.5);
       expect(models.localizer.localizer.gridSize).to.deep.equal([32, 32, 16]);
+      expect(models.localizer.phases).to.deep.equal(['arterial', 'venous']);
       expect(models.localizer.loadMs).to.be.greaterThan(0);
     } finally {
       await releaseModels(models);
@@ -72,9 +73,10 @@ describe('inference/models: loading and verification', () => {
     ['an input name', 'tsr-clip-fusion', (m) => (m.inputs[0].name = 'pancreatic'), /inputs are \[arterial, venous\] in the ONNX file but \[pancreatic, venous\]/],
     ['an output shape', 'tsr-clip-fusion', (m) => (m.outputs[0].shape = ['batch', 3]), /output "probabilities" has shape \[batch, 2\] in the ONNX file, \[batch, 3\] in the manifest/],
     ['a dtype', 'tsr-localizer', (m) => (m.inputs[0].dtype = 'uint8'), /input "volume" has dtype float32 in the ONNX file, uint8/],
-    ['a fixed batch where the model has a dynamic one', 'tsr-localizer', (m) => (m.inputs[0].shape[0] = 1), /input "volume" has shape \[batch, 1, 16, 32, 32\]/],
+    ['a fixed batch where the model has a dynamic one', 'tsr-localizer', (m) => (m.inputs[0].shape[0] = 1), /input "volume" has shape \[batch, 2, 16, 32, 32\]/],
     ['a crop spec that does not fit the input', 'tsr-clip-fusion', (m) => (m.preprocessing.crop.sliceOffsetsMm = [-2, 0, 2, 4]), /input "arterial" must be float32 \[batch, 4, 64, 64\] to fit preprocessing.crop/],
-    ['a localiser grid that does not fit the input', 'tsr-localizer', (m) => (m.preprocessing.localizer.gridSize = [32, 32, 20]), /must be float32 \[batch, 1, 20, 32, 32\] to fit preprocessing.localizer.gridSize/],
+    ['a localiser grid that does not fit the input', 'tsr-localizer', (m) => (m.preprocessing.localizer.gridSize = [32, 32, 20]), /must be float32 \[batch, 2, 20, 32, 32\] to fit preprocessing.phases and preprocessing.localizer.gridSize/],
+    ['a localiser that takes one phase', 'tsr-localizer', (m) => (m.preprocessing.phases = ['venous']), /preprocessing.phases must hold arterial and venous once each, got \[venous\]/],
     ['class labels without "high"', 'tsr-clip-fusion', (m) => (m.classLabels = ['a', 'b']), /classLabels must name "low" and "high"/],
     ['a missing threshold', 'tsr-clip-fusion', (m) => delete m.threshold, /needs an operating threshold/],
     ['an invalid manifest (bad sha256 text)', 'tsr-clip-fusion', (m) => (m.sha256 = 'xyz'), /invalid manifest:[\s\S]*sha256/],

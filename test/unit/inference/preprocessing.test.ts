@@ -9,6 +9,7 @@ import {
   cropPlane,
   extractCrop,
   extractLocalizerInput,
+  extractLocalizerInputs,
   localizerGridGeometry,
   patientToCropPixel,
   sampleTrilinear,
@@ -189,6 +190,23 @@ describe('inference/preprocessing', () => {
       // Storage order of the source does not matter.
       const again = extractLocalizerInput(fieldVolume(flipped, field), spec);
       for (let n = 0; n < input.data.length; n += 97) expect(again.data[n]).to.be.closeTo(input.data[n], 1e-5);
+    });
+
+    it('puts both phases on the venous volume’s grid, so that one voxel is one place in both channels', () => {
+      const spec: LocalizerSpec = { ...DEFAULT_LOCALIZER_SPEC, gridSize: [32, 32, 12], huWindow: { low: -1000, high: 1000 }, normalisation: { mean: 0, std: 1 } };
+      const field = (p: Vec3): number => 2 * p[0] + p[1] - 3 * p[2];
+      // The arterial series covers a box 12 mm higher and 6 mm to the left: its own centre differs.
+      const arterialGeometry: Geometry = { ...axial, origin: [axial.origin[0] + 6, axial.origin[1], axial.origin[2] + 12] };
+      const inputs = extractLocalizerInputs({ arterial: fieldVolume(arterialGeometry, field), venous: fieldVolume(axial, field) }, spec);
+      expect(inputs.arterial.geometry).to.deep.equal(inputs.venous.geometry);
+      expect(inputs.venous.geometry).to.deep.equal(extractLocalizerInput(fieldVolume(axial, field), spec).geometry);
+      // Where both volumes cover the point, the same field gives the same value in both channels.
+      const g = inputs.venous.geometry;
+      for (const [i, j, k] of [[16, 16, 6], [18, 13, 8]]) {
+        const n = (k * 32 + j) * 32 + i;
+        expect(inputs.arterial.data[n]).to.be.closeTo(toUnit(field(indexToPatient(g, i, j, k))), 1e-5);
+        expect(inputs.arterial.data[n]).to.be.closeTo(inputs.venous.data[n], 1e-5);
+      }
     });
   });
 });
