@@ -65,6 +65,7 @@ export interface ModelManifest {
   inputs: TensorSpec[];
   outputs: TensorSpec[];
   preprocessing: {
+    /** Classifier: its inputs, one crop per phase. Localiser: the channel order of its input and output (arterial and venous, once each). */
     phases: Phase[];
     crop?: CropSpec;
     localizer?: LocalizerSpec;

@@ -5,12 +5,13 @@
  * stopped and the temporary folder removed, also after `--keep` and Ctrl-C.
  */
 import { expect } from 'chai';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { PROJECT_ROOT } from '../../src/paths';
 import { runCli, sleep, type CliChild } from './serveHarness';
-import { TINY_MODELS_DIR } from './serveStudyFixture';
 
-const SMALL = ['--columns', '128', '--slices', '40', '--models', TINY_MODELS_DIR];
+// The shipped demo models (models/), as the README runs it; a small study to stay quick.
+const SMALL = ['--columns', '128', '--slices', '40'];
 
 async function refused(url: string): Promise<boolean> {
   try {
@@ -49,7 +50,9 @@ describe('demo: tsr-node demo end to end (real Orthanc, synthetic study)', funct
     expect(await child.exited, child.output()).to.equal(0);
     const out = child.output();
     expect(out).to.match(/SR and SC are in Orthanc: 2\.25\.\d+, 2\.25\.\d+/);
-    expect(out).to.match(/Prediction {4}(low|high) TSR {3}P\(high TSR\) = 0\.\d{3} \(threshold 0\.5\)/);
+    const shipped = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'models', 'tsr-clip-fusion.json'), 'utf8')) as { threshold: number; version: string };
+    expect(out).to.contain(`models tsr-clip-fusion ${shipped.version}`);
+    expect(field(out, /Prediction {4}(?:low|high) TSR {3}P\(high TSR\) = 0\.\d{3} \(threshold ([\d.]+)\)/)).to.equal(String(shipped.threshold));
     expect(out).to.match(/Ground truth {2}(low|high) TSR {3}stroma fraction 0\.\d\d/);
     expect(out).to.match(/Viewer {8}http:\/\/127\.0\.0\.1:\d+\/viewer\?StudyInstanceUIDs=2\.25\.\d+/);
     const orthancUrl = field(out, /Orthanc {3}(http:\/\/127\.0\.0\.1:\d+)/);
