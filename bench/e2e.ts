@@ -205,7 +205,7 @@ export const e2eBench: BenchModule = {
         { id: 'floor_ms', name: `floor: curl of both series + model inference alone${tag}`, value: floorMs, unit: 'ms', samples: curl.map((c, i) => c + (onnx[i] ?? median(onnx))) },
         { id: 'e2e_vs_floor_ratio', name: 'end to end after stable / floor', value: afterStable / floorMs, unit: 'x', goal: '<= 1.5' },
         { id: 'floor_curl_both_series_ms', name: 'floor part: curl of both series (parallel)', value: median(curl), unit: 'ms', samples: curl },
-        { id: 'floor_onnx_ms', name: `floor part: ONNX time alone (localiser x2 + classifier)${tag}`, value: median(onnx), unit: 'ms', samples: onnx },
+        { id: 'floor_onnx_ms', name: `floor part: ONNX time alone (localiser + classifier)${tag}`, value: median(onnx), unit: 'ms', samples: onnx },
         {
           id: 'stable_wait_ms',
           name: `stable wait: last instance stored -> webhook (StableAge ${STABLE_AGE_S} s + Orthanc's check)`,
