@@ -62,8 +62,10 @@ describe('training kit: smoke run of every stage on a toy dataset (models/traini
       if (name === 'tsr-localizer') {
         const [x, y, z] = dataset.localizer.gridSize;
         expect(manifest.kind).to.equal('localizer');
-        expect(manifest.inputs).to.deep.equal([{ name: 'volume', shape: ['batch', 1, z, y, x], dtype: 'float32' }]);
-        expect(manifest.outputs).to.deep.equal([{ name: 'probability', shape: ['batch', 1, z, y, x], dtype: 'float32' }]);
+        // Both phases as channels, in and out, in the manifest's phase order.
+        expect(manifest.preprocessing.phases).to.deep.equal(['arterial', 'venous']);
+        expect(manifest.inputs).to.deep.equal([{ name: 'volume', shape: ['batch', 2, z, y, x], dtype: 'float32' }]);
+        expect(manifest.outputs).to.deep.equal([{ name: 'probability', shape: ['batch', 2, z, y, x], dtype: 'float32' }]);
         expect(manifest.preprocessing.localizer).to.deep.equal(dataset.localizer);
       } else {
         const phases = CLASSIFIERS[name];
