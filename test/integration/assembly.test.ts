@@ -8,24 +8,15 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createDicomWebClient, type DicomWebClientHandle } from '../../src/dicomweb/client';
-import { AnalysisRefusedError } from '../../src/errors';
 import { PROJECT_ROOT } from '../../src/paths';
 import { decodePixels, parseInstance, storedToHu } from '../../src/study/instanceParser';
 import { retrieveSeriesVolume } from '../../src/study/retrieveVolume';
 import { startOrthanc, type OrthancInstance } from '../harness/orthanc';
 import { expectedPixel, makeSimpleCtSeries } from '../harness/simpleCtSeries';
+import { refusal } from '../harness/refusal';
 
 const REAL = path.join(PROJECT_ROOT, 'test/fixtures/realdata');
 
-async function refusal(promise: Promise<unknown>): Promise<AnalysisRefusedError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err, String(err)).to.be.instanceOf(AnalysisRefusedError);
-    return err as AnalysisRefusedError;
-  }
-  throw new Error('expected an AnalysisRefusedError');
-}
 
 describe('volume retrieval against a real Orthanc', function () {
   this.timeout(120_000);

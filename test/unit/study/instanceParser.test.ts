@@ -1,18 +1,9 @@
 import { expect } from 'chai';
-import { AnalysisRefusedError } from '../../../src/errors';
 import { decodePixels, nativePixels, parseInstance, storedToHu, type ParsedInstance } from '../../../src/study/instanceParser';
 import { expectedPixel, makeSimpleCtSeries } from '../../harness/simpleCtSeries';
 import { ctSlice, IMPLICIT_LE } from './part10Builder';
+import { refusalSync as refusal } from '../../harness/refusal';
 
-function refusal(fn: () => unknown): AnalysisRefusedError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(AnalysisRefusedError);
-    return err as AnalysisRefusedError;
-  }
-  throw new Error('expected an AnalysisRefusedError');
-}
 
 async function hu(p: ParsedInstance, paddingHu?: number): Promise<Float32Array> {
   const out = new Float32Array(p.rows * p.columns);

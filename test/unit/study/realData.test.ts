@@ -6,7 +6,6 @@
 import { expect } from 'chai';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { AnalysisRefusedError } from '../../../src/errors';
 import { PROJECT_ROOT } from '../../../src/paths';
 import { decodePixels, parseInstance, storedToHu } from '../../../src/study/instanceParser';
 import { selectPhases } from '../../../src/study/phaseSelection';
@@ -14,6 +13,7 @@ import { defaultSelectionRules } from '../../../src/study/selectionRules';
 import { assembleVolumeFromFiles, assembleVolumeFromPaths, sliceDescriptorFromParsed } from '../../../src/study/volumeAssembly';
 import { summarizeSeries } from '../../../src/study/seriesSummary';
 import type { DicomJson } from '../../../src/dicomweb/dicomJson';
+import { refusal } from '../../harness/refusal';
 
 const REAL = path.join(PROJECT_ROOT, 'test/fixtures/realdata');
 const PYDICOM = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
@@ -23,15 +23,6 @@ const geFiles = (): string[] =>
     .filter((f) => f.endsWith('.dcm'))
     .map((f) => path.join(GE_DIR, f));
 
-async function refusal(promise: Promise<unknown>): Promise<AnalysisRefusedError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err, String(err)).to.be.instanceOf(AnalysisRefusedError);
-    return err as AnalysisRefusedError;
-  }
-  throw new Error('expected an AnalysisRefusedError');
-}
 
 async function huOf(file: string): Promise<Float32Array> {
   const p = parseInstance(readFileSync(file));

@@ -2,23 +2,14 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AnalysisRefusedError } from '../../../src/errors';
 import { parseInstance } from '../../../src/study/instanceParser';
 import { indexToPatient } from '../../../src/study/geometry';
 import { assembleVolumeFromFiles, assembleVolumeFromPaths, sliceDescriptorFromParsed, VolumeAssembly } from '../../../src/study/volumeAssembly';
 import { planVolumeOrThrow } from '../../../src/study/volumePlan';
 import { expectedPixel, makeSimpleCtSeries } from '../../harness/simpleCtSeries';
 import { ctSlice } from './part10Builder';
+import { refusal } from '../../harness/refusal';
 
-async function refusal(promise: Promise<unknown> | (() => unknown)): Promise<AnalysisRefusedError> {
-  try {
-    await (typeof promise === 'function' ? promise() : promise);
-  } catch (err) {
-    expect(err).to.be.instanceOf(AnalysisRefusedError);
-    return err as AnalysisRefusedError;
-  }
-  throw new Error('expected an AnalysisRefusedError');
-}
 
 describe('study/volumeAssembly', () => {
   const series = makeSimpleCtSeries({ seed: 'assembly', rows: 12, columns: 10, slices: 8, sliceThickness: 2 });
