@@ -143,7 +143,7 @@ def stage_classifier(a: argparse.Namespace, ds: Dataset, device: torch.device) -
     for s, items in splits.items():
         crops = ds.load_crops(items)
         views = a.views if s == "train" else 1
-        feats[s] = {p: embed_crops(clip, crops[p], device, views=views, seed=a.seed, tune_blocks=k) for p in PHASES}
+        feats[s] = {p: embed_crops(clip, crops[p], device, views=views, seed=a.seed, tune_blocks=k, max_shift=a.shift_px) for p in PHASES}
         if s != "train":
             feats[s] = {p: v[0] for p, v in feats[s].items()}
         if s == "val" and len(set(y["val"].tolist())) == 2:
@@ -347,6 +347,8 @@ def add_common(p: argparse.ArgumentParser) -> None:
                    help="fine-tune the image encoder's last N blocks with each classifier (0: frozen encoder, as in CLIP-Adapter)")
     g.add_argument("--alpha", type=float, default=0.5, help="CLIP-Adapter residual ratio")
     g.add_argument("--views", type=int, default=8, help="augmented views of each training crop to embed")
+    g.add_argument("--shift-px", type=int, default=8,
+                   help="largest in-plane shift (pixels) of the augmented views: the node's crop centre comes from the localiser, not the truth")
     g = p.add_argument_group("localiser")
     g.add_argument("--localizer-steps", type=int, default=6000)
     g.add_argument("--localizer-minutes", type=float, help="stop localiser training after this many minutes")
