@@ -36,6 +36,7 @@ from export import (classifier_io, export_onnx, localizer_io, write_manifest, wr
                     write_parity_fixture)
 from localizer import LOCALIZER_PHASES, ExportedLocalizer, LocalizerNet, evaluate_localizer, load_pair, train_localizer, _pairs  # noqa: E402
 from metrics import auc  # noqa: E402
+from node_calibration import CALIBRATION_FILE, file_sha256, fit_node_path_calibration  # noqa: E402
 from pretrain import init_numeric_token_embeddings, pretrain_clip  # noqa: E402
 from runtime import configure_threads, load_checkpoint, log, save_checkpoint, seed_everything, select_device  # noqa: E402
 from tokenizer import ClipBpeTokenizer, WordTokenizer, tokenizer_from_dict  # noqa: E402
@@ -194,7 +195,7 @@ def stage_localizer(a: argparse.Namespace, ds: Dataset, device: torch.device) ->
     seed_everything(a.seed)
     net, metrics = train_localizer(ds, device, a.localizer_steps, a.seed, base=a.localizer_base, batch_size=a.localizer_batch,
                                    max_seconds=a.localizer_minutes * 60 if a.localizer_minutes else None,
-                                   val_limit=4 if a.smoke else 100)
+                                   val_limit=4 if a.smoke else 100, preload_gb=a.localizer_preload_gb)
     path = os.path.join(_run_dir(a), "localizer.pt")
     save_checkpoint(path, {"base": a.localizer_base, "state_dict": net.state_dict(), "metrics": metrics})
     log(f"train-localizer: wrote {path}")
@@ -225,6 +226,44 @@ def stage_evaluate(a: argparse.Namespace, ds: Dataset, device: torch.device) -> 
     return results
 
 
+def stage_calibrate(a: argparse.Namespace, ds: Dataset, device: torch.device) -> Dict:
+    """Second Platt scaling on the node's own path (node_calibration.py), written to the run dir;
+    the next export bakes it into the classifiers."""
+    if not a.evaluation:
+        raise SystemExit("calibrate needs --evaluation DIR (written by `tsr-node evaluate` on the models in --out)")
+    fitted = fit_node_path_calibration(a.evaluation, os.path.abspath(a.out), MODEL_NAMES)
+    for variant, c in fitted.items():
+        c["checkpointSha256"] = file_sha256(os.path.join(_run_dir(a), f"classifier_{variant}.pt"))
+        log(f"calibrate {variant}: T {c['temperature']:.3f}, bias {c['bias']:.3f}, threshold {c['threshold']:.3f} "
+            f"(recalibration T {c['recalibrationTemperature']:.3f}, bias {c['recalibrationBias']:.3f}); "
+            f"ECE on the calibration cohort {c['eceBefore']:.3f} -> {c['eceAfter']:.3f}, n={c['n']}")
+    path = os.path.join(_run_dir(a), CALIBRATION_FILE)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(fitted, f, indent=2)
+    log(f"calibrate: wrote {path}; run `train.py export` to bake it into the models")
+    return fitted
+
+
+def _calibration(a: argparse.Namespace, variant: str) -> Dict:
+    """Temperature, bias and threshold of a classifier: the node-path recalibration when the run
+    dir has one for this very checkpoint, else the validation split's."""
+    ck_path = os.path.join(_run_dir(a), f"classifier_{variant}.pt")
+    m = load_checkpoint(ck_path)["metrics"]
+    base = {"temperature": m["temperature"], "bias": m.get("bias", 0.0), "threshold": m["threshold"],
+            "fittedOn": "kit validation split, crops at the true centre"}
+    path = os.path.join(_run_dir(a), CALIBRATION_FILE)
+    if not os.path.exists(path):
+        return base
+    with open(path, encoding="utf-8") as f:
+        c = json.load(f).get(variant)
+    if not c:
+        return base
+    if c.get("checkpointSha256") != file_sha256(ck_path):
+        log(f"export: {path} was fitted for another {variant} checkpoint: ignored (run `train.py calibrate` again)")
+        return base
+    return c
+
+
 def stage_export(a: argparse.Namespace, ds: Dataset, device: torch.device) -> Dict:
     out = os.path.abspath(a.out)
     os.makedirs(out, exist_ok=True)
@@ -253,7 +292,8 @@ def stage_export(a: argparse.Namespace, ds: Dataset, device: torch.device) -> Di
         head = TsrHead(ck["prototypes"].shape[1], phases, ck["prototypes"], ck["logit_scale"], alpha=ck["alpha"])
         tuned = TsrModel(head, EncoderTail(clip, ck["tune_blocks"]) if ck["tune_blocks"] > 0 else None)
         tuned.load_state_dict(ck["model_state"])
-        model = ExportedClassifier(clip, tuned, ck["metrics"]["temperature"], ck["metrics"].get("bias", 0.0)).eval()
+        cal = _calibration(a, variant)
+        model = ExportedClassifier(clip, tuned, cal["temperature"], cal["bias"]).eval()
         name = MODEL_NAMES[variant]
         path = os.path.join(out, name + ".onnx")
         inputs, outputs = classifier_io(phases, (c, h, w))
@@ -263,7 +303,8 @@ def stage_export(a: argparse.Namespace, ds: Dataset, device: torch.device) -> Di
         metrics = {"split": "kit test split", "n": m.get("testN", 0), "auc": m.get("testAuc", float("nan")),
                    "ece": m.get("testEce", float("nan")), "sensitivity": m.get("testSensitivity", float("nan")),
                    "specificity": m.get("testSpecificity", float("nan")), "valAuc": m["valAuc"], "valEce": m["valEce"],
-                   "calibrationTemperature": m["temperature"], "calibrationBias": m.get("bias", 0.0), "architecture": arch}
+                   "calibrationTemperature": cal["temperature"], "calibrationBias": cal["bias"], "calibration": cal["fittedOn"],
+                   "architecture": arch}
         key = {"fusion": "fused"}.get(variant, variant)
         if key in oracle:
             metrics["oracleAuc"] = oracle[key]
@@ -272,7 +313,7 @@ def stage_export(a: argparse.Namespace, ds: Dataset, device: torch.device) -> Di
         metrics = {k: v for k, v in metrics.items() if not (isinstance(v, float) and np.isnan(v))}
         mpath = write_manifest(path, name, a.model_version, "classifier", inputs, outputs,
                                {"phases": phases, "crop": ds.crop_spec}, trained_on, metrics,
-                               label_definition=ds.label_definition, threshold=m["threshold"])
+                               label_definition=ds.label_definition, threshold=cal["threshold"])
         written += [path, mpath]
         log(f"export: {path} ({os.path.getsize(path) / 1e6:.2f} MB), {mpath}")
         if a.parity_dir and variant == "fusion":
@@ -354,11 +395,15 @@ def add_common(p: argparse.ArgumentParser) -> None:
     g.add_argument("--localizer-minutes", type=float, help="stop localiser training after this many minutes")
     g.add_argument("--localizer-base", type=int, default=12, help="channels of the first level")
     g.add_argument("--localizer-batch", type=int, default=4)
+    g.add_argument("--localizer-preload-gb", type=float, default=8.0,
+                   help="hold the training volumes in memory when they fit in this many GB (faster); else read patches from the files")
     g = p.add_argument_group("export")
     g.add_argument("--out", default=os.path.join(REPO, "models"), help="where the ONNX files and manifests go")
     g.add_argument("--parity-dir", help="write the parity fixture here (default: test/fixtures/model-parity when --out is the repo's models/)")
     g.add_argument("--parity-copy-models", action="store_true", help="copy the ONNX files into the parity folder (self-contained fixture)")
     g.add_argument("--model-version", default="0.1.0")
+    g = p.add_argument_group("calibrate")
+    g.add_argument("--evaluation", help="folder written by `tsr-node evaluate` (evaluation.json, cases.json) on the models in --out")
 
 
 def main(argv: List[str]) -> int:
@@ -367,7 +412,8 @@ def main(argv: List[str]) -> int:
     for name, help_ in (("all", "every stage in order, then export"), ("pretrain-clip", "contrastive CLIP pretraining"),
                         ("train-classifier", "fused, arterial-only and venous-only classifiers"),
                         ("train-localizer", "3D tumour localiser"), ("export", "ONNX + manifests (+ parity fixture)"),
-                        ("evaluate", "figures on the dataset's test split")):
+                        ("evaluate", "figures on the dataset's test split"),
+                        ("calibrate", "recalibrate the classifiers on `tsr-node evaluate` output (--evaluation DIR)")):
         add_common(sub.add_parser(name, help=help_))
     a = ap.parse_args(argv)
     if a.smoke:
@@ -384,7 +430,7 @@ def main(argv: List[str]) -> int:
     log(f"dataset {ds.root}: {len(ds.items)} studies, splits " + ", ".join(f"{s} {len(ds.split(s))}" for s in ("train", "val", "test")))
     t0 = time.time()
     stages = {"pretrain-clip": stage_pretrain, "train-classifier": stage_classifier, "train-localizer": stage_localizer,
-              "export": stage_export, "evaluate": stage_evaluate}
+              "export": stage_export, "evaluate": stage_evaluate, "calibrate": stage_calibrate}
     order = ["pretrain-clip", "train-classifier", "train-localizer"] if a.stage == "all" else [a.stage]
     summary_path = os.path.join(_run_dir(a), "summary.json")
     summary = json.load(open(summary_path)) if os.path.exists(summary_path) else {}
@@ -396,7 +442,7 @@ def main(argv: List[str]) -> int:
         summary["minutes"] = round((time.time() - t0) / 60, 2)
         summary["device"] = str(device)
         summary["threads"] = threads
-    if a.stage != "evaluate" and a.stage != "export":
+    if a.stage not in ("evaluate", "export", "calibrate"):
         os.makedirs(_run_dir(a), exist_ok=True)
         with open(summary_path, "w") as f:
             json.dump(summary, f, indent=2, default=float)

@@ -7,7 +7,7 @@
  */
 import type { ModelIdentity } from '../inference/result';
 import { MODEL_ROLES, type EvaluationCase, type ModelRole } from './evaluationCase';
-import { bootstrapAucs, differenceInterval, expectedCalibrationError, operatingPoint, quantile } from './metrics';
+import { bootstrapAucs, differenceInterval, eceSamplingFloor, expectedCalibrationError, operatingPoint, quantile } from './metrics';
 import { rocAuc, rocCurve, type RocPoint } from './roc';
 
 export const EVALUATION_SCHEMA = 'tsr-node/evaluation@1';
@@ -49,6 +49,8 @@ export interface EvaluationReport {
   /** Expected calibration error of the fused model (10 equal-width bins). */
   ece: number;
   eceByModel: Record<ModelRole, number>;
+  /** The fused ECE a perfectly calibrated model would show on this cohort, from sampling alone (mean and 95th percentile). */
+  eceSamplingFloor: { mean: number; p95: number };
   /** At the fused model's threshold, positive class = high TSR. */
   sensitivity: number;
   specificity: number;
@@ -156,6 +158,7 @@ export function buildEvaluationReport(input: ReportInput): { report: EvaluationR
     bootstrap,
     ece: eceByModel.fused,
     eceByModel,
+    eceSamplingFloor: eceSamplingFloor(scores.fused),
     sensitivity: operatingPoints.fused.sensitivity,
     specificity: operatingPoints.fused.specificity,
     operatingPoints,
@@ -188,6 +191,8 @@ export function evaluationTable(r: EvaluationReport): string {
     ...rows,
     '',
     `Localiser: centre inside the tumour in ${(100 * r.localiser.hitRate).toFixed(1)}% of studies (arterial ${(100 * r.localiser.arterialHitRate).toFixed(1)}%); median error ${r.localiser.medianVenousErrorMm.toFixed(1)} mm venous, ${r.localiser.medianArterialErrorMm.toFixed(1)} mm arterial.`,
+    '',
+    `ECE of the fused model ${f3(r.ece)}; a perfectly calibrated model would show ${f3(r.eceSamplingFloor.mean)} on these ${r.nAnalysed} studies from sampling alone (95th percentile ${f3(r.eceSamplingFloor.p95)}).`,
     '',
     ...Object.entries(r.goals).map(([name, g]) => `- ${g.met ? 'met' : 'NOT met'}: ${name} (${g.target}): ${f3(g.value)}`),
     '',

@@ -93,6 +93,25 @@ export function quantile(sorted: readonly number[], q: number): number {
   return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
 }
 
+/**
+ * The ECE that a perfectly calibrated model would show on these probabilities, from sampling
+ * alone: labels are drawn as Bernoulli(p) for each case and the ECE is measured, `replicates`
+ * times. With a few hundred cases and probabilities spread over the middle bins it is of the order
+ * of 0.05, so a measured ECE near it says "calibrated as far as this cohort can tell", and a goal
+ * below it cannot be shown without a larger cohort.
+ */
+export function eceSamplingFloor(probabilities: readonly number[], options: { replicates?: number; seed?: number } = {}): { mean: number; p95: number } {
+  const replicates = options.replicates ?? 1000;
+  const uniform = seededUniform(options.seed ?? 20240602);
+  const values: number[] = [];
+  for (let r = 0; r < replicates; r++) {
+    const labels = probabilities.map((p) => uniform() < p);
+    values.push(expectedCalibrationError(probabilities, labels));
+  }
+  values.sort((a, b) => a - b);
+  return { mean: values.reduce((a, b) => a + b, 0) / values.length, p95: quantile(values, 0.95) };
+}
+
 export interface BootstrapOptions {
   replicates?: number;
   /** Two-sided coverage, e.g. 0.95. */

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -127,6 +127,60 @@ describe('training kit: smoke run of every stage on a toy dataset (models/traini
     for (const c of fixture.cases) {
       const r = await compareCase(parity, c);
       for (const o of r.outputs) expect(o.maxAbsDiff, `${c.case}/${o.name}`).to.be.at.most(fixture.tolerance);
+    }
+  });
+
+  it('recalibrates the classifiers on `tsr-node evaluate` output and bakes it into a new export', async () => {
+    // An evaluation of the smoke models (plain data in the files `tsr-node evaluate` writes): the
+    // labels follow sigmoid(logit(p) / 2), i.e. the models are twice too confident.
+    const roles = { fused: 'tsr-clip-fusion', arterial: 'tsr-clip-arterial', venous: 'tsr-clip-venous' } as const;
+    const models = Object.fromEntries(Object.entries(roles).map(([role, name]) => {
+      const m = JSON.parse(readFileSync(path.join(out, `${name}.json`), 'utf8')) as ModelManifest;
+      return [role, { name, version: m.version, sha256: m.sha256 }];
+    }));
+    const cases = Array.from({ length: 400 }, (_, i) => {
+      const p = 0.02 + (0.96 * ((i * 0.618034) % 1));
+      const truth = 1 / (1 + Math.exp(-Math.log(p / (1 - p)) / 2));
+      const u = (i * 0.754877 + 0.1) % 1;
+      return { seed: i, label: u < truth ? 'high' : 'low', analysed: true, probabilities: { fused: p, arterial: p, venous: p } };
+    });
+    const evaluation = path.join(dir, 'evaluation');
+    mkdirSync(evaluation);
+    writeFileSync(path.join(evaluation, 'evaluation.json'), JSON.stringify({ seeds: { from: 0, to: 399 }, models }));
+    writeFileSync(path.join(evaluation, 'cases.json'), JSON.stringify(cases));
+    const common = ['--smoke', '--dataset', path.join(dir, 'toy'), '--run-dir', path.join(dir, 'run')];
+    const cal = python([path.join(KIT, 'train.py'), 'calibrate', ...common, '--out', out, '--evaluation', evaluation]);
+    expect(cal.status, cal.stderr).to.equal(0);
+    const fitted = JSON.parse(readFileSync(path.join(dir, 'run', 'calibration.json'), 'utf8'));
+    expect(fitted.fusion.recalibrationTemperature).to.be.within(1.6, 2.5);
+    expect(fitted.fusion.eceAfter).to.be.lessThan(fitted.fusion.eceBefore);
+    const out2 = path.join(dir, 'models-recalibrated');
+    const exp = python([path.join(KIT, 'train.py'), 'export', ...common, '--out', out2, '--parity-dir', path.join(dir, 'parity2')]);
+    expect(exp.status, exp.stderr).to.equal(0);
+    const before = JSON.parse(readFileSync(path.join(out, 'tsr-clip-fusion.json'), 'utf8')) as ModelManifest;
+    const after = JSON.parse(readFileSync(path.join(out2, 'tsr-clip-fusion.json'), 'utf8')) as ModelManifest;
+    expect(String(after.metrics?.calibration)).to.match(/tsr-node evaluate, seeds 0\.\.399, 400 analysed/);
+    expect(after.threshold).to.be.closeTo(fitted.fusion.threshold, 1e-6);
+    // The new model's P(high) is the recalibration of the old one's, input for input.
+    const { recalibrationTemperature: tr, recalibrationBias: br } = fitted.fusion;
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const input of before.inputs) {
+      const dims = input.shape.map((d) => (typeof d === 'string' ? 3 : d));
+      const data = Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.013 + input.name.length));
+      feeds[input.name] = new ort.Tensor('float32', data, dims);
+    }
+    const run = async (dirName: string): Promise<Float32Array> => {
+      const session = await ort.InferenceSession.create(path.join(dirName, 'tsr-clip-fusion.onnx'), { intraOpNumThreads: 1 });
+      try {
+        return (await session.run(feeds)).probabilities.data as Float32Array;
+      } finally {
+        await session.release();
+      }
+    };
+    const [p1, p2] = [await run(out), await run(out2)];
+    for (let k = 0; k < 3; k++) {
+      const z = Math.log(p1[2 * k + 1] / p1[2 * k]);
+      expect(p2[2 * k + 1]).to.be.closeTo(1 / (1 + Math.exp(-(z / tr + br))), 1e-4);
     }
   });
 });

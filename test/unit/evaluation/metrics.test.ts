@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { bootstrapAucs, differenceInterval, expectedCalibrationError, operatingPoint, quantile, seededUniform } from '../../../src/evaluation/metrics';
+import { bootstrapAucs, differenceInterval, eceSamplingFloor, expectedCalibrationError, operatingPoint, quantile, seededUniform } from '../../../src/evaluation/metrics';
 import { rocAuc } from '../../../src/evaluation/roc';
 
 describe('evaluation/metrics', () => {
@@ -17,6 +17,23 @@ describe('evaluation/metrics', () => {
     it('puts P = 1.0 into the last bin and refuses probabilities outside [0, 1]', () => {
       expect(expectedCalibrationError([1.0], [true])).to.equal(0);
       expect(() => expectedCalibrationError([1.2], [true])).to.throw(RangeError, /not in \[0, 1\]/);
+    });
+  });
+
+  describe('eceSamplingFloor', () => {
+    it('is 0 where the labels are certain and shrinks as the cohort grows', () => {
+      expect(eceSamplingFloor([0, 1, 1, 0]).mean).to.equal(0);
+      const spread = (n: number): number[] => Array.from({ length: n }, (_, i) => 0.2 + (0.6 * i) / (n - 1));
+      const small = eceSamplingFloor(spread(100));
+      const large = eceSamplingFloor(spread(1600));
+      // Sampling noise of a bin mean falls as 1/sqrt(cases): 16x the cases, about a quarter of the floor.
+      expect(small.mean).to.be.within(0.05, 0.2);
+      expect(large.mean).to.be.within(small.mean / 6, small.mean / 2.5);
+      expect(small.p95).to.be.greaterThan(small.mean);
+    });
+    it('is reproducible for a seed', () => {
+      const p = [0.3, 0.5, 0.7, 0.45, 0.62];
+      expect(eceSamplingFloor(p, { seed: 7 })).to.deep.equal(eceSamplingFloor(p, { seed: 7 }));
     });
   });
 
