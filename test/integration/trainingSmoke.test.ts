@@ -151,7 +151,8 @@ describe('training kit: smoke run of every stage on a toy dataset (models/traini
     const common = ['--smoke', '--dataset', path.join(dir, 'toy'), '--run-dir', path.join(dir, 'run')];
     const cal = python([path.join(KIT, 'train.py'), 'calibrate', ...common, '--out', out, '--evaluation', evaluation]);
     expect(cal.status, cal.stderr).to.equal(0);
-    const fitted = JSON.parse(readFileSync(path.join(dir, 'run', 'calibration.json'), 'utf8'));
+    type Fitted = { threshold: number; recalibrationTemperature: number; recalibrationBias: number; eceBefore: number; eceAfter: number };
+    const fitted = JSON.parse(readFileSync(path.join(dir, 'run', 'calibration.json'), 'utf8')) as Record<string, Fitted>;
     expect(fitted.fusion.recalibrationTemperature).to.be.within(1.6, 2.5);
     expect(fitted.fusion.eceAfter).to.be.lessThan(fitted.fusion.eceBefore);
     const out2 = path.join(dir, 'models-recalibrated');
