@@ -92,12 +92,37 @@ def load_pair(pair: Tuple[Tuple[str, ...], Tuple[str, ...]]) -> Tuple[np.ndarray
     return np.stack([np.load(p) for p in pair[0]]), np.stack([np.load(p) for p in pair[1]])
 
 
-def _sample_patch(pair: Tuple[Tuple[str, ...], Tuple[str, ...]], patch: Tuple[int, int, int], rng: np.random.Generator,
+def _open_pair(pair: Tuple[Tuple[str, ...], Tuple[str, ...]]) -> Tuple[List[np.ndarray], List[np.ndarray]]:
+    """The volumes and masks of one item, memory-mapped: reading a patch touches only its pages."""
+    return [np.load(p, mmap_mode="r") for p in pair[0]], [np.load(p, mmap_mode="r") for p in pair[1]]
+
+
+def _preload(pairs: Sequence[Tuple[Tuple[str, ...], Tuple[str, ...]]], budget_gb: float) -> Optional[List[Tuple[List[np.ndarray], List[np.ndarray]]]]:
+    """Every training item in memory when they fit in `budget_gb` (None otherwise): reading patches
+    from memory-mapped files costs about a third of a training step on a 2-core machine, reading
+    them from memory almost nothing. 1129 studies on a 48 x 96 x 96 grid: about 5 GB."""
+    if not pairs:
+        return []
+    vols, masks = _open_pair(pairs[0])
+    per_item = sum(v.nbytes for v in vols) + sum(m.nbytes for m in masks)
+    if per_item * len(pairs) > budget_gb * 1e9:
+        log(f"train-localizer: {per_item * len(pairs) / 1e9:.1f} GB of volumes exceed the preload budget of {budget_gb:.1f} GB: "
+            "patches are read from the files")
+        return None
+    progress = Progress("load-localizer-volumes", len(pairs))
+    out = []
+    for i, pair in enumerate(pairs):
+        vols, masks = _open_pair(pair)
+        out.append(([np.array(v) for v in vols], [np.array(m) for m in masks]))
+        progress.update(i + 1)
+    return out
+
+
+def _sample_patch(item: Tuple[List[np.ndarray], List[np.ndarray]], patch: Tuple[int, int, int], rng: np.random.Generator,
                   positive: bool) -> Tuple[np.ndarray, np.ndarray]:
     """A [C, pz, py, px] patch of both phases at one place: around a voxel of the venous tumour
-    (positive) or anywhere. Reads only the patch (memory-mapped files)."""
-    vols = [np.load(p, mmap_mode="r") for p in pair[0]]
-    masks = [np.load(p, mmap_mode="r") for p in pair[1]]
+    (positive) or anywhere. `item`: the volumes and masks per phase (in memory or memory-mapped)."""
+    vols, masks = item
     shape = vols[0].shape
     starts = []
     coords = np.argwhere(masks[PRIMARY]) if positive else None
@@ -200,7 +225,7 @@ def evaluate_localizer(net: LocalizerNet, pairs: Sequence[Tuple[Tuple[str, ...],
 
 def train_localizer(ds: Dataset, device: torch.device, steps: int, seed: int, base: int = 12, batch_size: int = 4,
                     patch: Optional[Tuple[int, int, int]] = None, lr: float = 2e-3, val_limit: int = 60,
-                    max_seconds: Optional[float] = None) -> Tuple[LocalizerNet, Dict[str, float]]:
+                    max_seconds: Optional[float] = None, preload_gb: float = 8.0) -> Tuple[LocalizerNet, Dict[str, float]]:
     shape = ds.localizer_shape
     if shape is None:
         raise SystemExit("the dataset has no localizer spec")
@@ -217,6 +242,7 @@ def train_localizer(ds: Dataset, device: torch.device, steps: int, seed: int, ba
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     voxel_mm = float(ds.localizer_spec.get("voxelMm", 4.0)) if ds.localizer_spec else 4.0
+    loaded = _preload(train, preload_gb)
     net = LocalizerNet(base).to(device).train()
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
@@ -227,7 +253,8 @@ def train_localizer(ds: Dataset, device: torch.device, steps: int, seed: int, ba
     for step in range(steps):
         vols, masks = [], []
         for b in range(batch_size):
-            v, m = _sample_patch(train[int(rng.integers(len(train)))], patch, rng, positive=b % 4 != 3)
+            k = int(rng.integers(len(train)))
+            v, m = _sample_patch(loaded[k] if loaded is not None else _open_pair(train[k]), patch, rng, positive=b % 4 != 3)
             # No flips: the anatomy has one orientation in patient space (LPS), and where the
             # pancreas lies relative to the spine and vessels is part of the evidence.
             vols.append(v)
