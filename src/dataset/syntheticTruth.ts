@@ -23,6 +23,8 @@ export interface TruthFacts {
   findingsText?: string;
   oracle?: { fused: number; arterial: number; venous: number };
   phases: Record<Phase, { seriesInstanceUID: string; centreMm: Vec3 }>;
+  /** The tumour's nominal greatest diameter (mm) and where in the pancreas it lies. */
+  tumour: { diameterMm: number; region: string };
 }
 
 /** Checks that a parsed sidecar is a synthetic ground truth of the known schema. */
@@ -45,6 +47,7 @@ export function truthFacts(value: unknown): TruthFacts {
     seed: truth.seed,
     label: truth.tumour.label,
     phases: { arterial: phase('arterial'), venous: phase('venous') },
+    tumour: { diameterMm: truth.tumour.diameterMm, region: truth.tumour.region },
   };
   if (truth.findingsText) facts.findingsText = truth.findingsText;
   const o = truth.tumour.oracle;

@@ -35,6 +35,8 @@ export interface EvaluationCase {
   seed: number;
   studyInstanceUID: string;
   label: 'low' | 'high';
+  /** The generated tumour: nominal greatest diameter (mm) and region of the pancreas. */
+  tumour: { diameterMm: number; region: string };
   /** The generator's oracle P(high) from the noise-free parameters. */
   oracle: Record<ModelRole, number>;
   /** False when the node refused the study (e.g. tumour-not-found); then only refusal is set. */
@@ -135,6 +137,7 @@ export async function evaluatePrepared(m: EvaluationModels, prepared: PreparedSt
     seed: prepared.seed,
     studyInstanceUID: facts.studyInstanceUID,
     label: facts.label,
+    tumour: facts.tumour,
     oracle: facts.oracle ?? { fused: Number.NaN, arterial: Number.NaN, venous: Number.NaN },
     analysed: false,
   };

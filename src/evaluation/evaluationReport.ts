@@ -60,6 +60,8 @@ export interface EvaluationReport {
     hitRate: number;
     arterialHitRate: number;
     medianVenousErrorMm: number;
+    /** Hit rate (refused = miss) by the generated tumour's greatest diameter. */
+    hitRateBySize: Record<string, { n: number; hitRate: number }>;
     medianArterialErrorMm: number;
     arterialRefinedRate: number;
     medianConfidence: number;
@@ -119,6 +121,7 @@ export function buildEvaluationReport(input: ReportInput): { report: EvaluationR
     medianArterialErrorMm: median(loc.map((l) => l.arterialErrorMm)),
     arterialRefinedRate: loc.filter((l) => l.arterialRefined).length / Math.max(1, loc.length),
     medianConfidence: median(loc.map((l) => l.confidence)),
+    hitRateBySize: hitRateBySize(all),
   };
   const bestSingle = Math.max(auc.arterial, auc.venous);
   const goals = {
@@ -173,6 +176,22 @@ export function buildEvaluationReport(input: ReportInput): { report: EvaluationR
   return { report, curves };
 }
 
+/** Size bands of the localiser breakdown: small tumours are the ones it misses. */
+const SIZE_BANDS: ReadonlyArray<[string, number, number]> = [
+  ['< 20 mm', 0, 20],
+  ['20-30 mm', 20, 30],
+  ['>= 30 mm', 30, Infinity],
+];
+
+function hitRateBySize(cases: readonly EvaluationCase[]): Record<string, { n: number; hitRate: number }> {
+  const out: Record<string, { n: number; hitRate: number }> = {};
+  for (const [name, lo, hi] of SIZE_BANDS) {
+    const band = cases.filter((c) => c.tumour.diameterMm >= lo && c.tumour.diameterMm < hi);
+    if (band.length) out[name] = { n: band.length, hitRate: band.filter((c) => c.localisation?.venousHit).length / band.length };
+  }
+  return out;
+}
+
 const f3 = (x: number): string => x.toFixed(3);
 const ci = (c: [number, number]): string => `${f3(c[0])}-${f3(c[1])}`;
 
@@ -190,7 +209,7 @@ export function evaluationTable(r: EvaluationReport): string {
     '| --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
-    `Localiser: centre inside the tumour in ${(100 * r.localiser.hitRate).toFixed(1)}% of studies (arterial ${(100 * r.localiser.arterialHitRate).toFixed(1)}%); median error ${r.localiser.medianVenousErrorMm.toFixed(1)} mm venous, ${r.localiser.medianArterialErrorMm.toFixed(1)} mm arterial.`,
+    `Localiser: centre inside the tumour in ${(100 * r.localiser.hitRate).toFixed(1)}% of studies (arterial ${(100 * r.localiser.arterialHitRate).toFixed(1)}%); median error ${r.localiser.medianVenousErrorMm.toFixed(1)} mm venous, ${r.localiser.medianArterialErrorMm.toFixed(1)} mm arterial. By tumour size: ${Object.entries(r.localiser.hitRateBySize).map(([band, b]) => `${band} ${(100 * b.hitRate).toFixed(0)}% of ${b.n}`).join(', ')}.`,
     '',
     `ECE of the fused model ${f3(r.ece)}; a perfectly calibrated model would show ${f3(r.eceSamplingFloor.mean)} on these ${r.nAnalysed} studies from sampling alone (95th percentile ${f3(r.eceSamplingFloor.p95)}).`,
     '',

@@ -4,11 +4,12 @@ import { buildEvaluationReport, evaluationTable } from '../../../src/evaluation/
 
 const identity = { name: 'm', version: '1', sha256: 'a'.repeat(64) };
 
-function kase(seed: number, label: 'low' | 'high', p: { fused: number; arterial: number; venous: number }, hit = true): EvaluationCase {
+function kase(seed: number, label: 'low' | 'high', p: { fused: number; arterial: number; venous: number }, hit = true, diameterMm = 30): EvaluationCase {
   return {
     seed,
     studyInstanceUID: `2.25.${seed}`,
     label,
+    tumour: { diameterMm, region: 'head' },
     oracle: { fused: label === 'high' ? 0.9 : 0.1, arterial: 0.5, venous: label === 'high' ? 0.6 : 0.4 },
     analysed: true,
     probabilities: p,
@@ -23,9 +24,9 @@ describe('evaluation/evaluationReport', () => {
   const cases: EvaluationCase[] = [
     kase(1, 'high', { fused: 0.9, arterial: 0.7, venous: 0.5 }),
     kase(2, 'high', { fused: 0.8, arterial: 0.3, venous: 0.5 }),
-    kase(3, 'low', { fused: 0.2, arterial: 0.4, venous: 0.5 }, false),
+    kase(3, 'low', { fused: 0.2, arterial: 0.4, venous: 0.5 }, false, 15),
     kase(4, 'low', { fused: 0.1, arterial: 0.1, venous: 0.5 }),
-    { seed: 5, studyInstanceUID: '2.25.5', label: 'high', oracle: { fused: 0.7, arterial: 0.5, venous: 0.5 }, analysed: false, refusal: { code: 'tumour-not-found', message: 'x' } },
+    { seed: 5, studyInstanceUID: '2.25.5', label: 'high', tumour: { diameterMm: 19.5, region: 'tail' }, oracle: { fused: 0.7, arterial: 0.5, venous: 0.5 }, analysed: false, refusal: { code: 'tumour-not-found', message: 'x' } },
   ];
   const { report, curves } = buildEvaluationReport({
     cases,
@@ -64,6 +65,8 @@ describe('evaluation/evaluationReport', () => {
   it('counts refused studies as localiser misses and checks the goals', () => {
     expect(report.localiser.hitRate).to.equal(3 / 5);
     expect(report.localiser.medianVenousErrorMm).to.equal(2);
+    // By size: the 15 mm miss and the 19.5 mm refusal in the smallest band, the rest (30 mm) hit.
+    expect(report.localiser.hitRateBySize).to.deep.equal({ '< 20 mm': { n: 2, hitRate: 0 }, '>= 30 mm': { n: 3, hitRate: 1 } });
     expect(report.goals.fusedWithinOracle.met).to.be.true;
     expect(report.goals.fusedAboveSingle.value).to.equal(0.25);
     expect(report.goals.fusedAboveSingle.met).to.be.true;
@@ -78,6 +81,7 @@ describe('evaluation/evaluationReport', () => {
     expect(table).to.contain('| fused (both phases) | 1.000 (1.000-1.000) | 1.000 |');
     expect(table).to.contain('refused: tumour-not-found 1');
     expect(table).to.contain('- NOT met: localiserHitRate');
+    expect(table).to.contain('By tumour size: < 20 mm 0% of 2, >= 30 mm 100% of 3.');
   });
 
   it('refuses a cohort with one class only', () => {
