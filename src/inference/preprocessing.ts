@@ -168,9 +168,50 @@ export function volumeCentre(g: Geometry): Vec3 {
 }
 
 /**
+ * Adds the sums of `blocks` consecutive runs of `width` values of `src`, starting at `start`, to
+ * `sums[at]`, `sums[at + 1]`, ...: sums[at + b] += ((src[s] + src[s + 1]) + ...) with s = start +
+ * b * width, added left to right, so every width gives the same doubles as the plain
+ * loop. The common widths are written out: the plain loop with its short inner loop was 3 to 4
+ * times slower, and this runs once per voxel of both phases.
+ */
+export function addRunSums(src: Float32Array, start: number, width: number, blocks: number, sums: Float64Array, at: number): void {
+  let i = start;
+  const end = at + blocks;
+  switch (width) {
+    case 1:
+      for (let o = at; o < end; o++, i += 1) sums[o] += src[i];
+      return;
+    case 2:
+      for (let o = at; o < end; o++, i += 2) sums[o] += src[i] + src[i + 1];
+      return;
+    case 3:
+      for (let o = at; o < end; o++, i += 3) sums[o] += src[i] + src[i + 1] + src[i + 2];
+      return;
+    case 4:
+      for (let o = at; o < end; o++, i += 4) sums[o] += src[i] + src[i + 1] + src[i + 2] + src[i + 3];
+      return;
+    case 5:
+      for (let o = at; o < end; o++, i += 5) sums[o] += src[i] + src[i + 1] + src[i + 2] + src[i + 3] + src[i + 4];
+      return;
+    case 6:
+      for (let o = at; o < end; o++, i += 6) sums[o] += src[i] + src[i + 1] + src[i + 2] + src[i + 3] + src[i + 4] + src[i + 5];
+      return;
+    default:
+      for (let o = at; o < end; o++) {
+        let s = 0;
+        for (let d = 0; d < width; d++) s += src[i++];
+        sums[o] += s;
+      }
+  }
+}
+
+/**
  * Box-averages a volume by whole factors along i, j, k (anti-aliasing before the coarse grid:
  * point-sampling 0.7 mm pixels at 4 mm would alias the noise). A trailing partial block is
  * dropped. The result's voxel centres are the block centres.
+ *
+ * Each block's sum is accumulated in double, one row run at a time (k, then j, then i), and
+ * rounded to float32 once: the dataset builder and the node get the same numbers.
  */
 export function boxDownsample(volume: Pick<HuVolume, 'geometry' | 'data'>, factors: Vec3): { geometry: Geometry; data: Float32Array } {
   const g = volume.geometry;
@@ -188,14 +229,7 @@ export function boxDownsample(volume: Pick<HuVolume, 'geometry' | 'data'>, facto
       const slice = (kb * fk + dk) * nx * ny;
       for (let jb = 0; jb < my; jb++) {
         const outRow = (kb * my + jb) * mx;
-        for (let dj = 0; dj < fj; dj++) {
-          let i = slice + (jb * fj + dj) * nx;
-          for (let ib = 0; ib < mx; ib++) {
-            let s = 0;
-            for (let di = 0; di < fi; di++) s += src[i++];
-            sums[outRow + ib] += s;
-          }
-        }
+        for (let dj = 0; dj < fj; dj++) addRunSums(src, slice + (jb * fj + dj) * nx, fi, mx, sums, outRow);
       }
     }
   }

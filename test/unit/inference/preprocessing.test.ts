@@ -3,6 +3,7 @@ import type { Geometry, Vec3 } from '../../../src/study/geometry';
 import { indexToPatient } from '../../../src/study/geometry';
 import type { CropSpec, LocalizerSpec } from '../../../src/inference/manifest';
 import {
+  addRunSums,
   antiAliasFactors,
   boxDownsample,
   cropPixelToPatient,
@@ -173,6 +174,52 @@ describe('inference/preprocessing', () => {
       expect(Array.from(r.data)).to.deep.equal([5.5, 7.5, 25.5, 27.5, 105.5, 107.5, 125.5, 127.5]);
       expect(antiAliasFactors([0.7, 0.7, 2.5], 4)).to.deep.equal([5, 5, 1]);
       expect(antiAliasFactors([5, 5, 5], 4)).to.deep.equal([1, 1, 1]);
+    });
+
+    it('box-averages to exactly the numbers of a plain per-block loop, for every run width', () => {
+      // The reference: each block summed in double, slice by slice, row by row, left to right,
+      // one row's run added at a time, then divided and rounded to float32 once.
+      const reference = (data: Float32Array, dims: Vec3, f: Vec3): Float32Array => {
+        const [nx, ny] = dims;
+        const m = [0, 1, 2].map((a) => Math.floor(dims[a] / f[a]));
+        const out = new Float32Array(m[0] * m[1] * m[2]);
+        for (let kb = 0; kb < m[2]; kb++) {
+          for (let jb = 0; jb < m[1]; jb++) {
+            for (let ib = 0; ib < m[0]; ib++) {
+              let sum = 0;
+              for (let dk = 0; dk < f[2]; dk++) {
+                for (let dj = 0; dj < f[1]; dj++) {
+                  let run = 0;
+                  for (let di = 0; di < f[0]; di++) run += data[((kb * f[2] + dk) * ny + jb * f[1] + dj) * nx + ib * f[0] + di];
+                  sum += run;
+                }
+              }
+              out[(kb * m[1] + jb) * m[0] + ib] = sum / (f[0] * f[1] * f[2]);
+            }
+          }
+        }
+        return out;
+      };
+      // Non-integer values of very different sizes, so that a different summation order would show.
+      let seed = 12345;
+      const next = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+      const g: Geometry = { ...axial, dims: [37, 23, 11], spacing: [0.7, 0.7, 1.25] };
+      const data = new Float32Array(37 * 23 * 11).map(() => (next() - 0.3) * 10 ** Math.floor(next() * 16 - 8));
+      for (let fi = 1; fi <= 9; fi++) {
+        for (const [fj, fk] of [[1, 1], [3, 2], [5, 4]] as const) {
+          const f: Vec3 = [fi, fj, fk];
+          expect(Array.from(boxDownsample({ geometry: g, data }, f).data), `factors ${f.join('x')}`).to.deep.equal(Array.from(reference(data, g.dims, f)));
+        }
+        // The run sums themselves, before rounding to float32: the same doubles, bit for bit.
+        const sums = new Float64Array(4).fill(0.1);
+        addRunSums(data, 3, fi, 4, sums, 0);
+        const expected = [0, 1, 2, 3].map((b) => {
+          let run = 0;
+          for (let di = 0; di < fi; di++) run += data[3 + b * fi + di];
+          return 0.1 + run;
+        });
+        expect(Array.from(sums), `run width ${fi}`).to.deep.equal(expected);
+      }
     });
 
     it('samples the volume on the grid, windowed and normalised, outsideHu beyond it', () => {
