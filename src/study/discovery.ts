@@ -22,16 +22,17 @@ export async function discoverStudy(client: DicomWebClient, studyInstanceUID: st
   const logger = options.logger ?? silentLogger;
   const started = Date.now();
   const found = await client.searchSeries(studyInstanceUID, QIDO_SERIES_INCLUDE_FIELDS);
-  const summaries: SeriesSummary[] = [];
-  // One series at a time: metadata of a thin series is several MB of JSON, and the client's own
-  // semaphore already bounds requests; selection needs all of them anyway.
-  for (const qido of found) {
+  // All series at once: the client's semaphore bounds the requests in flight (retrieveConcurrency),
+  // so Orthanc reads one series' files while the node parses another's JSON. Each series' metadata
+  // (several MB of JSON for a thin series) is summarised as soon as it arrives.
+  const summarise = async (qido: DicomJson): Promise<SeriesSummary | undefined> => {
     const seriesInstanceUID = jsonString(qido, T.seriesInstanceUID);
-    if (seriesInstanceUID === undefined) continue;
+    if (seriesInstanceUID === undefined) return undefined;
     let metadata: DicomJson[] | undefined;
     if (jsonString(qido, T.modality) === 'CT') metadata = await client.retrieveSeriesMetadata(studyInstanceUID, seriesInstanceUID);
-    summaries.push(summarizeSeries(qido, metadata));
-  }
+    return summarizeSeries(qido, metadata);
+  };
+  const summaries = (await Promise.all(found.map(summarise))).filter((s): s is SeriesSummary => s !== undefined);
   summaries.sort((a, b) => (a.seriesNumber ?? 1e9) - (b.seriesNumber ?? 1e9) || a.seriesInstanceUID.localeCompare(b.seriesInstanceUID));
   logger.debug('study discovered', {
     studyInstanceUID,
