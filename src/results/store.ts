@@ -33,8 +33,9 @@ export function isTransientFailureReason(reason: number | undefined): boolean {
 /** The SOP Instance UIDs among `objects` that the PACS already has, by QIDO-RS per result series. */
 export async function findStoredResults(client: DicomWebClient, studyInstanceUID: string, objects: ResultObject[]): Promise<Set<string>> {
   const found = new Set<string>();
-  for (const series of new Set(objects.map((o) => o.seriesInstanceUID))) {
-    const instances = await client.searchInstances(studyInstanceUID, series, [SOP_INSTANCE_UID]);
+  const series = [...new Set(objects.map((o) => o.seriesInstanceUID))];
+  // One query per result series, all at once (the client's semaphore bounds them).
+  for (const instances of await Promise.all(series.map((s) => client.searchInstances(studyInstanceUID, s, [SOP_INSTANCE_UID])))) {
     for (const instance of instances) {
       const uid = instance[SOP_INSTANCE_UID]?.Value?.[0];
       if (typeof uid === 'string') found.add(uid);
