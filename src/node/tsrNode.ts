@@ -34,6 +34,7 @@ import { PACKAGE_VERSION } from '../paths';
 import type { StudyPipeline } from '../pipeline/analyseStudy';
 import { createStudyJobHandler } from '../pipeline/studyJobHandler';
 import { nodeDevice } from '../results/device';
+import { VolumeBufferPool } from '../study/volumeBuffers';
 import { ensureOhifDist } from '../viewer/ohifDist';
 import { createViewerRouter } from '../viewer/viewerRouter';
 
@@ -137,6 +138,9 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
 
     // 5. Pipeline, worker, intake, feed.
     const metrics = new NodeMetrics(PACKAGE_VERSION);
+    // Two volumes per study in flight: reusing their memory spares the page faults of fresh memory.
+    const volumeBuffers = new VolumeBufferPool({ maxKept: 2 * config.worker.concurrency });
+    cleanups.push(() => volumeBuffers.release());
     const pipeline: StudyPipeline = {
       dicomWeb,
       models,
@@ -148,6 +152,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
         device: nodeDevice(config.results.deviceName, config.results.institutionName),
       },
       logger,
+      volumeBuffers,
     };
     const worker = new Worker({
       store,

@@ -28,6 +28,7 @@ import type { PhaseSelection } from '../study/phaseSelection';
 import { retrieveVolume, type RetrievedVolume } from '../study/retrieveVolume';
 import type { SelectionRules } from '../study/selectionRules';
 import type { SeriesSummary } from '../study/seriesSummary';
+import type { VolumeBufferPool } from '../study/volumeBuffers';
 import { selectStudyPhases } from '../study/studySelection';
 import { SeriesMetadataCache } from './metadataCache';
 
@@ -51,6 +52,8 @@ export interface StudyPipeline {
   results: ResultOptions;
   now?: () => Date;
   logger?: Logger;
+  /** Memory for the HU volumes, reused from study to study (study/volumeBuffers.ts); default: new memory each time. */
+  volumeBuffers?: VolumeBufferPool;
 }
 
 export interface PipelineHooks {
@@ -94,6 +97,8 @@ export async function analyseStudyPipeline(pipeline: StudyPipeline, studyInstanc
     hooks.onStage?.(name, ms);
   };
   const client = new SeriesMetadataCache(pipeline.dicomWeb);
+  // Volumes retrieved whole: their memory goes back to the pool at the end, whatever happens.
+  const retrieved: RetrievedVolume[] = [];
   try {
     // 1-2: discover and select (the study shell that `tsr-node inspect` uses too).
     const { selection, summaries } = await selectStudyPhases(client, studyInstanceUID, pipeline.rules, { logger, onStage: stage });
@@ -110,11 +115,13 @@ export async function analyseStudyPipeline(pipeline: StudyPipeline, studyInstanc
       return s;
     };
     let t = performance.now();
-    const retrieveOptions = { logger, ...(hooks.signal ? { signal: hooks.signal } : {}) };
-    const [arterial, venous]: RetrievedVolume[] = await Promise.all([
-      retrieveVolume(client, summaryOf(selection.arterial.seriesInstanceUID), retrieveOptions),
-      retrieveVolume(client, summaryOf(selection.venous.seriesInstanceUID), retrieveOptions),
-    ]);
+    const retrieveOptions = { logger, ...(hooks.signal ? { signal: hooks.signal } : {}), ...(pipeline.volumeBuffers ? { volumeBuffers: pipeline.volumeBuffers } : {}) };
+    const retrieveOne = async (uid: string): Promise<RetrievedVolume> => {
+      const r = await retrieveVolume(client, summaryOf(uid), retrieveOptions);
+      retrieved.push(r);
+      return r;
+    };
+    const [arterial, venous] = await Promise.all([retrieveOne(selection.arterial.seriesInstanceUID), retrieveOne(selection.venous.seriesInstanceUID)]);
     stage('retrieve', performance.now() - t);
     const bytesRetrieved = arterial.retrieval.bytes + venous.retrieval.bytes;
     hooks.onBytesRetrieved?.(bytesRetrieved);
@@ -171,5 +178,7 @@ export async function analyseStudyPipeline(pipeline: StudyPipeline, studyInstanc
     return { studyInstanceUID, selection, analysis, results, ...(stored ? { stored } : {}), timingsMs, bytesRetrieved };
   } finally {
     client.clear();
+    // Nothing the pipeline returns refers to the volumes (the analysis copies its key slices).
+    for (const r of retrieved) pipeline.volumeBuffers?.give(r.volume.data);
   }
 }

@@ -12,11 +12,14 @@ import { AnalysisRefusedError } from '../errors';
 import { dot, type Vec3 } from './geometry';
 import { decodePixels, isEnhancedMultiframe, parseInstance, storedToHu, type HuOptions, type ParsedInstance } from './instanceParser';
 import type { HuVolume } from './volume';
+import type { VolumeBufferPool } from './volumeBuffers';
 import { planVolumeOrThrow, type PlanTolerances, type SliceDescriptor, type VolumePlan } from './volumePlan';
 
 export interface AssemblyOptions extends HuOptions {
   /** Largest distance, in mm, between an instance's position and its planned one. */
   positionToleranceMm?: number;
+  /** Where the volume's memory comes from (default: new memory for each volume). */
+  volumeBuffers?: VolumeBufferPool;
 }
 
 /** The descriptor volume planning needs, from a parsed header. */
@@ -57,9 +60,12 @@ export class VolumeAssembly {
     this.filled = new Uint8Array(slices);
     this.volume = {
       geometry: plan.geometry,
-      // One allocation for the whole series, left uninitialised: every slice is written before
-      // finish() hands the volume out (it refuses a volume with a slice missing).
-      data: new Float32Array(Buffer.allocUnsafeSlow(this.sliceSize * slices * 4).buffer, 0, this.sliceSize * slices),
+      // One allocation for the whole series, left uninitialised (or holding an earlier study's
+      // voxels): every slice is written before finish() hands the volume out (it refuses a volume
+      // with a slice missing).
+      data: options.volumeBuffers
+        ? options.volumeBuffers.take(this.sliceSize * slices)
+        : new Float32Array(Buffer.allocUnsafeSlow(this.sliceSize * slices * 4).buffer, 0, this.sliceSize * slices),
       sopInstanceUIDs: [...plan.sopInstanceUIDs],
       studyInstanceUID: identity.studyInstanceUID ?? plan.studyInstanceUID ?? '',
       seriesInstanceUID: identity.seriesInstanceUID ?? plan.seriesInstanceUID ?? '',
