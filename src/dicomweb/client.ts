@@ -144,7 +144,8 @@ class HttpDicomWebClient implements DicomWebClientHandle {
   async retrieveInstance(studyInstanceUID: string, seriesInstanceUID: string, sopInstanceUID: string, options: RetrieveOptions = {}): Promise<RetrievedPart> {
     const route = `${this.seriesRoute(studyInstanceUID, seriesInstanceUID)}/instances/${assertUid(sopInstanceUID, 'SOPInstanceUID')}`;
     const parts: RetrievedPart[] = [];
-    await this.retrieveWithFallback(route, (part) => void parts.push(part), options);
+    // The part is returned, so its memory is never reused.
+    await this.retrieveWithFallback(route, (part) => void parts.push(part), { ...options, reuseBodies: false });
     if (parts.length !== 1) throw new PermanentError(`WADO-RS ${route}: expected one instance, got ${parts.length}`);
     return parts[0];
   }
@@ -203,14 +204,14 @@ class HttpDicomWebClient implements DicomWebClientHandle {
   private async retrieveWithFallback(route: string, onPart: (part: RetrievedPart) => void | Promise<void>, options: RetrieveOptions): Promise<RetrieveSummary> {
     const asked = options.transferSyntax ?? EXPLICIT_VR_LITTLE_ENDIAN;
     const canFallBack = asked !== AS_STORED && options.fallbackToStored !== false;
-    const first = await this.retrieveMultipart(route, asked, onPart, options.signal, canFallBack);
+    const first = await this.retrieveMultipart(route, asked, onPart, options, canFallBack);
     if (first.kind === 'done') return first.summary;
     this.logger.warn('WADO-RS: the server cannot deliver the asked transfer syntax; fetching as stored', {
       route,
       transferSyntax: asked,
       reason: first.reason,
     });
-    const second = await this.retrieveMultipart(route, AS_STORED, onPart, options.signal, false);
+    const second = await this.retrieveMultipart(route, AS_STORED, onPart, options, false);
     if (second.kind !== 'done') throw new PermanentError(`WADO-RS ${route}: ${second.reason}`);
     return { ...second.summary, fallbackFrom: { transferSyntax: asked, reason: first.reason } };
   }
@@ -224,7 +225,7 @@ class HttpDicomWebClient implements DicomWebClientHandle {
     route: string,
     transferSyntax: string,
     onPart: (part: RetrievedPart) => void | Promise<void>,
-    signal: AbortSignal | undefined,
+    options: Pick<RetrieveOptions, 'signal' | 'reuseBodies'>,
     fallbackOn500: boolean,
   ): Promise<{ kind: 'done'; summary: RetrieveSummary } | { kind: 'transcode-failed'; reason: string }> {
     return this.transport.stream(
@@ -232,7 +233,7 @@ class HttpDicomWebClient implements DicomWebClientHandle {
         method: 'GET',
         url: this.baseUrl + route,
         headers: { Accept: multipartAccept(transferSyntax) },
-        signal,
+        signal: options.signal,
         accept: (status) => (status >= 200 && status < 300) || (fallbackOn500 && status === 500),
       },
       async (response: ResponseStream) => {
@@ -249,12 +250,15 @@ class HttpDicomWebClient implements DicomWebClientHandle {
           }
           return { kind: 'transcode-failed' as const, reason: detail };
         }
-        const parser = new MultipartParser(boundaryFromContentType(response.headers['content-type']));
+        const parser = new MultipartParser(boundaryFromContentType(response.headers['content-type']), { reuseBodies: options.reuseBodies ?? false });
         let bytes = 0;
         // Parts are handed on in order; a chunk that completes parts pauses the stream until
         // onPart has finished with every one of them.
         const deliver = async (parts: MultipartPart[]): Promise<void> => {
-          for (const part of parts) await onPart(toRetrievedPart(part));
+          for (const part of parts) {
+            await onPart(toRetrievedPart(part));
+            parser.reuse(part.body);
+          }
         };
         await response.forEachChunk((chunk) => {
           const parts = parser.push(chunk);

@@ -34,6 +34,8 @@ const MAX_BOUNDARY_LENGTH = 200;
 const MIN_BODY_CAPACITY = 64 * 1024;
 /** A declared part length beyond this is not trusted for a single allocation. */
 const MAX_PREALLOCATED_BYTES = 1024 * 1024 * 1024;
+/** Bodies kept for reuse (reuseBodies): the consumer hands each back before the next part is read. */
+const MAX_SPARE_BODIES = 2;
 
 /** The boundary of a multipart Content-Type; PermanentError when it is not multipart or lacks one. */
 export function boundaryFromContentType(contentType: string | undefined): string {
@@ -64,8 +66,19 @@ export class MultipartParser {
   /** Body bytes held back because they may be the start of the next delimiter (< delimiter length). */
   private tail: Buffer = Buffer.alloc(0);
   private partsSeen = 0;
+  /** Bodies handed back by the consumer (reuseBodies), whole, ready for later parts. */
+  private readonly spareBodies: Buffer[] = [];
+  /** The memory of the bodies this parser allocated, the only memory it takes back. */
+  private readonly ownBodies = new WeakSet<ArrayBufferLike>();
+  private readonly reuseBodies: boolean;
 
-  constructor(boundary: string) {
+  /**
+   * With `reuseBodies`, a part's body may be a view of a larger buffer, and the consumer hands
+   * each body back with `reuse` once it is done with it: a series of 500 KB instances is then
+   * written into the same few buffers instead of 100 fresh ones (fresh memory faults on every page).
+   */
+  constructor(boundary: string, options: { reuseBodies?: boolean } = {}) {
+    this.reuseBodies = options.reuseBodies ?? false;
     this.delimiter = Buffer.from(`\r\n--${boundary}`, 'latin1');
     // A virtual CRLF lets the first delimiter open the body without one (RFC 2046 5.1.1).
     this.pending = Buffer.from(CRLF);
@@ -97,6 +110,18 @@ export class MultipartParser {
       }
     }
     return out;
+  }
+
+  /**
+   * Takes back the body of a part whose consumer keeps no reference to it (nor to a view of it):
+   * a later part is written into the same memory. Ignored without `reuseBodies`.
+   */
+  reuse(body: Buffer): void {
+    if (!this.reuseBodies || !this.ownBodies.has(body.buffer) || this.spareBodies.some((b) => b.buffer === body.buffer)) return;
+    this.spareBodies.push(Buffer.from(body.buffer, 0, body.buffer.byteLength));
+    // The largest are kept.
+    this.spareBodies.sort((a, b) => b.length - a.length);
+    this.spareBodies.length = Math.min(this.spareBodies.length, MAX_SPARE_BODIES);
   }
 
   /** Call at the end of the stream: a body that stops before its close delimiter is truncated. */
@@ -210,7 +235,7 @@ export class MultipartParser {
     const needed = this.bodyBytes + bytes.length;
     if (this.body === undefined || needed > this.body.length) {
       const capacity = Math.max(needed, this.expectedBytes ?? 0, 2 * (this.body?.length ?? 0), MIN_BODY_CAPACITY);
-      const grown = Buffer.allocUnsafe(capacity);
+      const grown = this.takeSpareBody(capacity) ?? this.allocateBody(capacity);
       if (this.body !== undefined) this.body.copy(grown, 0, 0, this.bodyBytes);
       this.body = grown;
     }
@@ -218,10 +243,25 @@ export class MultipartParser {
     this.bodyBytes = needed;
   }
 
+  private allocateBody(capacity: number): Buffer {
+    if (!this.reuseBodies) return Buffer.allocUnsafe(capacity);
+    // Rounded up, so that the next instances (a few bytes longer or shorter) fit in it.
+    const body = Buffer.allocUnsafeSlow(Math.ceil(capacity / MIN_BODY_CAPACITY) * MIN_BODY_CAPACITY);
+    this.ownBodies.add(body.buffer);
+    return body;
+  }
+
+  private takeSpareBody(capacity: number): Buffer | undefined {
+    const at = this.spareBodies.findLastIndex((b) => b.length >= capacity);
+    return at < 0 ? undefined : this.spareBodies.splice(at, 1)[0];
+  }
+
   private finishPart(out: MultipartPart[]): void {
     let body: Buffer;
     if (this.body === undefined) body = Buffer.alloc(0);
     else if (this.body.length === this.bodyBytes) body = this.body;
+    // A reused body comes back: no need to trim it.
+    else if (this.reuseBodies) body = this.body.subarray(0, this.bodyBytes);
     // Trim: a part is kept by its consumer, so it should not pin a much larger buffer.
     else body = Buffer.from(this.body.subarray(0, this.bodyBytes));
     out.push({ headers: this.headers, body });

@@ -22,6 +22,11 @@ export interface RetrieveOptions {
    */
   fallbackToStored?: boolean;
   signal?: AbortSignal;
+  /**
+   * onPart keeps no reference to `part.body` (nor to a view of it) once it has returned or its
+   * promise has settled: the client may then write a later part into the same memory. Default false.
+   */
+  reuseBodies?: boolean;
 }
 
 export interface RetrieveSummary {

@@ -36,6 +36,8 @@ export async function retrieveVolume(client: DicomWebClient, summary: SeriesSumm
   const assembly = new VolumeAssembly(plan, { studyInstanceUID: summary.studyInstanceUID, seriesInstanceUID: summary.seriesInstanceUID }, options);
   const retrieval = await client.retrieveSeries(summary.studyInstanceUID, summary.seriesInstanceUID, (part) => assembly.addInstance(part.body), {
     transferSyntax: EXPLICIT_VR_LITTLE_ENDIAN,
+    // addInstance has written the slice's HU (and dropped the part) when its promise settles.
+    reuseBodies: true,
     ...(options.signal ? { signal: options.signal } : {}),
   });
   const volume = assembly.finish();

@@ -133,6 +133,32 @@ describe('dicomweb/multipart: incremental multipart/related parser', () => {
     }
   });
 
+  it('with reuseBodies, writes later parts into the bodies handed back, and only into those', () => {
+    // Instances of nearly the same size, as in a CT series; the last declares no length.
+    const bodies = [70_000, 70_010, 69_990, 70_005, 100].map((n, k) => Buffer.alloc(n, k + 1));
+    const data = encode(bodies.map((body, k) => ({ headers: ['Content-Type: application/dicom', ...(k < 4 ? [`Content-Length: ${body.length}`] : [])], body })));
+    const parser = new MultipartParser(BOUNDARY, { reuseBodies: true });
+    const contents: Buffer[] = [];
+    const memory: ArrayBufferLike[] = [];
+    for (let start = 0; start < data.length; start += 4096) {
+      for (const part of parser.push(Buffer.from(data.subarray(start, start + 4096)))) {
+        const k = contents.length;
+        contents.push(Buffer.from(part.body));
+        memory.push(part.body.buffer);
+        // Parts 0 and 2 are handed back; part 1 only as a copy, which is not the parser's memory.
+        if (k === 0 || k === 2) parser.reuse(part.body);
+        if (k === 1) parser.reuse(Buffer.from(part.body));
+      }
+    }
+    parser.end();
+    expect(contents).to.deep.equal(bodies);
+    // Part 1 began before part 0 was handed back; part 2 after, so it reuses part 0's memory.
+    expect(memory[1]).not.to.equal(memory[0]);
+    expect(memory[2]).to.equal(memory[0]);
+    expect(memory[3]).not.to.be.oneOf([memory[0], memory[1]]);
+    expect(memory[4]).to.equal(memory[2]);
+  });
+
   it('every pair of cut points of a small two-part body', () => {
     const parts: Part[] = [
       { headers: ['Content-Type: application/dicom'], body: Buffer.from('ab\r\n--b0') },
