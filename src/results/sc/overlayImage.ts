@@ -4,9 +4,10 @@
  * the tumour outline, a legend, and a text band (result, probability, model, date, research-use
  * notice). Text is drawn by Skia through @napi-rs/canvas with registered system fonts.
  *
- * Pure apart from font registration: the same options give the same pixels.
+ * Pure apart from font registration and a scratch buffer kept between calls: the same options give
+ * the same pixels.
  */
-import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
+import { createCanvas, ImageData, type SKRSContext2D } from '@napi-rs/canvas';
 import type { PhaseFinding, TsrAnalysis } from '../../inference/result';
 import { isoDate } from '../dicomDateTime';
 import { modelLine, RESEARCH_USE_NOTICE, tsrResultLine } from '../resultText';
@@ -62,42 +63,64 @@ const HEAT_STOPS: Array<[number, [number, number, number]]> = [
 ];
 
 export function heatColour(s: number): [number, number, number] {
+  const out: [number, number, number] = [0, 0, 0];
+  heatColourInto(s, out);
+  return out;
+}
+
+/** heatColour written into `out`, without allocating: the per-pixel loop calls it for every salient pixel. */
+function heatColourInto(s: number, out: [number, number, number]): void {
   const v = Math.min(1, Math.max(0, s));
   for (let i = 1; i < HEAT_STOPS.length; i++) {
     const [t1, c1] = HEAT_STOPS[i];
     const [t0, c0] = HEAT_STOPS[i - 1];
     if (v <= t1) {
       const f = (v - t0) / (t1 - t0);
-      return [0, 1, 2].map((k) => Math.round(c0[k] + f * (c1[k] - c0[k]))) as [number, number, number];
+      for (let k = 0; k < 3; k++) out[k] = Math.round(c0[k] + f * (c1[k] - c0[k]));
+      return;
     }
   }
-  return HEAT_STOPS[HEAT_STOPS.length - 1][1];
+  const last = HEAT_STOPS[HEAT_STOPS.length - 1][1];
+  for (let k = 0; k < 3; k++) out[k] = last[k];
 }
 
-/** The key slice, windowed to grey, with the saliency blended in, at the slice's own resolution. */
-function slicePixels(f: PhaseFinding, window: { centre: number; width: number }, floor: number): Uint8ClampedArray {
+/** Opaque alpha, in a pixel read as one 32-bit word: little-endian (x64, arm64), so R is the low byte. */
+const OPAQUE = 0xff000000;
+
+/** The key slice, windowed to grey, with the saliency blended in, at the slice's own resolution, written as RGBA into `out`. */
+function slicePixels(f: PhaseFinding, window: { centre: number; width: number }, floor: number, out: Uint8ClampedArray): void {
   const { columns, rows, data } = f.keySliceHu;
-  const out = new Uint8ClampedArray(columns * rows * 4);
+  const saliency = f.saliency.data;
+  // A grey pixel is written as one word; a blended one byte by byte, rounded and clamped by `out`.
+  const words = new Uint32Array(out.buffer, out.byteOffset, columns * rows);
   const low = window.centre - window.width / 2;
+  const heat: [number, number, number] = [0, 0, 0];
   for (let i = 0; i < columns * rows; i++) {
     const grey = Math.round((255 * Math.min(Math.max(data[i] - low, 0), window.width)) / window.width);
-    let r = grey;
-    let g = grey;
-    let b = grey;
-    const s = f.saliency.data[i] ?? 0;
+    const s = saliency[i] ?? 0;
     if (s > floor) {
       const alpha = 0.25 + 0.35 * s;
-      const [hr, hg, hb] = heatColour(s);
-      r = (1 - alpha) * r + alpha * hr;
-      g = (1 - alpha) * g + alpha * hg;
-      b = (1 - alpha) * b + alpha * hb;
+      heatColourInto(s, heat);
+      out[4 * i] = (1 - alpha) * grey + alpha * heat[0];
+      out[4 * i + 1] = (1 - alpha) * grey + alpha * heat[1];
+      out[4 * i + 2] = (1 - alpha) * grey + alpha * heat[2];
+      out[4 * i + 3] = 255;
+    } else {
+      words[i] = (OPAQUE | (grey * 0x010101)) >>> 0;
     }
-    out[4 * i] = r;
-    out[4 * i + 1] = g;
-    out[4 * i + 2] = b;
-    out[4 * i + 3] = 255;
   }
-  return out;
+}
+
+/**
+ * The RGBA memory of the last tile size, kept from one overlay to the next: every pixel of it is
+ * written each time, and fresh memory costs a page fault per page (drawing is synchronous, so
+ * one is enough).
+ */
+let tileScratch: ImageData | undefined;
+
+function tileImageData(columns: number, rows: number): ImageData {
+  if (tileScratch?.width !== columns || tileScratch.height !== rows) tileScratch = new ImageData(columns, rows);
+  return tileScratch;
 }
 
 function checkOptions(o: OverlayOptions): void {
@@ -125,8 +148,8 @@ function drawPanel(ctx: SKRSContext2D, f: PhaseFinding, label: string, x: number
 
   const tile = createCanvas(columns, rows);
   const tctx = tile.getContext('2d');
-  const imageData = tctx.createImageData(columns, rows);
-  imageData.data.set(slicePixels(f, o.window ?? { centre: 40, width: 400 }, o.saliencyFloor ?? 0.15));
+  const imageData = tileImageData(columns, rows);
+  slicePixels(f, o.window ?? { centre: 40, width: 400 }, o.saliencyFloor ?? 0.15, imageData.data);
   tctx.putImageData(imageData, 0, 0);
   ctx.imageSmoothingEnabled = true;
   ctx.drawImage(tile, ox, oy, w, h);
