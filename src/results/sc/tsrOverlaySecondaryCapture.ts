@@ -52,6 +52,18 @@ export function patientOrientation(imageOrientationPatient: number[]): [string, 
   return [letters(imageOrientationPatient.slice(0, 3)), letters(imageOrientationPatient.slice(3, 6))];
 }
 
+/**
+ * The picture's bytes as Pixel Data, which must have an even length (PS3.5 7.1.1): its own
+ * memory when that holds exactly the bytes and their number is even (the usual case, without a
+ * 2 MB copy), else a copy with a zero byte added.
+ */
+function pixelDataBuffer(rgb: Uint8Array): ArrayBuffer {
+  if (rgb.length % 2 === 0 && rgb.byteOffset === 0 && rgb.byteLength === rgb.buffer.byteLength && rgb.buffer instanceof ArrayBuffer) return rgb.buffer;
+  const padded = new Uint8Array(rgb.length + (rgb.length % 2));
+  padded.set(rgb);
+  return padded.buffer;
+}
+
 function checkOptions(o: TsrOverlayScOptions): void {
   const { image } = o;
   if (image.rgb.length !== image.columns * image.rows * 3) {
@@ -71,8 +83,7 @@ export function buildTsrOverlaySecondaryCapture(o: TsrOverlayScOptions): Natural
   const { analysis: a, device, identity, image, now } = o;
   const window = o.window ?? { centre: 40, width: 400 };
   const orientation = patientOrientation(jsonNumbers(o.sourceMetadata.venous, '00200037'));
-  const pixels = new Uint8Array(image.rgb.length + (image.rgb.length % 2)); // even length (PS3.5 7.1.1)
-  pixels.set(image.rgb);
+  const pixels = pixelDataBuffer(image.rgb);
 
   return {
     // SOP Common
@@ -134,7 +145,7 @@ export function buildTsrOverlaySecondaryCapture(o: TsrOverlayScOptions): Natural
     BitsStored: 8,
     HighBit: 7,
     PixelRepresentation: 0,
-    PixelData: [pixels.buffer],
+    PixelData: [pixels],
     _vrMap: { PixelData: 'OB' },
   };
 }
