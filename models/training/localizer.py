@@ -141,25 +141,14 @@ def _sample_patch(item: Tuple[List[np.ndarray], List[np.ndarray]], patch: Tuple[
     return np.stack([v[sl] for v in vols]), np.stack([m[sl] for m in masks])
 
 
-def _loss(logits: torch.Tensor, target: torch.Tensor, per_tumour_dice: bool = False) -> torch.Tensor:
-    """Binary cross-entropy (tumour voxels up-weighted) + soft Dice on the probabilities.
-
-    Dice over the whole batch (default) is dominated by the largest tumour in it; with
-    `per_tumour_dice` it is taken per patch and phase channel that holds tumour, and averaged, so
-    a 15 mm tumour counts as much as a 45 mm one."""
+def _loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy (tumour voxels up-weighted) + soft Dice on the probabilities."""
     pos = target.sum()
     # A moderate up-weighting: enough that a faint tumour still reaches the node's confidence
     # level, not so much that every hypodense structure does.
     weight = ((target.numel() - pos) / pos.clamp(min=1.0)).clamp(max=10.0)
     bce = F.binary_cross_entropy_with_logits(logits, target, pos_weight=weight)
     p = torch.sigmoid(logits)
-    if per_tumour_dice:
-        dims = (2, 3, 4)
-        inter, total = (p * target).sum(dims), p.sum(dims) + target.sum(dims)
-        has = target.sum(dims) > 0
-        if bool(has.any()):
-            return bce + (1 - (2 * inter[has] + 1) / (total[has] + 1)).mean()
-        return bce
     dims = (0, 2, 3, 4)  # soft Dice per phase channel, averaged
     dice = 1 - (2 * (p * target).sum(dims) + 1) / (p.sum(dims) + target.sum(dims) + 1)
     return bce + dice.mean()
@@ -236,11 +225,7 @@ def evaluate_localizer(net: LocalizerNet, pairs: Sequence[Tuple[Tuple[str, ...],
 
 def train_localizer(ds: Dataset, device: torch.device, steps: int, seed: int, base: int = 12, batch_size: int = 4,
                     patch: Optional[Tuple[int, int, int]] = None, lr: float = 2e-3, val_limit: int = 60,
-                    max_seconds: Optional[float] = None, preload_gb: float = 8.0, small_tumour_weight: float = 0.0,
-                    per_tumour_dice: bool = False) -> Tuple[LocalizerNet, Dict[str, float]]:
-    """`small_tumour_weight` w: patches around a tumour come from studies drawn with probability
-    proportional to (tumour voxels)^-w (0: uniform); small tumours are the localiser's misses.
-    Background patches are always drawn uniformly."""
+                    max_seconds: Optional[float] = None, preload_gb: float = 8.0) -> Tuple[LocalizerNet, Dict[str, float]]:
     shape = ds.localizer_shape
     if shape is None:
         raise SystemExit("the dataset has no localizer spec")
@@ -258,13 +243,6 @@ def train_localizer(ds: Dataset, device: torch.device, steps: int, seed: int, ba
     rng = np.random.default_rng(seed)
     voxel_mm = float(ds.localizer_spec.get("voxelMm", 4.0)) if ds.localizer_spec else 4.0
     loaded = _preload(train, preload_gb)
-
-    def item(k: int) -> Tuple[List[np.ndarray], List[np.ndarray]]:
-        return loaded[k] if loaded is not None else _open_pair(train[k])
-
-    tumour_voxels = np.array([max(1, np.count_nonzero(item(k)[1][PRIMARY])) for k in range(len(train))], dtype=np.float64)
-    positive_draw = tumour_voxels ** -small_tumour_weight
-    positive_draw /= positive_draw.sum()
     net = LocalizerNet(base).to(device).train()
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
@@ -275,16 +253,15 @@ def train_localizer(ds: Dataset, device: torch.device, steps: int, seed: int, ba
     for step in range(steps):
         vols, masks = [], []
         for b in range(batch_size):
-            positive = b % 4 != 3
-            k = int(rng.choice(len(train), p=positive_draw)) if positive and small_tumour_weight else int(rng.integers(len(train)))
-            v, m = _sample_patch(item(k), patch, rng, positive=positive)
+            k = int(rng.integers(len(train)))
+            v, m = _sample_patch(loaded[k] if loaded is not None else _open_pair(train[k]), patch, rng, positive=b % 4 != 3)
             # No flips: the anatomy has one orientation in patient space (LPS), and where the
             # pancreas lies relative to the spine and vessels is part of the evidence.
             vols.append(v)
             masks.append(m)
         x = torch.from_numpy(np.stack(vols)).to(device)
         y = torch.from_numpy(np.stack(masks).astype(np.float32)).to(device)
-        loss = _loss(net(x), y, per_tumour_dice)
+        loss = _loss(net(x), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

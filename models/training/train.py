@@ -195,8 +195,7 @@ def stage_localizer(a: argparse.Namespace, ds: Dataset, device: torch.device) ->
     seed_everything(a.seed)
     net, metrics = train_localizer(ds, device, a.localizer_steps, a.seed, base=a.localizer_base, batch_size=a.localizer_batch,
                                    max_seconds=a.localizer_minutes * 60 if a.localizer_minutes else None,
-                                   val_limit=4 if a.smoke else 100, preload_gb=a.localizer_preload_gb,
-                                   small_tumour_weight=a.localizer_small_tumour_weight, per_tumour_dice=a.localizer_per_tumour_dice)
+                                   val_limit=4 if a.smoke else 100, preload_gb=a.localizer_preload_gb)
     path = os.path.join(_run_dir(a), "localizer.pt")
     save_checkpoint(path, {"base": a.localizer_base, "state_dict": net.state_dict(), "metrics": metrics})
     log(f"train-localizer: wrote {path}")
@@ -396,10 +395,6 @@ def add_common(p: argparse.ArgumentParser) -> None:
     g.add_argument("--localizer-minutes", type=float, help="stop localiser training after this many minutes")
     g.add_argument("--localizer-base", type=int, default=12, help="channels of the first level")
     g.add_argument("--localizer-batch", type=int, default=4)
-    g.add_argument("--localizer-small-tumour-weight", type=float, default=0.0,
-                   help="draw the studies of tumour patches with probability ~ (tumour voxels)^-W (0: uniform)")
-    g.add_argument("--localizer-per-tumour-dice", action="store_true",
-                   help="soft Dice per patch with tumour instead of over the batch (small tumours count as much as large ones)")
     g.add_argument("--localizer-preload-gb", type=float, default=8.0,
                    help="hold the training volumes in memory when they fit in this many GB (faster); else read patches from the files")
     g = p.add_argument_group("export")
