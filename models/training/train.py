@@ -391,7 +391,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
     g.add_argument("--shift-px", type=int, default=8,
                    help="largest in-plane shift (pixels) of the augmented views: the node's crop centre comes from the localiser, not the truth")
     g = p.add_argument_group("localiser")
-    g.add_argument("--localizer-steps", type=int, default=6000)
+    g.add_argument("--localizer-steps", type=int, default=10000)
     g.add_argument("--localizer-minutes", type=float, help="stop localiser training after this many minutes")
     g.add_argument("--localizer-base", type=int, default=12, help="channels of the first level")
     g.add_argument("--localizer-batch", type=int, default=4)
@@ -401,7 +401,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
     g.add_argument("--out", default=os.path.join(REPO, "models"), help="where the ONNX files and manifests go")
     g.add_argument("--parity-dir", help="write the parity fixture here (default: test/fixtures/model-parity when --out is the repo's models/)")
     g.add_argument("--parity-copy-models", action="store_true", help="copy the ONNX files into the parity folder (self-contained fixture)")
-    g.add_argument("--model-version", default="0.1.0")
+    g.add_argument("--model-version", default="0.2.0")
     g = p.add_argument_group("calibrate")
     g.add_argument("--evaluation", help="folder written by `tsr-node evaluate` (evaluation.json, cases.json) on the models in --out")
 
