@@ -19,7 +19,6 @@ cohort a figure is reported on.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -27,19 +26,12 @@ from typing import Dict
 
 import numpy as np
 
+from export import sha256_of
 from metrics import ece, fit_platt
 
 # Kit variant -> the node's model role in evaluation.json / cases.json.
 ROLE_OF_VARIANT = {"fusion": "fused", "arterial": "arterial", "venous": "venous"}
 CALIBRATION_FILE = "calibration.json"
-
-
-def file_sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _logit(p: np.ndarray) -> np.ndarray:

@@ -32,11 +32,11 @@ sys.path.insert(0, HERE)
 
 from clip_model import CLIP, ClipConfig, config_from_state_dict, load_clip_state_dict, read_state_dict  # noqa: E402
 from dataset import PHASES, Dataset, labels_of  # noqa: E402
-from export import (classifier_io, export_onnx, localizer_io, write_manifest, write_parity_case,  # noqa: E402
+from export import (classifier_io, export_onnx, localizer_io, sha256_of, write_manifest, write_parity_case,  # noqa: E402
                     write_parity_fixture)
 from localizer import LOCALIZER_PHASES, ExportedLocalizer, LocalizerNet, evaluate_localizer, load_pair, train_localizer, _pairs  # noqa: E402
 from metrics import auc  # noqa: E402
-from node_calibration import CALIBRATION_FILE, file_sha256, fit_node_path_calibration  # noqa: E402
+from node_calibration import CALIBRATION_FILE, fit_node_path_calibration  # noqa: E402
 from pretrain import init_numeric_token_embeddings, pretrain_clip  # noqa: E402
 from runtime import configure_threads, load_checkpoint, log, save_checkpoint, seed_everything, select_device  # noqa: E402
 from tokenizer import ClipBpeTokenizer, WordTokenizer, tokenizer_from_dict  # noqa: E402
@@ -233,7 +233,7 @@ def stage_calibrate(a: argparse.Namespace, ds: Dataset, device: torch.device) ->
         raise SystemExit("calibrate needs --evaluation DIR (written by `tsr-node evaluate` on the models in --out)")
     fitted = fit_node_path_calibration(a.evaluation, os.path.abspath(a.out), MODEL_NAMES)
     for variant, c in fitted.items():
-        c["checkpointSha256"] = file_sha256(os.path.join(_run_dir(a), f"classifier_{variant}.pt"))
+        c["checkpointSha256"] = sha256_of(os.path.join(_run_dir(a), f"classifier_{variant}.pt"))
         log(f"calibrate {variant}: T {c['temperature']:.3f}, bias {c['bias']:.3f}, threshold {c['threshold']:.3f} "
             f"(recalibration T {c['recalibrationTemperature']:.3f}, bias {c['recalibrationBias']:.3f}); "
             f"ECE on the calibration cohort {c['eceBefore']:.3f} -> {c['eceAfter']:.3f}, n={c['n']}")
@@ -258,7 +258,7 @@ def _calibration(a: argparse.Namespace, variant: str) -> Dict:
         c = json.load(f).get(variant)
     if not c:
         return base
-    if c.get("checkpointSha256") != file_sha256(ck_path):
+    if c.get("checkpointSha256") != sha256_of(ck_path):
         log(f"export: {path} was fitted for another {variant} checkpoint: ignored (run `train.py calibrate` again)")
         return base
     return c
