@@ -97,7 +97,7 @@ def _open_pair(pair: Tuple[Tuple[str, ...], Tuple[str, ...]]) -> Tuple[List[np.n
     return [np.load(p, mmap_mode="r") for p in pair[0]], [np.load(p, mmap_mode="r") for p in pair[1]]
 
 
-def _preload(pairs: Sequence[Tuple[Tuple[str, ...], Tuple[str, ...]]], budget_gb: float) -> Optional[List[Tuple[List[np.ndarray], List[np.ndarray]]]]:
+def _preload(pairs: Sequence[Tuple[Tuple[str, ...], Tuple[str, ...]]], budget_gb: float) -> Optional[List[Tuple[np.ndarray, np.ndarray]]]:
     """Every training item in memory when they fit in `budget_gb` (None otherwise): reading patches
     from memory-mapped files costs about a third of a training step on a 2-core machine, reading
     them from memory almost nothing. 1129 studies on a 48 x 96 x 96 grid: about 5 GB."""
@@ -112,16 +112,16 @@ def _preload(pairs: Sequence[Tuple[Tuple[str, ...], Tuple[str, ...]]], budget_gb
     progress = Progress("load-localizer-volumes", len(pairs))
     out = []
     for i, pair in enumerate(pairs):
-        vols, masks = _open_pair(pair)
-        out.append(([np.array(v) for v in vols], [np.array(m) for m in masks]))
+        out.append(load_pair(pair))
         progress.update(i + 1)
     return out
 
 
-def _sample_patch(item: Tuple[List[np.ndarray], List[np.ndarray]], patch: Tuple[int, int, int], rng: np.random.Generator,
+def _sample_patch(item: Tuple[Sequence[np.ndarray], Sequence[np.ndarray]], patch: Tuple[int, int, int], rng: np.random.Generator,
                   positive: bool) -> Tuple[np.ndarray, np.ndarray]:
     """A [C, pz, py, px] patch of both phases at one place: around a voxel of the venous tumour
-    (positive) or anywhere. `item`: the volumes and masks per phase (in memory or memory-mapped)."""
+    (positive) or anywhere. `item`: the volumes and masks, indexed by phase ([C, Z, Y, X] arrays
+    in memory, or lists of memory-mapped [Z, Y, X] arrays)."""
     vols, masks = item
     shape = vols[0].shape
     starts = []

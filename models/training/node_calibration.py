@@ -69,7 +69,7 @@ def fit_node_path_calibration(evaluation_dir: str, models_dir: str, model_names:
         z = _logit(p)
         tr, br = fit_platt(np.stack([np.zeros_like(z), z], axis=1), labels)
         p_new = 1 / (1 + np.exp(-(z / tr + br)))
-        threshold = 1 / (1 + math.exp(-(float(_logit(np.array([th0]))[0]) / tr + br)))
+        threshold = 1 / (1 + math.exp(-(math.log(th0 / (1 - th0)) / tr + br)))
         out[variant] = {
             "temperature": t0 * tr, "bias": b0 / tr + br, "threshold": threshold,
             "fittedOn": f"tsr-node evaluate, seeds {seeds.get('from')}..{seeds.get('to')}, {len(cases)} analysed studies",

@@ -244,11 +244,11 @@ def stage_calibrate(a: argparse.Namespace, ds: Dataset, device: torch.device) ->
     return fitted
 
 
-def _calibration(a: argparse.Namespace, variant: str) -> Dict:
-    """Temperature, bias and threshold of a classifier: the node-path recalibration when the run
-    dir has one for this very checkpoint, else the validation split's."""
+def _calibration(a: argparse.Namespace, variant: str, m: Dict) -> Dict:
+    """Temperature, bias and threshold of a classifier (`m`: its checkpoint's metrics): the
+    node-path recalibration when the run dir has one for this very checkpoint, else the
+    validation split's."""
     ck_path = os.path.join(_run_dir(a), f"classifier_{variant}.pt")
-    m = load_checkpoint(ck_path)["metrics"]
     base = {"temperature": m["temperature"], "bias": m.get("bias", 0.0), "threshold": m["threshold"],
             "fittedOn": "kit validation split, crops at the true centre"}
     path = os.path.join(_run_dir(a), CALIBRATION_FILE)
@@ -292,7 +292,7 @@ def stage_export(a: argparse.Namespace, ds: Dataset, device: torch.device) -> Di
         head = TsrHead(ck["prototypes"].shape[1], phases, ck["prototypes"], ck["logit_scale"], alpha=ck["alpha"])
         tuned = TsrModel(head, EncoderTail(clip, ck["tune_blocks"]) if ck["tune_blocks"] > 0 else None)
         tuned.load_state_dict(ck["model_state"])
-        cal = _calibration(a, variant)
+        cal = _calibration(a, variant, ck["metrics"])
         model = ExportedClassifier(clip, tuned, cal["temperature"], cal["bias"]).eval()
         name = MODEL_NAMES[variant]
         path = os.path.join(out, name + ".onnx")
