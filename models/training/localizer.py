@@ -18,7 +18,6 @@ patches and runs on the whole grid. Grid dimensions must be multiples of 8.
 from __future__ import annotations
 
 import time
-from collections import deque
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -154,6 +153,30 @@ def _loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return bce + dice.mean()
 
 
+def _component_26(mask: np.ndarray, seed: Tuple[int, ...]) -> Tuple[np.ndarray, ...]:
+    """Indices of the 26-connected component of `mask` that holds `seed`: the seed grown by 3x3x3
+    dilations within the mask until it stops growing (vectorised; a voxel-by-voxel flood fill took
+    minutes on the near-uniform maps of an undertrained network)."""
+    region = np.zeros_like(mask, dtype=bool)
+    region[seed] = True
+    size = 1
+    while True:
+        grown = region.copy()
+        for axis in range(3):
+            lo = [slice(None)] * 3
+            hi = [slice(None)] * 3
+            lo[axis], hi[axis] = slice(0, -1), slice(1, None)
+            shifted = grown.copy()
+            shifted[tuple(lo)] |= grown[tuple(hi)]
+            shifted[tuple(hi)] |= grown[tuple(lo)]
+            grown = shifted
+        grown &= mask
+        grown_size = int(grown.sum())
+        if grown_size == size:
+            return np.nonzero(grown)
+        region, size = grown, grown_size
+
+
 def predicted_centre(prob: np.ndarray, level: float = 0.5, near: Optional[Tuple[float, float, float]] = None,
                      radius: float = 0.0) -> Optional[Tuple[float, float, float]]:
     """[Z, Y, X] probability -> centre (z, y, x, voxel units), as the node's findTumour finds it:
@@ -168,23 +191,9 @@ def predicted_centre(prob: np.ndarray, level: float = 0.5, near: Optional[Tuple[
     peak = np.unravel_index(int(np.argmax(search)), prob.shape)
     if search[peak] < level:
         return None
-    above = prob >= prob[peak] / 2
-    seen = np.zeros_like(above)
-    queue = deque([peak])
-    seen[peak] = True
-    members = []
-    while queue:
-        v = queue.popleft()
-        members.append(v)
-        for dz in (-1, 0, 1):
-            for dy in (-1, 0, 1):
-                for dx in (-1, 0, 1):
-                    n = (v[0] + dz, v[1] + dy, v[2] + dx)
-                    if all(0 <= n[i] < prob.shape[i] for i in range(3)) and above[n] and not seen[n]:
-                        seen[n] = True
-                        queue.append(n)
-    m = np.array(members, dtype=np.float64)
-    w = prob[tuple(m.astype(int).T)]
+    members = _component_26(prob >= prob[peak] / 2, peak)
+    w = prob[members].astype(np.float64)
+    m = np.stack(members, axis=1).astype(np.float64)
     return tuple(float(x) for x in (m * w[:, None]).sum(0) / w.sum())  # type: ignore[return-value]
 
 
@@ -266,7 +275,7 @@ def train_localizer(ds: Dataset, device: torch.device, steps: int, seed: int, ba
         loss.backward()
         opt.step()
         sched.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         done = step + 1
         progress.update(done, f"loss {np.mean(losses[-50:]):.3f}")
         if max_seconds is not None and time.time() - start > max_seconds:

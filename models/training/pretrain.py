@@ -199,7 +199,7 @@ def pretrain_clip(ds: Dataset, model: CLIP, tokenizer: Tokenizer, device: torch.
             sched.step()
             with torch.no_grad():
                 model.logit_scale.clamp_(0, math.log(100.0))
-            running.append(float(loss))
+            running.append(float(loss.detach()))
             step += 1
             progress.update(step, f"loss {np.mean(running[-20:]):.3f}")
         msg = f"pretrain-clip: epoch {epoch + 1}/{epochs} train loss {np.mean(running):.3f}"
