@@ -14,12 +14,17 @@
  * - If Orthanc's newest change is older than the cursor, Orthanc's database was replaced (a new
  *   install, a restore): the cursor starts again from 0, and content already analysed is
  *   recognised by its fingerprint.
+ * - With an `activity` observer (prepare-ahead, pipeline/prepareAhead.ts), it also reports which
+ *   studies are still receiving instances, in the order of the log: a NewStudy change names its
+ *   study; a NewInstance carries only the instance's id, so the study of the last NewInstance of
+ *   each page is looked up (one GET per page, not per instance); a StableStudy ends the study's
+ *   activity. Best effort: a failed lookup is logged and costs the page nothing.
  */
 import cron, { type ScheduledTask } from 'node-cron';
 import { silentLogger, type Logger } from '../logging/logger';
 import type { EnqueueRequest, IntakeEvent, JobStore } from '../jobs/jobStore';
 import type { StudyIntake } from './intake';
-import type { OrthancRestClient } from './orthancRest';
+import type { OrthancChange, OrthancRestClient } from './orthancRest';
 
 export interface ChangeFeedOptions {
   store: JobStore;
@@ -32,6 +37,16 @@ export interface ChangeFeedOptions {
   logger?: Logger;
   /** Called with each new job's id after its page is committed (e.g. `worker.wake()`). */
   onEnqueued?: (jobId: number) => void;
+  /** Told which Orthanc studies are receiving instances, and which became stable (prepare-ahead). */
+  activity?: StudyActivityObserver;
+}
+
+/** Who wants to know that studies are still arriving (pipeline/prepareAhead.ts). */
+export interface StudyActivityObserver {
+  /** New instances (or a new study) arrived for this Orthanc study. */
+  studyActive(orthancStudyId: string): void;
+  /** Orthanc called the study stable. */
+  studyStable(orthancStudyId: string): void;
 }
 
 export interface PollSummary {
@@ -46,6 +61,8 @@ export interface PollSummary {
 }
 
 export const STABLE_STUDY = 'StableStudy';
+const NEW_STUDY = 'NewStudy';
+const NEW_INSTANCE = 'NewInstance';
 
 export class ChangeFeed {
   private readonly logger: Logger;
@@ -146,10 +163,37 @@ export class ChangeFeed {
         summary.deleted += events.length;
         for (const e of events) this.logger.warn('StableStudy for a study Orthanc no longer has', { orthancStudyId: e.orthancStudyId });
       }
+      await this.reportActivity(page.changes);
       cursor = next;
       summary.cursor = cursor;
       if (page.done || page.changes.length === 0) break;
     }
     return summary;
+  }
+
+  /** Tells the activity observer, in log order, which studies are arriving and which are stable. */
+  private async reportActivity(changes: OrthancChange[]): Promise<void> {
+    const observer = this.options.activity;
+    if (!observer || changes.length === 0) return;
+    let lastInstance = -1;
+    for (let i = changes.length - 1; i >= 0; i--) {
+      if (changes[i].ChangeType === NEW_INSTANCE) {
+        lastInstance = i;
+        break;
+      }
+    }
+    let instanceStudy: string | undefined;
+    if (lastInstance >= 0) {
+      try {
+        instanceStudy = await this.options.orthanc.getInstanceStudyId(changes[lastInstance].ID);
+      } catch (err) {
+        this.logger.debug('cannot tell which study a new instance belongs to', { err });
+      }
+    }
+    changes.forEach((change, i) => {
+      if (change.ChangeType === NEW_STUDY) observer.studyActive(change.ID);
+      else if (i === lastInstance && instanceStudy) observer.studyActive(instanceStudy);
+      else if (change.ChangeType === STABLE_STUDY) observer.studyStable(change.ID);
+    });
   }
 }

@@ -96,6 +96,21 @@ export class OrthancRestClient {
     }
   }
 
+  /**
+   * The Orthanc id of the study an instance belongs to (GET /instances/{id}/study: one request,
+   * about 2 ms); undefined when the instance is gone (404). Only the id leaves this method.
+   */
+  async getInstanceStudyId(orthancInstanceId: string): Promise<string | undefined> {
+    if (!isOrthancId(orthancInstanceId)) throw new PermanentError(`not an Orthanc instance id: "${String(orthancInstanceId).slice(0, 80)}"`);
+    try {
+      const study = await this.getJson<{ ID?: string }>(`/instances/${orthancInstanceId}/study`);
+      return isOrthancId(study.ID) ? study.ID : undefined;
+    } catch (err) {
+      if (httpStatusOf(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
   /** SOPInstanceUIDs of every instance of the study (GET /studies/{id}/instances); undefined on 404. */
   async getStudySopInstanceUIDs(orthancStudyId: string): Promise<string[] | undefined> {
     if (!isOrthancId(orthancStudyId)) throw new PermanentError(`not an Orthanc study id: "${String(orthancStudyId).slice(0, 80)}"`);

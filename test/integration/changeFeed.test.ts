@@ -100,6 +100,27 @@ describe('orthanc/changeFeed and intake against a real Orthanc', function () {
     expect(second).to.include({ stableStudies: 0, enqueued: 0, cursor: first.cursor });
   });
 
+  it('tells an activity observer which studies receive instances (in log order) and which became stable', async () => {
+    const a = makeSimpleCtSeries({ seed: 'feed-activity-a', slices: 3, rows: 16, columns: 16 });
+    const b = makeSimpleCtSeries({ seed: 'feed-activity-b', slices: 3, rows: 16, columns: 16 });
+    const events: string[] = [];
+    const activity = { studyActive: (id: string) => events.push(`active ${id}`), studyStable: (id: string) => events.push(`stable ${id}`) };
+    const feed = new ChangeFeed({ store, orthanc: rest, intake, pollSchedule: '* * * * * *', pageSize: 200, activity });
+    await upload(orthanc, a);
+    await feed.poll();
+    const idA = await orthancStudyId(orthanc, a.studyInstanceUID);
+    // NewStudy, then the study of the page's last NewInstance (one lookup).
+    expect(events).to.deep.equal([`active ${idA}`, `active ${idA}`]);
+    events.length = 0;
+    await upload(orthanc, b);
+    await waitForStableStudies(orthanc, 2);
+    await feed.poll();
+    const idB = await orthancStudyId(orthanc, b.studyInstanceUID);
+    expect(events).to.include(`active ${idB}`);
+    expect(events).to.include(`stable ${idA}`);
+    expect(events.lastIndexOf(`stable ${idB}`)).to.be.greaterThan(events.lastIndexOf(`active ${idB}`));
+  });
+
   it('the same content stable again is recognised; a study that gains a series becomes new work', async () => {
     const first = makeSimpleCtSeries({ seed: 'feed-grow', slices: 2, rows: 16, columns: 16, seriesNumber: 1 });
     await upload(orthanc, first);
