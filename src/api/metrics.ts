@@ -62,6 +62,11 @@ export class NodeMetrics {
   private readonly jobDurations = new Map<AttemptResult, Histogram>();
   private bytesRetrieved = 0;
   private readonly intake = new Map<string, number>();
+  private readonly preparedAhead = new Map<string, number>([
+    ['used', 0],
+    ['discarded', 0],
+    ['failed', 0],
+  ]);
   private readonly startedAt = Date.now();
 
   constructor(private readonly version: string) {}
@@ -89,6 +94,11 @@ export class NodeMetrics {
   intakeEvent(source: string, outcome: string): void {
     const key = `${source}\n${outcome}`;
     this.intake.set(key, (this.intake.get(key) ?? 0) + 1);
+  }
+
+  /** Prepared-ahead work ended (pipeline/prepareAhead.ts): used by its job, discarded, or failed. */
+  preparedAheadEnded(outcome: 'used' | 'discarded' | 'failed'): void {
+    this.preparedAhead.set(outcome, (this.preparedAhead.get(outcome) ?? 0) + 1);
   }
 
   /** The exposition, with the store's gauges taken just now. */
@@ -146,6 +156,8 @@ export class NodeMetrics {
       const [source, outcome] = key.split('\n');
       sample('tsr_intake_total', { source, outcome }, n);
     }
+    family('tsr_prepared_ahead_total', 'counter', 'Studies analysed ahead of StableStudy since start, by outcome: used by their job, discarded (content changed, aborted for a job, expired, replaced), failed (refused or PACS error).');
+    for (const [outcome, n] of this.preparedAhead) sample('tsr_prepared_ahead_total', { outcome }, n);
     if (snapshot.models) {
       family('tsr_model_info', 'gauge', 'Models loaded and verified at start (always 1).');
       for (const m of snapshot.models) sample('tsr_model_info', { role: m.role, name: m.name, version: m.version, sha256: m.sha256 }, 1);

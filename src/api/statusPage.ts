@@ -61,6 +61,7 @@ interface OutcomeView {
   label?: string;
   probabilityHigh?: number;
   sameAsJobId?: number;
+  preparedAhead?: { used?: boolean; preparedAt?: string; reason?: string };
   classifier?: { name?: string; version?: string };
   results?: { storedToPacs?: boolean };
 }
@@ -73,7 +74,9 @@ function resultCell(job: Job): Html {
   const o = outcomeOf(job);
   if (!o?.label) return html``;
   const p = typeof o.probabilityHigh === 'number' ? ` (P(high) ${o.probabilityHigh.toFixed(2)})` : '';
-  return html`<span class="result result-${o.label}">${o.label === 'high' ? 'High' : 'Low'} TSR${p}</span>${o.sameAsJobId ? html` <small>as job ${o.sameAsJobId}</small>` : html``}`;
+  return html`<span class="result result-${o.label}">${o.label === 'high' ? 'High' : 'Low'} TSR${p}</span>${o.sameAsJobId ? html` <small>as job ${o.sameAsJobId}</small>` : html``}${
+    o.preparedAhead?.used ? html` <small class="prepared" title="analysed before StableStudy (${o.preparedAhead.preparedAt ?? ''}); only stored after">prepared ahead</small>` : html``
+  }`;
 }
 
 function stateBadge(state: JobState): Html {
@@ -235,6 +238,9 @@ export function renderJobPage(job: Job, o: { version: string; csrfToken: string;
   ${outcome?.classifier ? html`<dt>Model</dt><dd>${outcome.classifier.name} ${outcome.classifier.version}</dd>` : ''}
   ${job.resultUids && job.resultUids.length > 0 ? html`<dt>Results in the PACS</dt><dd>${job.resultUids.map((u) => html`<div class="uid">${u}</div>`)}</dd>` : ''}
   <dt>Content fingerprint</dt><dd class="uid">${job.fingerprint}</dd>
+  ${outcome?.preparedAhead
+    ? html`<dt>Prepared ahead</dt><dd>${outcome.preparedAhead.used ? html`yes: analysed before StableStudy (${formatTime(outcome.preparedAhead.preparedAt)}) from this same content; the job only stored the results` : html`not used: ${outcome.preparedAhead.reason ?? ''}`}</dd>`
+    : ''}
 </dl>
 ${(job.state === 'done' || job.state === 'skipped' || job.state === 'failed') ? html`<p><button type="button" data-retry="${job.id}">${job.state === 'done' ? 'Re-run' : 'Retry'}</button></p>` : ''}
 <h3>Timings</h3>

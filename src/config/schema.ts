@@ -36,6 +36,18 @@ export const orthancSchema = z
   })
   .strict();
 
+export const prepareAheadSchema = z
+  .object({
+    /**
+     * Analyse a study while Orthanc still waits for it to be stable (needs the change feed:
+     * feed.mode poll or both), and only store the results at StableStudy.
+     */
+    enabled: z.boolean().default(true),
+    /** Seconds without a new instance before a study is prepared; keep it well below Orthanc's StableAge. */
+    quietSeconds: z.number().positive().max(3600).default(10),
+  })
+  .strict();
+
 export const feedSchema = z
   .object({
     /** `poll`: follow Orthanc's /changes; `webhook`: only the Lua script's POSTs; `both`. */
@@ -44,6 +56,7 @@ export const feedSchema = z
     pollSchedule: z.string().default('*/3 * * * * *'),
     /** Changes asked for per /changes page. */
     pageSize: positiveInt.max(1000).default(200),
+    prepareAhead: prepareAheadSchema.prefault({}),
   })
   .strict();
 

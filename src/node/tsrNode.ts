@@ -3,13 +3,13 @@
  * webhook), the worker and the HTTP API, wired from one validated configuration.
  *
  *   config -> API token -> job store -> models (loaded and verified once) -> DICOMweb + Orthanc clients
- *          -> pipeline + job handler -> worker -> intake -> change feed -> HTTP API (+ OHIF viewer)
+ *          -> pipeline + job handler -> worker -> intake -> change feed (+ prepare-ahead) -> HTTP API (+ OHIF viewer)
  *
  * Start-up refuses, with a ConfigError naming the problem, when the configuration is invalid, a
  * model does not match its manifest, or the API would be exposed without a token.
  *
  * `stop()` is the graceful shutdown of SIGTERM/SIGINT: the HTTP server stops accepting, the feed
- * stops (a page in progress commits or not at all), running jobs get worker.stopTimeoutMs to
+ * stops (a page in progress commits or not at all), a preparation ahead of StableStudy is aborted, running jobs get worker.stopTimeoutMs to
  * finish and then go back to the queue, and the store closes last.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -32,6 +32,8 @@ import { StudyIntake } from '../orthanc/intake';
 import { OrthancRestClient } from '../orthanc/orthancRest';
 import { PACKAGE_VERSION } from '../paths';
 import type { StudyPipeline } from '../pipeline/analyseStudy';
+import { PrepareAhead } from '../pipeline/prepareAhead';
+import { PreparedResultCache } from '../pipeline/preparedResults';
 import { createStudyJobHandler } from '../pipeline/studyJobHandler';
 import { nodeDevice } from '../results/device';
 import { VolumeBufferPool } from '../study/volumeBuffers';
@@ -60,6 +62,8 @@ export interface RunningNode {
   worker: Worker;
   intake: StudyIntake;
   feed?: ChangeFeed;
+  /** Present when feed.prepareAhead is on and the change feed runs. */
+  prepareAhead?: PrepareAhead;
   metrics: NodeMetrics;
   models: NodeModels;
   dicomWeb: DicomWebClientHandle;
@@ -154,12 +158,31 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       logger,
       volumeBuffers,
     };
-    const worker = new Worker({
+    // Prepare-ahead needs the change feed: only /changes tells of instances still arriving.
+    const feedRuns = config.feed.mode !== 'webhook';
+    const prepareAhead: PrepareAhead | undefined =
+      config.feed.prepareAhead.enabled && feedRuns
+        ? new PrepareAhead({
+            pipeline,
+            orthanc,
+            store,
+            cache: new PreparedResultCache(),
+            quietMs: config.feed.prepareAhead.quietSeconds * 1000,
+            // Called from timers only, once the worker below exists.
+            isIdle: async (): Promise<boolean> => worker.active === 0 && (await store.countByState()).queued === 0,
+            logger,
+            onOutcome: (outcome) => metrics.preparedAheadEnded(outcome),
+          })
+        : undefined;
+    if (config.feed.prepareAhead.enabled && !feedRuns) logger.info('prepare-ahead is off: it needs the change feed (feed.mode poll or both)');
+    cleanups.push(() => prepareAhead?.stop());
+    const worker: Worker = new Worker({
       store,
       handler: createStudyJobHandler({
         pipeline,
         store,
         observer: { stage: (s, ms) => metrics.stage(s, ms), bytesRetrieved: (b) => metrics.addBytesRetrieved(b) },
+        ...(prepareAhead ? { prepareAhead } : {}),
       }),
       concurrency: config.worker.concurrency,
       leaseMs: config.worker.leaseMs,
@@ -171,13 +194,31 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       onAttemptEnd: (job, result, ms) => {
         metrics.attemptEnded(result, ms);
         options.onAttemptEnd?.(job.id, result, ms);
+        prepareAhead?.wake();
       },
     });
-    const intake = new StudyIntake({ store, orthanc, dicomWeb, logger, onEnqueued: () => worker.wake() });
-    const feed =
-      config.feed.mode === 'webhook'
-        ? undefined
-        : new ChangeFeed({ store, orthanc, intake, pollSchedule: config.feed.pollSchedule, pageSize: config.feed.pageSize, logger, onEnqueued: () => worker.wake() });
+    const intake = new StudyIntake({
+      store,
+      orthanc,
+      dicomWeb,
+      logger,
+      onEnqueued: (job) => {
+        if (job.orthancStudyId) prepareAhead?.studyStable(job.orthancStudyId);
+        worker.wake();
+      },
+    });
+    const feed = feedRuns
+      ? new ChangeFeed({
+          store,
+          orthanc,
+          intake,
+          pollSchedule: config.feed.pollSchedule,
+          pageSize: config.feed.pageSize,
+          logger,
+          onEnqueued: () => worker.wake(),
+          ...(prepareAhead ? { activity: prepareAhead } : {}),
+        })
+      : undefined;
 
     // 6. The HTTP API, with the viewer mounted lazily.
     const readiness = (): Promise<ReadinessReport> =>
@@ -260,6 +301,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     logger.info('tsr-node serving', {
       url,
       feedMode: config.feed.mode,
+      prepareAhead: prepareAhead ? { quietSeconds: config.feed.prepareAhead.quietSeconds } : false,
       concurrency: config.worker.concurrency,
       orthanc: orthanc.baseUrl,
       ...(token.file ? { tokenFile: token.file } : {}),
@@ -271,6 +313,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
         logger.info('stopping: no new work; running jobs may finish', { timeoutMs: stopOptions.timeoutMs ?? config.worker.stopTimeoutMs });
         const serverClosed = closeServer();
         await feed?.stop();
+        await prepareAhead?.stop();
         await worker.stop({ timeoutMs: stopOptions.timeoutMs ?? config.worker.stopTimeoutMs });
         await serverClosed;
         cleanups.splice(cleanups.indexOf(closeServer), 1);
@@ -289,6 +332,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       worker,
       intake,
       ...(feed ? { feed } : {}),
+      ...(prepareAhead ? { prepareAhead } : {}),
       metrics,
       models,
       dicomWeb,

@@ -7,13 +7,23 @@
  * study's content is that of an earlier done job plus exactly that job's results, made by the
  * models loaded now, and still in the PACS) is completed at once with the earlier job's outcome:
  * analysing it again would give the same UIDs and store nothing.
+ *
+ * With prepare-ahead (prepareAhead.ts), a study analysed while Orthanc still waited for it to be
+ * stable needs only the store: when the prepared result is for this job's StudyInstanceUID, its
+ * content fingerprint and the models and settings loaded now, the job records the prepared
+ * selection and stores the prepared SR and SC (the same QIDO-RS check and one STOW-RS). Its
+ * timings say so: `preparedAheadMs` and the prepared stages as `preparedAhead.<stage>`, done
+ * before StableStudy; the outcome carries `preparedAhead`. Otherwise the full pipeline runs.
  */
 import { jsonString } from '../dicomweb/dicomJson';
 import type { DicomWebClient } from '../dicomweb/types';
 import type { Job, JobStore, JsonValue } from '../jobs/jobStore';
 import type { JobHandler, JobOutcome } from '../jobs/worker';
 import { studyContentFingerprint } from '../orthanc/studyFingerprint';
+import { storeResults } from '../results/store';
 import { analyseStudyPipeline, type PipelineStage, type StudyPipeline, type StudyPipelineResult } from './analyseStudy';
+import type { PrepareAhead } from './prepareAhead';
+import type { PreparedResult } from './preparedResults';
 
 const SOP_INSTANCE_UID = '00080018';
 
@@ -27,6 +37,8 @@ export interface StudyJobHandlerOptions {
   pipeline: StudyPipeline;
   store: JobStore;
   observer?: PipelineObserver;
+  /** Results prepared before StableStudy (config feed.prepareAhead). */
+  prepareAhead?: PrepareAhead;
 }
 
 function toJson(value: unknown): JsonValue {
@@ -69,15 +81,13 @@ export function jobOutcomeOf(result: StudyPipelineResult): Record<string, JsonVa
 }
 
 /**
- * The earlier done job whose content plus its own results is the study's content now, when its
- * results were made by the models loaded now; undefined otherwise.
+ * Among a study's jobs, the earlier done one whose content plus its own results is `present` (the
+ * study's SOP Instance UIDs now), when its results were made by the models loaded now and are all
+ * still there; undefined otherwise. Pure.
  */
-export async function earlierJobWithOwnResults(store: JobStore, dicomWeb: DicomWebClient, job: Job, modelSha256s: string[]): Promise<Job | undefined> {
-  const { jobs } = await store.list({ studyInstanceUID: job.studyInstanceUID, limit: 100 });
-  const previous = jobs.filter((j) => j.id !== job.id && j.state === 'done' && (j.resultUids?.length ?? 0) > 0);
+export function findEarlierJobWithOwnResults(jobs: Job[], present: ReadonlySet<string>, modelSha256s: string[], exceptJobId?: number): Job | undefined {
+  const previous = jobs.filter((j) => j.id !== exceptJobId && j.state === 'done' && (j.resultUids?.length ?? 0) > 0);
   if (previous.length === 0) return undefined;
-  const instances = await dicomWeb.searchInstances(job.studyInstanceUID, undefined, [SOP_INSTANCE_UID]);
-  const present = new Set(instances.map((i) => jsonString(i, SOP_INSTANCE_UID)).filter((u): u is string => u !== undefined));
   const ownResults = new Set(previous.flatMap((j) => j.resultUids ?? []));
   const withoutOwn = studyContentFingerprint([...present].filter((u) => !ownResults.has(u)));
   return previous.find((p) => {
@@ -87,8 +97,20 @@ export async function earlierJobWithOwnResults(store: JobStore, dicomWeb: DicomW
   });
 }
 
+/**
+ * The earlier done job whose content plus its own results is the study's content now, when its
+ * results were made by the models loaded now; undefined otherwise.
+ */
+export async function earlierJobWithOwnResults(store: JobStore, dicomWeb: DicomWebClient, job: Job, modelSha256s: string[]): Promise<Job | undefined> {
+  const { jobs } = await store.list({ studyInstanceUID: job.studyInstanceUID, limit: 100 });
+  if (!jobs.some((j) => j.id !== job.id && j.state === 'done' && (j.resultUids?.length ?? 0) > 0)) return undefined;
+  const instances = await dicomWeb.searchInstances(job.studyInstanceUID, undefined, [SOP_INSTANCE_UID]);
+  const present = new Set(instances.map((i) => jsonString(i, SOP_INSTANCE_UID)).filter((u): u is string => u !== undefined));
+  return findEarlierJobWithOwnResults(jobs, present, modelSha256s, job.id);
+}
+
 export function createStudyJobHandler(options: StudyJobHandlerOptions): JobHandler {
-  const { pipeline, store, observer } = options;
+  const { pipeline, store, observer, prepareAhead } = options;
   const modelShas = [pipeline.models.classifier.identity.sha256, pipeline.models.localizer.identity.sha256];
   return async (job, context): Promise<JobOutcome> => {
     const earlier = await earlierJobWithOwnResults(store, pipeline.dicomWeb, job, modelShas);
@@ -100,8 +122,10 @@ export function createStudyJobHandler(options: StudyJobHandlerOptions): JobHandl
         timingsMs: {},
       };
     }
-    const timings: Record<string, number> = {};
     const started = performance.now();
+    const prepared = prepareAhead ? await prepareAhead.claim(job) : {};
+    if (prepared.entry) return storePrepared(job, context, prepared.entry, started, prepared.waitedMs);
+    const timings: Record<string, number> = {};
     let selectionRecorded: Promise<void> = Promise.resolve();
     try {
       const result = await analyseStudyPipeline({ ...pipeline, logger: context.logger }, job.studyInstanceUID, {
@@ -116,10 +140,12 @@ export function createStudyJobHandler(options: StudyJobHandlerOptions): JobHandl
         },
         onBytesRetrieved: (bytes) => observer?.bytesRetrieved?.(bytes),
       });
-      timings.total = round(result.timingsMs.total ?? 0);
+      timings.total = round(performance.now() - started);
       if (result.timingsMs.onnx !== undefined) timings.onnx = round(result.timingsMs.onnx);
+      const outcome = jobOutcomeOf(result);
+      if (prepared.discardedBecause) outcome.preparedAhead = { used: false, reason: prepared.discardedBecause };
       return {
-        outcome: jobOutcomeOf(result),
+        outcome,
         // Only what is in the PACS (results.store off: nothing; the outcome still names the UIDs).
         resultUids: result.stored ? [result.results.sr.sopInstanceUID, result.results.sc.sopInstanceUID] : [],
         timingsMs: timings,
@@ -134,4 +160,37 @@ export function createStudyJobHandler(options: StudyJobHandlerOptions): JobHandl
       throw err;
     }
   };
+
+  /** The job's content was prepared ahead: record its selection and store its results. */
+  async function storePrepared(job: Job, context: Parameters<JobHandler>[1], entry: PreparedResult, started: number, waitedMs: number | undefined): Promise<JobOutcome> {
+    const logger = context.logger;
+    const prepared = entry.result;
+    await context.recordProgress({ selection: toJson(prepared.selection) });
+    const timings: Record<string, number> = {};
+    let stored = prepared.stored;
+    if (pipeline.results.store) {
+      const t = performance.now();
+      stored = await storeResults(pipeline.dicomWeb, job.studyInstanceUID, [prepared.results.sr, prepared.results.sc], logger);
+      timings.store = round(performance.now() - t);
+      observer?.stage?.('store', performance.now() - t);
+    }
+    timings.total = round(performance.now() - started);
+    timings.preparedAheadMs = round(entry.preparedMs);
+    for (const [stage, ms] of Object.entries(entry.stagesMs)) timings[`preparedAhead.${stage}`] = ms;
+    if (prepared.timingsMs.onnx !== undefined) timings['preparedAhead.onnx'] = round(prepared.timingsMs.onnx);
+    const preparedAt = new Date(entry.preparedAt).toISOString();
+    logger.info('results prepared ahead of StableStudy used', { preparedAt, preparedAheadMs: timings.preparedAheadMs, fingerprint: entry.fingerprint });
+    const outcome = jobOutcomeOf({ ...prepared, ...(stored ? { stored } : {}) });
+    outcome.preparedAhead = {
+      used: true,
+      preparedAt,
+      ...(waitedMs !== undefined ? { waitedForPreparationMs: round(waitedMs) } : {}),
+      note: 'analysed while Orthanc waited for the study to be stable; the content fingerprint was the same before and after that analysis and equals this job\'s',
+    };
+    return {
+      outcome,
+      resultUids: stored ? [prepared.results.sr.sopInstanceUID, prepared.results.sc.sopInstanceUID] : [],
+      timingsMs: timings,
+    };
+  }
 }
