@@ -32,6 +32,9 @@ from metrics import ece, fit_platt
 # Kit variant -> the node's model role in evaluation.json / cases.json.
 ROLE_OF_VARIANT = {"fusion": "fused", "arterial": "arterial", "venous": "venous"}
 CALIBRATION_FILE = "calibration.json"
+# Fewer analysed studies give a fit that follows the sample, not the model (with a handful of
+# separable studies the temperature runs towards 0).
+MIN_ANALYSED = 100
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -47,8 +50,9 @@ def fit_node_path_calibration(evaluation_dir: str, models_dir: str, model_names:
         report = json.load(f)
     with open(os.path.join(evaluation_dir, "cases.json"), encoding="utf-8") as f:
         cases = [c for c in json.load(f) if c.get("analysed") and c.get("probabilities")]
-    if not cases:
-        raise SystemExit(f"{evaluation_dir}/cases.json: no analysed study to calibrate on")
+    if len(cases) < MIN_ANALYSED:
+        raise SystemExit(f"{evaluation_dir}/cases.json: {len(cases)} analysed studies; the recalibration needs at least {MIN_ANALYSED} "
+                         "(use a calibration cohort of about 400)")
     labels = np.array([c["label"] == "high" for c in cases], dtype=np.float64)
     if labels.min() == labels.max():
         raise SystemExit(f"{evaluation_dir}: the analysed studies hold one class only; cannot calibrate")

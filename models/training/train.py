@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 import time
 from typing import Dict, List
@@ -51,7 +52,7 @@ LOCALIZER_NAME = "tsr-localizer"
 # The smoke configuration: every stage, a tiny model, a few steps. Only for tests.
 SMOKE = {"clip_width": 16, "clip_layers": 2, "clip_heads": 2, "embed_dim": 16, "text_width": 16, "text_layers": 1,
          "text_heads": 2, "pretrain_epochs": 1, "batch_size": 16, "head_epochs": 3, "views": 2,
-         "localizer_steps": 2, "localizer_base": 2, "localizer_batch": 2}
+         "localizer_steps": 2, "localizer_base": 2, "localizer_batch": 2, "calibration_count": 0}
 
 
 def _run_dir(a: argparse.Namespace) -> str:
@@ -226,12 +227,42 @@ def stage_evaluate(a: argparse.Namespace, ds: Dataset, device: torch.device) -> 
     return results
 
 
+def _node_cli() -> List[str]:
+    return [os.path.join(REPO, "bin", "tsr-node.js")]
+
+
+def check_node_cli(a: argparse.Namespace) -> None:
+    """Before hours of training: the node-path calibration needs Node.js and the built node."""
+    if a.calibration_count <= 0 or a.evaluation:
+        return
+    if shutil.which(a.node) is None:
+        raise SystemExit(f"the node-path calibration runs `tsr-node evaluate`, but `{a.node}` (Node.js) is not on PATH: "
+                         "install Node.js 20, pass --node PATH, or --calibration-count 0 to skip it")
+    if not os.path.exists(os.path.join(REPO, "dist", "src", "cli", "main.js")):
+        raise SystemExit(f"the node-path calibration runs `tsr-node evaluate`, but the node is not built: run `npm run build` in {REPO} "
+                         "(or pass --calibration-count 0 to skip it)")
+
+
+def run_node_evaluation(a: argparse.Namespace) -> str:
+    """`tsr-node evaluate` of the models in --out on the calibration cohort; returns its folder."""
+    check_node_cli(a)
+    out_dir = os.path.join(_run_dir(a), "node-calibration")
+    cmd = [a.node, *_node_cli(), "evaluate", "--seed", str(a.calibration_seed), "--count", str(a.calibration_count),
+           "--out", out_dir, "--models-dir", os.path.abspath(a.out)]
+    log("calibrate: " + " ".join(cmd))
+    if subprocess.run(cmd, cwd=REPO).returncode != 0:
+        raise SystemExit("calibrate: `tsr-node evaluate` failed (see above)")
+    return out_dir
+
+
 def stage_calibrate(a: argparse.Namespace, ds: Dataset, device: torch.device) -> Dict:
     """Second Platt scaling on the node's own path (node_calibration.py), written to the run dir;
-    the next export bakes it into the classifiers."""
-    if not a.evaluation:
-        raise SystemExit("calibrate needs --evaluation DIR (written by `tsr-node evaluate` on the models in --out)")
-    fitted = fit_node_path_calibration(a.evaluation, os.path.abspath(a.out), MODEL_NAMES)
+    the next export bakes it into the classifiers. Without --evaluation, the kit runs
+    `tsr-node evaluate` on the calibration cohort (--calibration-seed, --calibration-count) itself."""
+    if not a.evaluation and a.calibration_count <= 0:
+        raise SystemExit("calibrate needs --evaluation DIR (written by `tsr-node evaluate` on the models in --out) or --calibration-count N > 0")
+    evaluation = a.evaluation or run_node_evaluation(a)
+    fitted = fit_node_path_calibration(evaluation, os.path.abspath(a.out), MODEL_NAMES)
     for variant, c in fitted.items():
         c["checkpointSha256"] = sha256_of(os.path.join(_run_dir(a), f"classifier_{variant}.pt"))
         log(f"calibrate {variant}: T {c['temperature']:.3f}, bias {c['bias']:.3f}, threshold {c['threshold']:.3f} "
@@ -240,7 +271,7 @@ def stage_calibrate(a: argparse.Namespace, ds: Dataset, device: torch.device) ->
     path = os.path.join(_run_dir(a), CALIBRATION_FILE)
     with open(path, "w", encoding="utf-8") as f:
         json.dump(fitted, f, indent=2)
-    log(f"calibrate: wrote {path}; run `train.py export` to bake it into the models")
+    log(f"calibrate: wrote {path}" + ("" if a.stage == "all" else "; run `train.py export` to bake it into the models"))
     return fitted
 
 
@@ -403,17 +434,22 @@ def add_common(p: argparse.ArgumentParser) -> None:
     g.add_argument("--parity-copy-models", action="store_true", help="copy the ONNX files into the parity folder (self-contained fixture)")
     g.add_argument("--model-version", default="0.2.0")
     g = p.add_argument_group("calibrate")
-    g.add_argument("--evaluation", help="folder written by `tsr-node evaluate` (evaluation.json, cases.json) on the models in --out")
+    g.add_argument("--evaluation", help="folder written by `tsr-node evaluate` (evaluation.json, cases.json) on the models in --out; "
+                   "without it the kit runs `tsr-node evaluate` on the calibration cohort itself")
+    g.add_argument("--calibration-seed", type=int, default=1000400,
+                   help="first seed of the synthetic calibration cohort (keep it apart from the cohort you report on)")
+    g.add_argument("--calibration-count", type=int, default=400, help="studies in the calibration cohort; 0: no node-path calibration in `all`")
+    g.add_argument("--node", default="node", help="Node.js executable that runs bin/tsr-node.js")
 
 
 def main(argv: List[str]) -> int:
     ap = argparse.ArgumentParser(prog="train.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="stage", required=True)
-    for name, help_ in (("all", "every stage in order, then export"), ("pretrain-clip", "contrastive CLIP pretraining"),
+    for name, help_ in (("all", "every stage in order, export, node-path calibration, export again"), ("pretrain-clip", "contrastive CLIP pretraining"),
                         ("train-classifier", "fused, arterial-only and venous-only classifiers"),
                         ("train-localizer", "3D tumour localiser"), ("export", "ONNX + manifests (+ parity fixture)"),
                         ("evaluate", "figures on the dataset's test split"),
-                        ("calibrate", "recalibrate the classifiers on `tsr-node evaluate` output (--evaluation DIR)")):
+                        ("calibrate", "recalibrate the classifiers on the node's path (`tsr-node evaluate` of the calibration cohort)")):
         add_common(sub.add_parser(name, help=help_))
     a = ap.parse_args(argv)
     if a.smoke:
@@ -426,6 +462,12 @@ def main(argv: List[str]) -> int:
     log(f"train.py {a.stage}: torch {torch.__version__}, device {device}"
         + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else f", {threads} CPU threads")
         + f", run dir {_run_dir(a)}")
+    if a.stage == "all":
+        check_node_cli(a)
+        stale = os.path.join(_run_dir(a), CALIBRATION_FILE)
+        if a.calibration_count > 0 and os.path.exists(stale):
+            os.remove(stale)
+            log(f"all: removed {stale} of an earlier run (refitted at the end)")
     ds = Dataset(a.dataset)
     log(f"dataset {ds.root}: {len(ds.items)} studies, splits " + ", ".join(f"{s} {len(ds.split(s))}" for s in ("train", "val", "test")))
     t0 = time.time()
@@ -447,6 +489,14 @@ def main(argv: List[str]) -> int:
         with open(summary_path, "w") as f:
             json.dump(summary, f, indent=2, default=float)
     if a.stage in ("all", "export"):
+        stage_export(a, ds, device)
+    if a.stage == "all" and a.calibration_count > 0:
+        t = time.time()
+        summary["calibrate"] = stage_calibrate(a, ds, device)
+        summary["seconds"]["calibrate"] = time.time() - t
+        summary["minutes"] = round((time.time() - t0) / 60, 2)
+        with open(summary_path, "w") as f:
+            json.dump(summary, f, indent=2, default=float)
         stage_export(a, ds, device)
     log(f"train.py {a.stage}: done in {(time.time() - t0) / 60:.1f} min")
     return 0

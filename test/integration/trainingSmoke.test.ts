@@ -130,6 +130,22 @@ describe('training kit: smoke run of every stage on a toy dataset (models/traini
     }
   });
 
+  it('refuses to recalibrate on too few analysed studies, with the reason', () => {
+    const name = 'tsr-clip-fusion';
+    const m = JSON.parse(readFileSync(path.join(out, `${name}.json`), 'utf8')) as ModelManifest;
+    const models = Object.fromEntries(['fused', 'arterial', 'venous'].map((role) => [role, { name, version: m.version, sha256: m.sha256 }]));
+    const cases = Array.from({ length: 12 }, (_, i) => ({ seed: i, label: i % 2 ? 'high' : 'low', analysed: true, probabilities: { fused: i % 2 ? 0.9 : 0.1, arterial: 0.5, venous: 0.5 } }));
+    const evaluation = path.join(dir, 'evaluation-small');
+    mkdirSync(evaluation);
+    writeFileSync(path.join(evaluation, 'evaluation.json'), JSON.stringify({ seeds: { from: 0, to: 11 }, models }));
+    writeFileSync(path.join(evaluation, 'cases.json'), JSON.stringify(cases));
+    const run = path.join(dir, 'run');
+    const cal = python([path.join(KIT, 'train.py'), 'calibrate', '--smoke', '--dataset', path.join(dir, 'toy'), '--run-dir', run, '--out', out, '--evaluation', evaluation]);
+    expect(cal.status).to.not.equal(0);
+    expect(cal.stderr).to.match(/12 analysed studies; the recalibration needs at least 100/);
+    expect(existsSync(path.join(run, 'calibration.json'))).to.be.false;
+  });
+
   it('recalibrates the classifiers on `tsr-node evaluate` output and bakes it into a new export', async () => {
     // An evaluation of the smoke models (plain data in the files `tsr-node evaluate` writes): the
     // labels follow sigmoid(logit(p) / 2), i.e. the models are twice too confident.
