@@ -43,8 +43,8 @@ export interface ChangeFeedOptions {
 
 /** Who wants to know that studies are still arriving (pipeline/prepareAhead.ts). */
 export interface StudyActivityObserver {
-  /** New instances (or a new study) arrived for this Orthanc study. */
-  studyActive(orthancStudyId: string): void;
+  /** New instances (or a new study) arrived for this Orthanc study; `seq` is the change's sequence number. */
+  studyActive(orthancStudyId: string, seq: number): void;
   /** Orthanc called the study stable. */
   studyStable(orthancStudyId: string): void;
 }
@@ -191,8 +191,8 @@ export class ChangeFeed {
       }
     }
     changes.forEach((change, i) => {
-      if (change.ChangeType === NEW_STUDY) observer.studyActive(change.ID);
-      else if (i === lastInstance && instanceStudy) observer.studyActive(instanceStudy);
+      if (change.ChangeType === NEW_STUDY) observer.studyActive(change.ID, change.Seq);
+      else if (i === lastInstance && instanceStudy) observer.studyActive(instanceStudy, change.Seq);
       else if (change.ChangeType === STABLE_STUDY) observer.studyStable(change.ID);
     });
   }

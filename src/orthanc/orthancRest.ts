@@ -82,6 +82,11 @@ export class OrthancRestClient {
     return { changes: page.Changes, last: page.Last, done: page.Done };
   }
 
+  /** The sequence number of Orthanc's newest change (GET /changes?limit=0 returns none, and its `Last`). */
+  async getLastChangeSeq(): Promise<number> {
+    return (await this.getChanges(0, 0)).last;
+  }
+
   /** GET /studies/{id}; undefined when Orthanc no longer has the study (HTTP 404). */
   async getStudy(orthancStudyId: string): Promise<OrthancStudySummary | undefined> {
     if (!isOrthancId(orthancStudyId)) throw new PermanentError(`not an Orthanc study id: "${String(orthancStudyId).slice(0, 80)}"`);

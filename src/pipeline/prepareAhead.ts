@@ -48,6 +48,8 @@ export interface PrepareAheadOptions {
 
 interface Preparation {
   orthancStudyId: string;
+  /** When the study was last seen active (to track it again if the preparation is aborted). */
+  activeAt: number;
   studyInstanceUID?: string;
   /** The fingerprint read before discovery; resolves undefined when the preparation ends without one. */
   fingerprint: Promise<string | undefined>;
@@ -72,6 +74,13 @@ export class PrepareAhead {
   private readonly modelShas: string[];
   /** Orthanc study id -> when it was last seen receiving instances. */
   private readonly active = new Map<string, number>();
+  /**
+   * Orthanc study id -> Orthanc's newest change sequence number read just before the study's last
+   * preparation read its fingerprint: changes up to it were in that content already. The feed
+   * may report them only after the preparation began (the instances came between two polls), and
+   * they must not set off another preparation of the same content.
+   */
+  private readonly preparedUpTo = new Map<string, number>();
   private current: Preparation | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly sweep: NodeJS.Timeout;
@@ -94,9 +103,10 @@ export class PrepareAhead {
     return this.active.size;
   }
 
-  /** The change feed saw new instances of this study. */
-  studyActive(orthancStudyId: string): void {
+  /** The change feed saw new instances of this study (its newest change: `seq`). */
+  studyActive(orthancStudyId: string, seq: number): void {
     if (this.stopped) return;
+    if (seq <= (this.preparedUpTo.get(orthancStudyId) ?? -1)) return;
     this.active.set(orthancStudyId, this.now());
     this.schedule(this.options.quietMs);
   }
@@ -104,6 +114,7 @@ export class PrepareAhead {
   /** Orthanc called the study stable, or its job was enqueued: its job takes over. */
   studyStable(orthancStudyId: string): void {
     this.active.delete(orthancStudyId);
+    this.preparedUpTo.delete(orthancStudyId);
   }
 
   /** The worker became idle: look for a quiet study now. */
@@ -189,7 +200,7 @@ export class PrepareAhead {
       this.active.delete(orthancStudyId);
       let setFingerprint: (fingerprint: string | undefined) => void = () => undefined;
       const fingerprint = new Promise<string | undefined>((resolve) => (setFingerprint = resolve));
-      const preparation: Preparation = { orthancStudyId, fingerprint, setFingerprint, controller: new AbortController(), done: Promise.resolve() };
+      const preparation: Preparation = { orthancStudyId, activeAt: pick[1], fingerprint, setFingerprint, controller: new AbortController(), done: Promise.resolve() };
       this.current = preparation;
       preparation.done = this.prepare(preparation).finally(() => {
         preparation.setFingerprint(undefined);
@@ -214,8 +225,11 @@ export class PrepareAhead {
       if (!study || study.isStable) return;
       p.studyInstanceUID = study.studyInstanceUID;
       logger = logger.child({ studyInstanceUID: study.studyInstanceUID, prepareAhead: true });
+      // Read before the fingerprint: every change up to it is in the content read next.
+      this.rememberPreparedUpTo(p.orthancStudyId, await orthanc.getLastChangeSeq());
       const before = await orthanc.getStudySopInstanceUIDs(p.orthancStudyId);
-      if (!before || p.controller.signal.aborted) return;
+      if (!before) return;
+      p.controller.signal.throwIfAborted();
       const fingerprint = studyContentFingerprint(before);
       p.setFingerprint(fingerprint);
       if (cache.has(study.studyInstanceUID, fingerprint, this.key)) return;
@@ -223,7 +237,7 @@ export class PrepareAhead {
       const { jobs } = await store.list({ studyInstanceUID: study.studyInstanceUID, limit: 100 });
       if (jobs.some((j) => j.fingerprint === fingerprint)) return;
       if (findEarlierJobWithOwnResults(jobs, new Set(before), this.modelShas)) return;
-      if (p.controller.signal.aborted) return;
+      p.controller.signal.throwIfAborted();
 
       logger.info('preparing a study ahead of StableStudy', { fingerprint, instances: before.length });
       const stagesMs: Record<string, number> = {};
@@ -250,6 +264,8 @@ export class PrepareAhead {
       if (p.controller.signal.aborted) {
         logger.info('preparation aborted', { reason: (p.controller.signal.reason as Error | undefined)?.message });
         this.options.onOutcome?.('discarded');
+        // Prepared again when the worker is idle (if it is not stable by then).
+        if (!this.stopped && !this.active.has(p.orthancStudyId)) this.active.set(p.orthancStudyId, p.activeAt);
       } else if (err instanceof AnalysisRefusedError) {
         // The job at StableStudy records the refusal properly.
         logger.info('preparation refused; the job will record why', { code: err.code });
@@ -259,6 +275,13 @@ export class PrepareAhead {
         this.options.onOutcome?.('failed');
       }
     }
+  }
+
+  private rememberPreparedUpTo(orthancStudyId: string, seq: number): void {
+    this.preparedUpTo.delete(orthancStudyId);
+    this.preparedUpTo.set(orthancStudyId, seq);
+    // Bounded: studies that never become stable (deleted, or announced only by the webhook) age out.
+    if (this.preparedUpTo.size > 1000) this.preparedUpTo.delete(this.preparedUpTo.keys().next().value!);
   }
 
   private report(discarded: Discarded[], jobId?: number): void {

@@ -104,13 +104,23 @@ describe('orthanc/changeFeed and intake against a real Orthanc', function () {
     const a = makeSimpleCtSeries({ seed: 'feed-activity-a', slices: 3, rows: 16, columns: 16 });
     const b = makeSimpleCtSeries({ seed: 'feed-activity-b', slices: 3, rows: 16, columns: 16 });
     const events: string[] = [];
-    const activity = { studyActive: (id: string) => events.push(`active ${id}`), studyStable: (id: string) => events.push(`stable ${id}`) };
+    const seqs: number[] = [];
+    const activity = {
+      studyActive: (id: string, seq: number) => {
+        events.push(`active ${id}`);
+        seqs.push(seq);
+      },
+      studyStable: (id: string) => events.push(`stable ${id}`),
+    };
     const feed = new ChangeFeed({ store, orthanc: rest, intake, pollSchedule: '* * * * * *', pageSize: 200, activity });
     await upload(orthanc, a);
     await feed.poll();
     const idA = await orthancStudyId(orthanc, a.studyInstanceUID);
     // NewStudy, then the study of the page's last NewInstance (one lookup).
     expect(events).to.deep.equal([`active ${idA}`, `active ${idA}`]);
+    // With the sequence number of the change: NewStudy early in the log, the last NewInstance last.
+    expect(seqs[1]).to.equal(await rest.getLastChangeSeq());
+    expect(seqs[0]).to.be.below(seqs[1]);
     events.length = 0;
     await upload(orthanc, b);
     await waitForStableStudies(orthanc, 2);
