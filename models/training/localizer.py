@@ -157,11 +157,10 @@ def _component_26(mask: np.ndarray, seed: Tuple[int, ...]) -> Tuple[np.ndarray, 
     """Indices of the 26-connected component of `mask` that holds `seed`: the seed grown by 3x3x3
     dilations within the mask until it stops growing (vectorised; a voxel-by-voxel flood fill took
     minutes on the near-uniform maps of an undertrained network)."""
-    region = np.zeros_like(mask, dtype=bool)
-    region[seed] = True
+    grown = np.zeros_like(mask, dtype=bool)
+    grown[seed] = True
     size = 1
     while True:
-        grown = region.copy()
         for axis in range(3):
             lo = [slice(None)] * 3
             hi = [slice(None)] * 3
@@ -174,7 +173,7 @@ def _component_26(mask: np.ndarray, seed: Tuple[int, ...]) -> Tuple[np.ndarray, 
         grown_size = int(grown.sum())
         if grown_size == size:
             return np.nonzero(grown)
-        region, size = grown, grown_size
+        size = grown_size
 
 
 def predicted_centre(prob: np.ndarray, level: float = 0.5, near: Optional[Tuple[float, float, float]] = None,

@@ -227,10 +227,6 @@ def stage_evaluate(a: argparse.Namespace, ds: Dataset, device: torch.device) -> 
     return results
 
 
-def _node_cli() -> List[str]:
-    return [os.path.join(REPO, "bin", "tsr-node.js")]
-
-
 def check_node_cli(a: argparse.Namespace) -> None:
     """Before hours of training: the node-path calibration needs Node.js and the built node."""
     if a.calibration_count <= 0 or a.evaluation:
@@ -247,7 +243,7 @@ def run_node_evaluation(a: argparse.Namespace) -> str:
     """`tsr-node evaluate` of the models in --out on the calibration cohort; returns its folder."""
     check_node_cli(a)
     out_dir = os.path.join(_run_dir(a), "node-calibration")
-    cmd = [a.node, *_node_cli(), "evaluate", "--seed", str(a.calibration_seed), "--count", str(a.calibration_count),
+    cmd = [a.node, os.path.join(REPO, "bin", "tsr-node.js"), "evaluate", "--seed", str(a.calibration_seed), "--count", str(a.calibration_count),
            "--out", out_dir, "--models-dir", os.path.abspath(a.out)]
     log("calibrate: " + " ".join(cmd))
     if subprocess.run(cmd, cwd=REPO).returncode != 0:
