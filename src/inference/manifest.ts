@@ -45,6 +45,12 @@ export interface LocalizerSpec {
   outsideHu: number;
   /** Below this peak probability the node says "tumour not found" instead of guessing. */
   minConfidence: number;
+  /**
+   * Shift averaging: the localiser also runs on its input grid shifted by each of these whole
+   * voxel offsets [x, y, z] (edges repeated), each output is shifted back, and the node uses the
+   * mean. Absent: one plain run (the same as [[0, 0, 0]]).
+   */
+  averageShifts?: [number, number, number][];
 }
 
 export interface ModelMetrics {

@@ -25,6 +25,7 @@ export const localizerSpecSchema = z.object({
   normalisation,
   outsideHu: z.number(),
   minConfidence: z.number().min(0).max(1),
+  averageShifts: z.array(z.tuple([z.number().int(), z.number().int(), z.number().int()])).min(1).max(8).optional(),
 });
 
 const tensorSpec = z.object({

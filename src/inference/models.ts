@@ -114,6 +114,11 @@ function checkLocalizerContract(file: string, m: ModelManifest): Pick<LoadedLoca
     shape.length === 5 && shape[1] === channels && [gz, gy, gx].every((n, a) => typeof shape[a + 2] === 'string' || shape[a + 2] === n);
   if (input.dtype !== 'float32' || !fits(input.shape)) fail(file, `input "volume" must be float32 [batch, ${channels}, ${gz}, ${gy}, ${gx}] to fit preprocessing.phases and preprocessing.localizer.gridSize, got ${input.dtype} ${formatShape(input.shape)}`);
   if (!fits(output.shape)) fail(file, `output "probability" must be [batch, ${channels}, ${gz}, ${gy}, ${gx}], got ${formatShape(output.shape)}`);
+  const shifts = spec.averageShifts ?? [[0, 0, 0]];
+  if (shifts.length > 1 && typeof input.shape[0] !== 'string' && input.shape[0] !== shifts.length) {
+    fail(file, `preprocessing.localizer.averageShifts names ${shifts.length} shifts, run as one batch, but input "volume" has a fixed batch of ${input.shape[0]}`);
+  }
+  if (shifts.some((shift) => shift.some((s, a) => Math.abs(s) >= spec.gridSize[a]))) fail(file, 'preprocessing.localizer.averageShifts: a shift is as large as the grid');
   return { localizer: spec, phases };
 }
 

@@ -1,11 +1,13 @@
 /**
  * Thin shells around the onnxruntime sessions: tensors in, typed arrays out, ONNX time measured.
- * Batch size 1 in the node; the evaluation batches nothing either, so both see the same code.
+ * One study per run in the node and in the evaluation alike, so both see the same code (the
+ * localiser's batch holds the shifted copies of one study's grid, see gridShifts.ts).
  */
 import * as ort from 'onnxruntime-node';
 import type { Phase } from './manifest';
 import type { LoadedClassifier, LoadedLocalizer } from './models';
 import type { LocalizerInput } from './preprocessing';
+import { addShiftedBack, shiftGrids } from './gridShifts';
 import type { ProbabilityGrid } from './tumourFinding';
 
 function float32Output(outputs: ort.InferenceSession.ReturnType, name: string, expectedLength: number): Float32Array {
@@ -18,7 +20,8 @@ function float32Output(outputs: ort.InferenceSession.ReturnType, name: string, e
 /**
  * Runs the localiser on both phases' grids (one grid, see extractLocalizerInputs): the phases go
  * in as channels, in the model's order; the tumour probability of each phase comes back on the
- * same grid. Also returns the ONNX time.
+ * same grid, averaged over the manifest's averageShifts when it names any. Also returns the
+ * ONNX time.
  */
 export async function runLocalizer(model: LoadedLocalizer, inputs: Record<Phase, LocalizerInput>): Promise<{ grids: Record<Phase, ProbabilityGrid>; onnxMs: number }> {
   const geometry = inputs.venous.geometry;
@@ -32,11 +35,25 @@ export async function runLocalizer(model: LoadedLocalizer, inputs: Record<Phase,
     }
     volume.set(input.data, c * voxels);
   });
-  const feeds = { volume: new ort.Tensor('float32', volume, [1, model.phases.length, gz, gy, gx]) };
+  // Shift averaging (see gridShifts.ts): one batch holds the input moved by each shift.
+  const shifts = model.localizer.averageShifts ?? [[0, 0, 0]];
+  const channels = model.phases.length;
+  const perItem = voxels * channels;
+  let batch = volume;
+  if (shifts.length > 1 || shifts[0].some((s) => s !== 0)) {
+    batch = new Float32Array(perItem * shifts.length);
+    shifts.forEach((shift, b) => shiftGrids(volume, geometry.dims, channels, shift, batch.subarray(b * perItem, (b + 1) * perItem)));
+  }
+  const feeds = { volume: new ort.Tensor('float32', batch, [shifts.length, channels, gz, gy, gx]) };
   const started = performance.now();
   const outputs = await model.session.run(feeds);
   const onnxMs = performance.now() - started;
-  const probability = float32Output(outputs, 'probability', voxels * model.phases.length);
+  let probability = float32Output(outputs, 'probability', perItem * shifts.length);
+  if (batch !== volume) {
+    const mean = new Float32Array(perItem);
+    shifts.forEach((shift, b) => addShiftedBack(probability.subarray(b * perItem, (b + 1) * perItem), geometry.dims, channels, shift, 1 / shifts.length, mean));
+    probability = mean;
+  }
   const grids = {} as Record<Phase, ProbabilityGrid>;
   model.phases.forEach((phase, c) => {
     grids[phase] = { geometry: inputs[phase].geometry, data: probability.subarray(c * voxels, (c + 1) * voxels) };

@@ -76,6 +76,7 @@ describe('inference/models: loading and verification', () => {
     ['a fixed batch where the model has a dynamic one', 'tsr-localizer', (m) => (m.inputs[0].shape[0] = 1), /input "volume" has shape \[batch, 2, 16, 32, 32\]/],
     ['a crop spec that does not fit the input', 'tsr-clip-fusion', (m) => (m.preprocessing.crop.sliceOffsetsMm = [-2, 0, 2, 4]), /input "arterial" must be float32 \[batch, 4, 64, 64\] to fit preprocessing.crop/],
     ['a localiser grid that does not fit the input', 'tsr-localizer', (m) => (m.preprocessing.localizer.gridSize = [32, 32, 20]), /must be float32 \[batch, 2, 20, 32, 32\] to fit preprocessing.phases and preprocessing.localizer.gridSize/],
+    ['a shift as large as the localiser grid', 'tsr-localizer', (m) => (m.preprocessing.localizer.averageShifts = [[0, 0, 0], [0, 0, 16]]), /averageShifts: a shift is as large as the grid/],
     ['a localiser that takes one phase', 'tsr-localizer', (m) => (m.preprocessing.phases = ['venous']), /preprocessing.phases must hold arterial and venous once each, got \[venous\]/],
     ['class labels without "high"', 'tsr-clip-fusion', (m) => (m.classLabels = ['a', 'b']), /classLabels must name "low" and "high"/],
     ['a missing threshold', 'tsr-clip-fusion', (m) => delete m.threshold, /needs an operating threshold/],

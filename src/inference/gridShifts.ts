@@ -1,0 +1,48 @@
+/**
+ * Shift averaging for the localiser: its features are computed on a grid twice as coarse as its
+ * input, so a small tumour can fall between two feature voxels and be missed. Running it again on
+ * the input moved by one voxel and averaging the outputs (shifted back) evens that out. The
+ * training kit validates its localiser the same way (models/training/localizer.py,
+ * `shifted_probability`), with the shifts the manifest names.
+ *
+ * Layout: channels of [z][y][x] grids, x fastest, as the localiser's input and output.
+ */
+import type { Vec3 } from '../study/geometry';
+
+function clampIndex(i: number, n: number): number {
+  return i < 0 ? 0 : i >= n ? n - 1 : i;
+}
+
+/**
+ * Copies `channels` grids of size dims [x, y, z] into `out` moved by `shift` [x, y, z] voxels:
+ * out[z][y][x] = input[z - sz][y - sy][x - sx], the nearest edge voxel where that falls outside.
+ */
+export function shiftGrids(input: Float32Array, dims: Vec3, channels: number, shift: Vec3, out: Float32Array): void {
+  const [nx, ny, nz] = dims;
+  const [sx, sy, sz] = shift;
+  const voxels = nx * ny * nz;
+  if (input.length !== voxels * channels || out.length !== voxels * channels) throw new Error('shiftGrids: array length does not match dims x channels');
+  for (let c = 0; c < channels; c++) {
+    const base = c * voxels;
+    for (let z = 0; z < nz; z++) {
+      const fromZ = clampIndex(z - sz, nz);
+      for (let y = 0; y < ny; y++) {
+        const from = base + (fromZ * ny + clampIndex(y - sy, ny)) * nx;
+        const to = base + (z * ny + y) * nx;
+        for (let x = 0; x < nx; x++) out[to + x] = input[from + clampIndex(x - sx, nx)];
+      }
+    }
+  }
+}
+
+/**
+ * Adds `weight` times the grids of `shifted` (an output on the input moved by `shift`) back on
+ * the unshifted grid: sum[z][y][x] += weight * shifted[z + sz][y + sy][x + sx] (nearest edge
+ * voxel outside).
+ */
+export function addShiftedBack(shifted: Float32Array, dims: Vec3, channels: number, shift: Vec3, weight: number, sum: Float32Array): void {
+  if (sum.length !== shifted.length) throw new Error('addShiftedBack: array length does not match dims x channels');
+  const back = new Float32Array(shifted.length);
+  shiftGrids(shifted, dims, channels, [-shift[0], -shift[1], -shift[2]], back);
+  for (let i = 0; i < sum.length; i++) sum[i] += weight * back[i];
+}
