@@ -31,6 +31,12 @@ from runtime import Progress, log
 # Input and output channel order (the manifest's preprocessing.phases says the same).
 LOCALIZER_PHASES = ("arterial", "venous")
 PRIMARY = LOCALIZER_PHASES.index("venous")
+# Shift averaging at inference: the features are computed on a grid twice as coarse as the input,
+# so a small tumour can fall between two feature voxels. The node runs the localiser on its grid
+# and on the grid moved by one voxel along each axis (edges repeated), moves the second output back
+# and takes the mean (src/inference/gridShifts.ts). The export writes these shifts, [x, y, z] in
+# voxels, into the manifest (preprocessing.localizer.averageShifts); the validation here uses them.
+AVERAGE_SHIFTS: Tuple[Tuple[int, int, int], ...] = ((0, 0, 0), (1, 1, 1))
 
 
 def _block(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
@@ -73,6 +79,29 @@ class ExportedLocalizer(nn.Module):
 
     def forward(self, volume: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.net(volume))
+
+
+def _moved(volume: torch.Tensor, shift: Sequence[int], sign: int) -> torch.Tensor:
+    """[C, Z, Y, X] -> out[z][y][x] = volume[z - sign*sz][y - sign*sy][x - sign*sx], indices clamped
+    to the grid (the nearest edge voxel outside). `shift` is [x, y, z]."""
+    out = volume
+    for axis, s in zip((3, 2, 1), shift):  # x, y, z
+        if s:
+            n = volume.shape[axis]
+            index = (torch.arange(n, device=volume.device) - sign * s).clamp(0, n - 1)
+            out = out.index_select(axis, index)
+    return out
+
+
+def shifted_probability(net: nn.Module, volume: torch.Tensor, shifts: Sequence[Sequence[int]] = AVERAGE_SHIFTS) -> torch.Tensor:
+    """[C, Z, Y, X] volume -> [C, Z, Y, X] tumour probability as the node computes it: one batch of
+    the volume moved by each shift, sigmoid, each output moved back, the mean."""
+    prob = torch.sigmoid(net(torch.stack([_moved(volume, s, +1) for s in shifts])))
+    weight = 1.0 / len(shifts)
+    total = torch.zeros_like(prob[0])
+    for b, s in enumerate(shifts):
+        total += weight * _moved(prob[b], s, -1)
+    return total
 
 
 def _pairs(items: List[Item]) -> List[Tuple[Tuple[str, ...], Tuple[str, ...]]]:
@@ -206,7 +235,7 @@ def _inside(mask: np.ndarray, centre: Optional[Tuple[float, float, float]]) -> b
 @torch.no_grad()
 def evaluate_localizer(net: LocalizerNet, pairs: Sequence[Tuple[Tuple[str, ...], Tuple[str, ...]]], device: torch.device,
                        level: float, voxel_mm: float = 4.0, arterial_radius_mm: float = 20.0) -> Dict[str, float]:
-    """As the node localises: the venous centre from the venous channel (hit rate: it lies inside
+    """As the node localises (shift averaging included): the venous centre from the venous channel (hit rate: it lies inside
     the venous tumour mask; found rate: the peak reaches `level`), then the arterial centre from
     the arterial channel within `arterial_radius_mm` of it (falling back to the venous centre),
     scored on the arterial mask. Mean Dice of the venous channel at 0.5."""
@@ -216,7 +245,7 @@ def evaluate_localizer(net: LocalizerNet, pairs: Sequence[Tuple[Tuple[str, ...],
     art = LOCALIZER_PHASES.index("arterial")
     for pair in pairs:
         vol, mask = load_pair(pair)
-        prob = torch.sigmoid(net(torch.from_numpy(vol).to(device)[None]))[0].cpu().numpy()
+        prob = shifted_probability(net, torch.from_numpy(vol).to(device)).cpu().numpy()
         centre = predicted_centre(prob[PRIMARY], level)
         if centre is not None:
             found += 1

@@ -35,7 +35,7 @@ from clip_model import CLIP, ClipConfig, config_from_state_dict, load_clip_state
 from dataset import PHASES, Dataset, labels_of  # noqa: E402
 from export import (classifier_io, export_onnx, localizer_io, sha256_of, write_manifest, write_parity_case,  # noqa: E402
                     write_parity_fixture)
-from localizer import LOCALIZER_PHASES, ExportedLocalizer, LocalizerNet, evaluate_localizer, load_pair, train_localizer, _pairs  # noqa: E402
+from localizer import AVERAGE_SHIFTS, LOCALIZER_PHASES, ExportedLocalizer, LocalizerNet, evaluate_localizer, load_pair, train_localizer, _pairs  # noqa: E402
 from metrics import auc  # noqa: E402
 from node_calibration import CALIBRATION_FILE, fit_node_path_calibration  # noqa: E402
 from pretrain import init_numeric_token_embeddings, pretrain_clip  # noqa: E402
@@ -366,7 +366,7 @@ def stage_export(a: argparse.Namespace, ds: Dataset, device: torch.device) -> Di
     if minutes is not None:
         metrics["trainingMinutesAllModels"] = minutes
     mpath = write_manifest(path, LOCALIZER_NAME, a.model_version, "localizer", inputs, outputs,
-                           {"phases": list(LOCALIZER_PHASES), "localizer": ds.localizer_spec}, trained_on, metrics)
+                           {"phases": list(LOCALIZER_PHASES), "localizer": {**ds.localizer_spec, "averageShifts": [list(x) for x in AVERAGE_SHIFTS]}}, trained_on, metrics)
     written += [path, mpath]
     log(f"export: {path} ({os.path.getsize(path) / 1e6:.2f} MB), {mpath}")
     if a.parity_dir:
@@ -428,7 +428,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
     g.add_argument("--out", default=os.path.join(REPO, "models"), help="where the ONNX files and manifests go")
     g.add_argument("--parity-dir", help="write the parity fixture here (default: test/fixtures/model-parity when --out is the repo's models/)")
     g.add_argument("--parity-copy-models", action="store_true", help="copy the ONNX files into the parity folder (self-contained fixture)")
-    g.add_argument("--model-version", default="0.2.0")
+    g.add_argument("--model-version", default="0.3.0")
     g = p.add_argument_group("calibrate")
     g.add_argument("--evaluation", help="folder written by `tsr-node evaluate` (evaluation.json, cases.json) on the models in --out; "
                    "without it the kit runs `tsr-node evaluate` on the calibration cohort itself")

@@ -66,7 +66,8 @@ describe('training kit: smoke run of every stage on a toy dataset (models/traini
         expect(manifest.preprocessing.phases).to.deep.equal(['arterial', 'venous']);
         expect(manifest.inputs).to.deep.equal([{ name: 'volume', shape: ['batch', 2, z, y, x], dtype: 'float32' }]);
         expect(manifest.outputs).to.deep.equal([{ name: 'probability', shape: ['batch', 2, z, y, x], dtype: 'float32' }]);
-        expect(manifest.preprocessing.localizer).to.deep.equal(dataset.localizer);
+        // The dataset's grid spec, plus the shift averaging the node is to apply.
+        expect(manifest.preprocessing.localizer).to.deep.equal({ ...dataset.localizer, averageShifts: [[0, 0, 0], [1, 1, 1]] });
       } else {
         const phases = CLASSIFIERS[name];
         expect(manifest.kind).to.equal('classifier');
