@@ -235,10 +235,11 @@ def _inside(mask: np.ndarray, centre: Optional[Tuple[float, float, float]]) -> b
 @torch.no_grad()
 def evaluate_localizer(net: LocalizerNet, pairs: Sequence[Tuple[Tuple[str, ...], Tuple[str, ...]]], device: torch.device,
                        level: float, voxel_mm: float = 4.0, arterial_radius_mm: float = 20.0) -> Dict[str, float]:
-    """As the node localises (shift averaging included): the venous centre from the venous channel (hit rate: it lies inside
-    the venous tumour mask; found rate: the peak reaches `level`), then the arterial centre from
-    the arterial channel within `arterial_radius_mm` of it (falling back to the venous centre),
-    scored on the arterial mask. Mean Dice of the venous channel at 0.5."""
+    """As the node localises (shift averaging included): the venous centre from the venous
+    channel (hit rate: it lies inside the venous tumour mask; found rate: the peak reaches
+    `level`), then the arterial centre from the arterial channel within `arterial_radius_mm` of
+    it (falling back to the venous centre), scored on the arterial mask. Mean Dice of the venous
+    channel at 0.5."""
     net.eval()
     hits = found = arterial_hits = 0
     dices = []

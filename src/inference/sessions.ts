@@ -39,17 +39,15 @@ export async function runLocalizer(model: LoadedLocalizer, inputs: Record<Phase,
   const shifts = model.localizer.averageShifts ?? [[0, 0, 0]];
   const channels = model.phases.length;
   const perItem = voxels * channels;
-  let batch = volume;
-  if (shifts.length > 1 || shifts[0].some((s) => s !== 0)) {
-    batch = new Float32Array(perItem * shifts.length);
-    shifts.forEach((shift, b) => shiftGrids(volume, geometry.dims, channels, shift, batch.subarray(b * perItem, (b + 1) * perItem)));
-  }
+  const averaging = shifts.length > 1 || shifts[0].some((s) => s !== 0);
+  const batch = averaging ? new Float32Array(perItem * shifts.length) : volume;
+  if (averaging) shifts.forEach((shift, b) => shiftGrids(volume, geometry.dims, channels, shift, batch.subarray(b * perItem, (b + 1) * perItem)));
   const feeds = { volume: new ort.Tensor('float32', batch, [shifts.length, channels, gz, gy, gx]) };
   const started = performance.now();
   const outputs = await model.session.run(feeds);
   const onnxMs = performance.now() - started;
   let probability = float32Output(outputs, 'probability', perItem * shifts.length);
-  if (batch !== volume) {
+  if (averaging) {
     const mean = new Float32Array(perItem);
     shifts.forEach((shift, b) => addShiftedBack(probability.subarray(b * perItem, (b + 1) * perItem), geometry.dims, channels, shift, 1 / shifts.length, mean));
     probability = mean;
