@@ -1,9 +1,14 @@
 /**
- * Shift averaging for the localiser: its features are computed on a grid twice as coarse as its
- * input, so a small tumour can fall between two feature voxels and be missed. Running it again on
- * the input moved by one voxel and averaging the outputs (shifted back) evens that out. The
- * training kit validates its localiser the same way (models/training/localizer.py,
- * `shifted_probability`), with the shifts the manifest names.
+ * Shift averaging: a model also runs on its input moved by a few whole voxels or pixels, and the
+ * outputs (moved back where they are maps) are averaged.
+ * - The localiser: its features are computed on a grid twice as coarse as its input, so a small
+ *   tumour can fall between two feature voxels and be missed; a run on the input moved by one
+ *   voxel evens that out (preprocessing.localizer.averageShifts; the kit: localizer.py
+ *   `shifted_probability`).
+ * - The classifiers: runs on the crop moved by 4 pixels (5 mm) each way and averaged are less
+ *   sensitive to where exactly the crop centre falls (preprocessing.crop.averageShifts; the kit:
+ *   tsr_classifier.py `shift_crops`). A crop [channels][rows][columns] is a one-slice grid here,
+ *   dims [columns, rows, 1].
  *
  * Layout: channels of [z][y][x] grids, x fastest, as the localiser's input and output.
  */

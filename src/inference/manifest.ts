@@ -29,6 +29,13 @@ export interface CropSpec {
   normalisation: { mean: number; std: number };
   /** HU used for points outside the volume. */
   outsideHu: number;
+  /**
+   * Crop averaging: the classifier also runs on the crop moved by each of these whole-pixel
+   * offsets [x, y] = [column, row] (edges repeated); the node averages the log-probabilities of the runs and the
+   * saliency maps moved back. Absent: one plain run (the same as [[0, 0]]). Not part of how a
+   * crop is cut: the dataset builder ignores it.
+   */
+  averageShifts?: [number, number][];
 }
 
 /**

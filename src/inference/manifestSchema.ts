@@ -16,6 +16,7 @@ export const cropSpecSchema = z.object({
   huWindow: window,
   normalisation,
   outsideHu: z.number(),
+  averageShifts: z.array(z.tuple([z.number().int(), z.number().int()])).min(1).max(16).optional(),
 });
 
 export const localizerSpecSchema = z.object({

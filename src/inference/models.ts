@@ -94,6 +94,8 @@ function checkClassifierContract(file: string, m: ModelManifest): LoadedClassifi
   const highIndex = labels.indexOf('high');
   if (highIndex < 0 || !labels.includes('low')) fail(file, `classLabels must name "low" and "high", got [${labels.join(', ')}]`);
   if (m.threshold === undefined) fail(file, 'a classifier manifest needs an operating threshold');
+  // The inputs' batch axis is dynamic (checked above), so the shifted crops fit in one batch.
+  if ((crop.averageShifts ?? []).some((shift) => shift.some((s) => Math.abs(s) >= crop.sizePx))) fail(file, 'preprocessing.crop.averageShifts: a shift is as large as the crop');
   return { crop, phases: m.preprocessing.phases, highIndex, threshold: m.threshold };
 }
 

@@ -1,7 +1,7 @@
 /**
  * Thin shells around the onnxruntime sessions: tensors in, typed arrays out, ONNX time measured.
- * One study per run in the node and in the evaluation alike, so both see the same code (the
- * localiser's batch holds the shifted copies of one study's grid, see gridShifts.ts).
+ * One study per run in the node and in the evaluation alike, so both see the same code (a batch
+ * holds the shifted copies of one study's grid or crops, see gridShifts.ts).
  */
 import * as ort from 'onnxruntime-node';
 import type { Phase } from './manifest';
@@ -67,21 +67,61 @@ export interface ClassifierOutput {
   onnxMs: number;
 }
 
-/** Runs a classifier (fused or single-phase) on the crops of the phases it takes. */
+/**
+ * Runs a classifier (fused or single-phase) on the crops of the phases it takes. With the
+ * manifest's crop averageShifts, one batch holds each phase's crop moved by each shift (edges
+ * repeated, shiftGrids on a one-slice grid); the class probabilities are the normalised geometric
+ * mean of the runs' (for two classes: the mean log-odds, which commutes with the model's Platt
+ * scaling) and each saliency map is the mean of the runs' maps moved back.
+ */
 export async function runClassifier(model: LoadedClassifier, crops: Partial<Record<Phase, Float32Array>>): Promise<ClassifierOutput> {
   const n = model.crop.sizePx;
   const channels = model.crop.sliceOffsetsMm.length;
+  const perCrop = channels * n * n;
+  const shifts = model.crop.averageShifts ?? [[0, 0]];
+  const views = shifts.length;
+  const averaging = views > 1 || shifts[0].some((s) => s !== 0);
   const feeds: Record<string, ort.Tensor> = {};
   for (const phase of model.phases) {
     const crop = crops[phase];
     if (!crop) throw new Error(`classifier ${model.identity.name} needs the ${phase} crop`);
-    feeds[phase] = new ort.Tensor('float32', crop, [1, channels, n, n]);
+    if (crop.length !== perCrop) throw new Error(`the ${phase} crop has ${crop.length} values, expected ${perCrop}`);
+    const batch = averaging ? new Float32Array(perCrop * views) : crop;
+    if (averaging) shifts.forEach(([sx, sy], v) => shiftGrids(crop, [n, n, 1], channels, [sx, sy, 0], batch.subarray(v * perCrop, (v + 1) * perCrop)));
+    feeds[phase] = new ort.Tensor('float32', batch, [views, channels, n, n]);
   }
   const started = performance.now();
   const outputs = await model.session.run(feeds);
   const onnxMs = performance.now() - started;
-  const probabilities = float32Output(outputs, 'probabilities', model.manifest.classLabels?.length ?? 2);
+  const classes = model.manifest.classLabels?.length ?? 2;
+  const probabilities = meanOfLogProbabilities(float32Output(outputs, 'probabilities', classes * views), classes, views);
   const saliency: Partial<Record<Phase, Float32Array>> = {};
-  for (const phase of model.phases) saliency[phase] = float32Output(outputs, `saliency_${phase}`, n * n);
+  for (const phase of model.phases) {
+    const maps = float32Output(outputs, `saliency_${phase}`, n * n * views);
+    if (!averaging) {
+      saliency[phase] = maps;
+      continue;
+    }
+    const mean = new Float32Array(n * n);
+    shifts.forEach(([sx, sy], v) => addShiftedBack(maps.subarray(v * n * n, (v + 1) * n * n), [n, n, 1], 1, [sx, sy, 0], 1 / views, mean));
+    saliency[phase] = mean;
+  }
   return { probabilityHigh: probabilities[model.highIndex], saliency, onnxMs };
+}
+
+/** Class probabilities of `views` runs ([views][classes]) combined: exp(mean log p), normalised. */
+function meanOfLogProbabilities(probabilities: Float32Array, classes: number, views: number): Float64Array {
+  const combined = new Float64Array(classes);
+  if (views === 1) {
+    combined.set(probabilities);
+    return combined;
+  }
+  for (let c = 0; c < classes; c++) {
+    let sum = 0;
+    for (let v = 0; v < views; v++) sum += Math.log(Math.max(probabilities[v * classes + c], 1e-30));
+    combined[c] = Math.exp(sum / views);
+  }
+  const total = combined.reduce((a, b) => a + b, 0);
+  for (let c = 0; c < classes; c++) combined[c] /= total;
+  return combined;
 }

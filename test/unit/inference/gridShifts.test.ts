@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Geometry, Vec3 } from '../../../src/study/geometry';
 import { addShiftedBack, shiftGrids } from '../../../src/inference/gridShifts';
-import { loadLocalizer, releaseModels } from '../../../src/inference/models';
-import { runLocalizer } from '../../../src/inference/sessions';
+import { loadClassifier, loadLocalizer, releaseModels } from '../../../src/inference/models';
+import { runClassifier, runLocalizer } from '../../../src/inference/sessions';
 import type { LocalizerInput } from '../../../src/inference/preprocessing';
 
 /** Value of voxel (x, y, z) of channel c, written the slow, obvious way. */
@@ -108,6 +108,71 @@ describe('inference/sessions: the localiser with averageShifts in its manifest',
         expect(mean.grids[phase].data.some((v, i) => Math.abs(v - a.grids[phase].data[i]) > 1e-4), phase).to.equal(true);
       }
       expect(largest).to.be.below(1e-6);
+    } finally {
+      await releaseModels({ plain, averaged });
+    }
+  });
+});
+
+describe('inference/sessions: a classifier with crop averageShifts in its manifest', () => {
+  const FIXTURES = path.resolve(__dirname, '../../fixtures/tiny-models');
+  const NAME = 'tsr-clip-fusion';
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'tsr-crop-shifts-'));
+    copyFileSync(path.join(FIXTURES, `${NAME}.onnx`), path.join(dir, `${NAME}.onnx`));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function load(shifts?: Array<[number, number]>) {
+    const manifest = JSON.parse(readFileSync(path.join(FIXTURES, `${NAME}.json`), 'utf8')) as { preprocessing: { crop: Record<string, unknown> } };
+    if (shifts) manifest.preprocessing.crop.averageShifts = shifts;
+    else delete manifest.preprocessing.crop.averageShifts;
+    writeFileSync(path.join(dir, `${NAME}.json`), JSON.stringify(manifest));
+    return loadClassifier(dir, NAME, { intraOpThreads: 1, executionProvider: 'cpu' });
+  }
+
+  it('gives the mean log-odds of the runs on the moved crops, and the mean of their saliency maps moved back', async () => {
+    const shifts: Array<[number, number]> = [[0, 0], [4, 0], [0, -4]];
+    const plain = await load();
+    const averaged = await load(shifts);
+    try {
+      const n = plain.crop.sizePx;
+      const channels = plain.crop.sliceOffsetsMm.length;
+      const dims: Vec3 = [n, n, 1];
+      const crop = (seed: number) => Float32Array.from({ length: channels * n * n }, (_, i) => Math.sin(i * 0.11 + seed) + Math.cos(i * 0.003 * seed));
+      const crops = { arterial: crop(1), venous: crop(2) };
+      const logOdds = (p: number) => Math.log(p / (1 - p));
+      let sumLogOdds = 0;
+      const expectedSaliency = { arterial: new Float64Array(n * n), venous: new Float64Array(n * n) };
+      for (const [sx, sy] of shifts) {
+        const moved = { arterial: new Float32Array(channels * n * n), venous: new Float32Array(channels * n * n) };
+        shiftGrids(crops.arterial, dims, channels, [sx, sy, 0], moved.arterial);
+        shiftGrids(crops.venous, dims, channels, [sx, sy, 0], moved.venous);
+        const run = await runClassifier(plain, moved);
+        sumLogOdds += logOdds(run.probabilityHigh);
+        for (const phase of ['arterial', 'venous'] as const) {
+          // Moved back the slow way: pixel (x, y) of the plain crop sits at (x + sx, y + sy) of the moved one.
+          for (let y = 0; y < n; y++) {
+            for (let x = 0; x < n; x++) {
+              const from = Math.min(Math.max(y + sy, 0), n - 1) * n + Math.min(Math.max(x + sx, 0), n - 1);
+              expectedSaliency[phase][y * n + x] += run.saliency[phase]![from] / shifts.length;
+            }
+          }
+        }
+      }
+      const single = await runClassifier(plain, crops);
+      const mean = await runClassifier(averaged, crops);
+      expect(logOdds(mean.probabilityHigh)).to.be.closeTo(sumLogOdds / shifts.length, 1e-5);
+      // The averaged result differs from the plain one: the test would notice a shift that did nothing.
+      expect(Math.abs(mean.probabilityHigh - single.probabilityHigh)).to.be.above(1e-4);
+      for (const phase of ['arterial', 'venous'] as const) {
+        const got = mean.saliency[phase]!;
+        expect(got.length).to.equal(n * n);
+        let largest = 0;
+        for (let i = 0; i < n * n; i++) largest = Math.max(largest, Math.abs(got[i] - expectedSaliency[phase][i]));
+        expect(largest, phase).to.be.below(1e-6);
+      }
     } finally {
       await releaseModels({ plain, averaged });
     }

@@ -77,6 +77,8 @@ describe('inference/models: loading and verification', () => {
     ['a crop spec that does not fit the input', 'tsr-clip-fusion', (m) => (m.preprocessing.crop.sliceOffsetsMm = [-2, 0, 2, 4]), /input "arterial" must be float32 \[batch, 4, 64, 64\] to fit preprocessing.crop/],
     ['a localiser grid that does not fit the input', 'tsr-localizer', (m) => (m.preprocessing.localizer.gridSize = [32, 32, 20]), /must be float32 \[batch, 2, 20, 32, 32\] to fit preprocessing.phases and preprocessing.localizer.gridSize/],
     ['a shift as large as the localiser grid', 'tsr-localizer', (m) => (m.preprocessing.localizer.averageShifts = [[0, 0, 0], [0, 0, 16]]), /averageShifts: a shift is as large as the grid/],
+    ['a shift as large as the crop', 'tsr-clip-fusion', (m) => (m.preprocessing.crop.averageShifts = [[0, 0], [-64, 0]]), /crop.averageShifts: a shift is as large as the crop/],
+    ['a crop shift that is not two whole numbers', 'tsr-clip-fusion', (m) => (m.preprocessing.crop.averageShifts = [[0.5, 0]]), /invalid manifest:[\s\S]*averageShifts/],
     ['a localiser that takes one phase', 'tsr-localizer', (m) => (m.preprocessing.phases = ['venous']), /preprocessing.phases must hold arterial and venous once each, got \[venous\]/],
     ['class labels without "high"', 'tsr-clip-fusion', (m) => (m.classLabels = ['a', 'b']), /classLabels must name "low" and "high"/],
     ['a missing threshold', 'tsr-clip-fusion', (m) => delete m.threshold, /needs an operating threshold/],
