@@ -41,8 +41,8 @@ from node_calibration import CALIBRATION_FILE, fit_node_path_calibration  # noqa
 from pretrain import init_numeric_token_embeddings, pretrain_clip  # noqa: E402
 from runtime import configure_threads, load_checkpoint, log, save_checkpoint, seed_everything, select_device  # noqa: E402
 from tokenizer import ClipBpeTokenizer, WordTokenizer, tokenizer_from_dict  # noqa: E402
-from tsr_classifier import (CLASS_PROMPTS, EncoderTail, ExportedClassifier, TsrHead, TsrModel, all_prompts, calibrate_and_evaluate, embed_crops,  # noqa: E402
-                            text_prototypes, train_head, zero_shot_auc)
+from tsr_classifier import (CLASS_PROMPTS, CROP_AVERAGE_SHIFTS, EncoderTail, ExportedClassifier, TsrHead, TsrModel, all_prompts, calibrate_and_evaluate, embed_crops,  # noqa: E402
+                            shift_crops, text_prototypes, train_head, zero_shot_auc)
 
 REPO = os.path.dirname(os.path.dirname(HERE))
 VARIANTS = {"fusion": ["arterial", "venous"], "arterial": ["arterial"], "venous": ["venous"]}
@@ -144,12 +144,13 @@ def stage_classifier(a: argparse.Namespace, ds: Dataset, device: torch.device) -
     zs = float("nan")
     for s, items in splits.items():
         crops = ds.load_crops(items)
-        views = a.views if s == "train" else 1
-        feats[s] = {p: embed_crops(clip, crops[p], device, views=views, seed=a.seed, tune_blocks=k, max_shift=a.shift_px) for p in PHASES}
-        if s != "train":
-            feats[s] = {p: v[0] for p, v in feats[s].items()}
+        # Training: augmented views. Validation and test: one view per crop shift of the node's
+        # crop averaging (CROP_AVERAGE_SHIFTS, the plain crop first).
+        shifts = None if s == "train" else CROP_AVERAGE_SHIFTS
+        feats[s] = {p: embed_crops(clip, crops[p], device, views=a.views, seed=a.seed, tune_blocks=k, max_shift=a.shift_px, shifts=shifts)
+                    for p in PHASES}
         if s == "val" and len(set(y["val"].tolist())) == 2:
-            emb_val = feats[s] if k == 0 else {p: embed_crops(clip, crops[p], device)[0] for p in PHASES}
+            emb_val = {p: v[0] for p, v in feats[s].items()} if k == 0 else {p: embed_crops(clip, crops[p], device)[0] for p in PHASES}
             zs = zero_shot_auc(emb_val, y["val"], prototypes, PHASES)
     what = "embeddings" if k == 0 else f"tokens entering the last {k} encoder block(s)"
     log(f"train-classifier: cached frozen {what} of {sum(len(i) for i in splits.values())} studies x 2 phases ({a.views} views of the training crops) in {time.time() - t0:.0f}s")
@@ -158,7 +159,8 @@ def stage_classifier(a: argparse.Namespace, ds: Dataset, device: torch.device) -
     log(f"train-classifier: zero-shot AUC of the class prompts on validation (no training): {zs:.3f}")
     results = {}
     for variant, phases in VARIANTS.items():
-        model, info = train_head(phases, {p: feats["train"][p] for p in phases}, y["train"], {p: feats["val"][p] for p in phases},
+        # Early stopping on the plain validation crops; calibration and figures with crop averaging.
+        model, info = train_head(phases, {p: feats["train"][p] for p in phases}, y["train"], {p: feats["val"][p][0] for p in phases},
                                  y["val"], prototypes, logit_scale, a.head_epochs, a.seed, alpha=a.alpha,
                                  clip=clip, tune_blocks=k, device=device)
         m = calibrate_and_evaluate(variant, model, {p: feats["val"][p] for p in phases}, y["val"],
@@ -339,13 +341,17 @@ def stage_export(a: argparse.Namespace, ds: Dataset, device: torch.device) -> Di
             metrics["trainingMinutesAllModels"] = minutes
         metrics = {k: v for k, v in metrics.items() if not (isinstance(v, float) and np.isnan(v))}
         mpath = write_manifest(path, name, a.model_version, "classifier", inputs, outputs,
-                               {"phases": phases, "crop": ds.crop_spec}, trained_on, metrics,
+                               {"phases": phases, "crop": {**ds.crop_spec, "averageShifts": [list(x) for x in CROP_AVERAGE_SHIFTS]}}, trained_on, metrics,
                                label_definition=ds.label_definition, threshold=cal["threshold"])
         written += [path, mpath]
         log(f"export: {path} ({os.path.getsize(path) / 1e6:.2f} MB), {mpath}")
         if a.parity_dir and variant == "fusion":
             parity_cases.append(write_parity_case(a.parity_dir, "fusion", path, model,
                                                   {p: crops[p] for p in phases}, [s["name"] for s in outputs]))
+            # The crop averaging: one study's crops moved by each shift (shift_crops), as a batch.
+            # The node's test moves the first (plain) view itself and must get the others.
+            moved = {p: torch.cat([shift_crops(torch.from_numpy(crops[p][:1]), s) for s in CROP_AVERAGE_SHIFTS]).numpy() for p in phases}
+            parity_cases.append(write_parity_case(a.parity_dir, "fusion-shifted", path, model, moved, [s["name"] for s in outputs]))
         if a.parity_dir and variant == "venous":
             parity_cases.append(write_parity_case(a.parity_dir, "venous", path, model,
                                                   {"venous": crops["venous"][:1]}, [s["name"] for s in outputs]))
@@ -428,7 +434,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
     g.add_argument("--out", default=os.path.join(REPO, "models"), help="where the ONNX files and manifests go")
     g.add_argument("--parity-dir", help="write the parity fixture here (default: test/fixtures/model-parity when --out is the repo's models/)")
     g.add_argument("--parity-copy-models", action="store_true", help="copy the ONNX files into the parity folder (self-contained fixture)")
-    g.add_argument("--model-version", default="0.3.0")
+    g.add_argument("--model-version", default="0.4.0")
     g = p.add_argument_group("calibrate")
     g.add_argument("--evaluation", help="folder written by `tsr-node evaluate` (evaluation.json, cases.json) on the models in --out; "
                    "without it the kit runs `tsr-node evaluate` on the calibration cohort itself")

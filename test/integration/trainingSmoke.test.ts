@@ -28,7 +28,7 @@ describe('training kit: smoke run of every stage on a toy dataset (models/traini
   let dir: string;
   let out: string;
   let parity: string;
-  let dataset: { crop: unknown; localizer: { gridSize: [number, number, number] } };
+  let dataset: { crop: Record<string, unknown>; localizer: { gridSize: [number, number, number] } };
 
   before(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'tsr-train-smoke-'));
@@ -72,7 +72,8 @@ describe('training kit: smoke run of every stage on a toy dataset (models/traini
         const phases = CLASSIFIERS[name];
         expect(manifest.kind).to.equal('classifier');
         expect(manifest.preprocessing.phases).to.deep.equal(phases);
-        expect(manifest.preprocessing.crop).to.deep.equal(dataset.crop);
+        // The dataset's crop spec, plus the crop averaging the node is to apply.
+        expect(manifest.preprocessing.crop).to.deep.equal({ ...dataset.crop, averageShifts: [[0, 0], [4, 0], [-4, 0], [0, 4], [0, -4]] });
         expect(manifest.inputs.map((i) => i.name)).to.deep.equal(phases);
         for (const i of manifest.inputs) expect(i.shape).to.deep.equal(['batch', 3, 64, 64]);
         expect(manifest.outputs.map((o) => o.name)).to.deep.equal(['probabilities', ...phases.map((p) => `saliency_${p}`)]);
@@ -124,7 +125,7 @@ describe('training kit: smoke run of every stage on a toy dataset (models/traini
   it('writes a parity fixture that onnxruntime-node reproduces within 1e-4', async () => {
     expect(existsSync(path.join(parity, 'parity.json'))).to.be.true;
     const fixture = readParityFixture(parity);
-    expect(fixture.cases.map((c) => c.case)).to.deep.equal(['fusion', 'venous', 'localizer']);
+    expect(fixture.cases.map((c) => c.case)).to.deep.equal(['fusion', 'fusion-shifted', 'venous', 'localizer']);
     for (const c of fixture.cases) {
       const r = await compareCase(parity, c);
       for (const o of r.outputs) expect(o.maxAbsDiff, `${c.case}/${o.name}`).to.be.at.most(fixture.tolerance);
