@@ -31,9 +31,9 @@ export interface CropSpec {
   outsideHu: number;
   /**
    * Crop averaging: the classifier also runs on the crop moved by each of these whole-pixel
-   * offsets [x, y] = [column, row] (edges repeated); the node averages the log-probabilities of the runs and the
-   * saliency maps moved back. Absent: one plain run (the same as [[0, 0]]). Not part of how a
-   * crop is cut: the dataset builder ignores it.
+   * offsets [x, y] = [column, row] (edges repeated); the node averages the runs'
+   * log-probabilities and their saliency maps moved back. Absent: one plain run (the same as
+   * [[0, 0]]). Not part of how a crop is cut: the dataset builder ignores it.
    */
   averageShifts?: [number, number][];
 }
