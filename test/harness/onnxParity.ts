@@ -78,7 +78,7 @@ export function sha256File(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
-function float32File(file: string): Float32Array {
+export function float32File(file: string): Float32Array {
   const b = readFileSync(file);
   const out = new Float32Array(b.length / 4);
   for (let i = 0; i < out.length; i++) out[i] = b.readFloatLE(i * 4);
@@ -92,7 +92,7 @@ function uint32File(file: string): Uint32Array {
   return out;
 }
 
-function dequantise(file: string, count: number): Float32Array {
+export function dequantise(file: string, count: number): Float32Array {
   const q = gunzipSync(readFileSync(file));
   if (q.length !== count) throw new Error(`${file}: ${q.length} values, expected ${count}`);
   const out = new Float32Array(count);
@@ -100,7 +100,7 @@ function dequantise(file: string, count: number): Float32Array {
   return out;
 }
 
-const product = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+export const product = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /** Runs one case through onnxruntime-node and measures the differences from PyTorch's outputs. */
 export async function compareCase(dir: string, c: ParityCase): Promise<CaseComparison> {
