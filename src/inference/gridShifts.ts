@@ -43,11 +43,40 @@ export function shiftGrids(input: Float32Array, dims: Vec3, channels: number, sh
 /**
  * Adds `weight` times the grids of `shifted` (an output on the input moved by `shift`) back on
  * the unshifted grid: sum[z][y][x] += weight * shifted[z + sz][y + sy][x + sx] (nearest edge
- * voxel outside).
+ * voxel outside). `scratch` (same length) is overwritten; pass one to reuse it across calls.
  */
-export function addShiftedBack(shifted: Float32Array, dims: Vec3, channels: number, shift: Vec3, weight: number, sum: Float32Array): void {
+export function addShiftedBack(shifted: Float32Array, dims: Vec3, channels: number, shift: Vec3, weight: number, sum: Float32Array, scratch = new Float32Array(shifted.length)): void {
   if (sum.length !== shifted.length) throw new Error('addShiftedBack: array length does not match dims x channels');
-  const back = new Float32Array(shifted.length);
-  shiftGrids(shifted, dims, channels, [-shift[0], -shift[1], -shift[2]], back);
-  for (let i = 0; i < sum.length; i++) sum[i] += weight * back[i];
+  shiftGrids(shifted, dims, channels, [-shift[0], -shift[1], -shift[2]], scratch);
+  for (let i = 0; i < sum.length; i++) sum[i] += weight * scratch[i];
+}
+
+/** True when `shifts` asks for one run on the input as it is. */
+function isPlainRun(shifts: readonly Vec3[]): boolean {
+  return shifts.length === 1 && shifts[0].every((s) => s === 0);
+}
+
+/**
+ * The batch for one run of a model: `input` (one item of `channels` grids) moved by each shift,
+ * one item per shift; `input` itself when the shifts ask for a plain run.
+ */
+export function shiftedBatch(input: Float32Array, dims: Vec3, channels: number, shifts: readonly Vec3[]): Float32Array {
+  if (isPlainRun(shifts)) return input;
+  const perItem = input.length;
+  const batch = new Float32Array(perItem * shifts.length);
+  shifts.forEach((shift, b) => shiftGrids(input, dims, channels, shift, batch.subarray(b * perItem, (b + 1) * perItem)));
+  return batch;
+}
+
+/**
+ * The mean of a model's outputs on shiftedBatch's items, each moved back onto the unshifted grid;
+ * `outputs` itself when the shifts ask for a plain run.
+ */
+export function meanShiftedBack(outputs: Float32Array, dims: Vec3, channels: number, shifts: readonly Vec3[]): Float32Array {
+  if (isPlainRun(shifts)) return outputs;
+  const perItem = outputs.length / shifts.length;
+  const mean = new Float32Array(perItem);
+  const scratch = new Float32Array(perItem);
+  shifts.forEach((shift, b) => addShiftedBack(outputs.subarray(b * perItem, (b + 1) * perItem), dims, channels, shift, 1 / shifts.length, mean, scratch));
+  return mean;
 }

@@ -7,7 +7,8 @@ import * as ort from 'onnxruntime-node';
 import type { Phase } from './manifest';
 import type { LoadedClassifier, LoadedLocalizer } from './models';
 import type { LocalizerInput } from './preprocessing';
-import { addShiftedBack, shiftGrids } from './gridShifts';
+import { meanShiftedBack, shiftedBatch } from './gridShifts';
+import type { Vec3 } from '../study/geometry';
 import type { ProbabilityGrid } from './tumourFinding';
 
 function float32Output(outputs: ort.InferenceSession.ReturnType, name: string, expectedLength: number): Float32Array {
@@ -38,20 +39,12 @@ export async function runLocalizer(model: LoadedLocalizer, inputs: Record<Phase,
   // Shift averaging (see gridShifts.ts): one batch holds the input moved by each shift.
   const shifts = model.localizer.averageShifts ?? [[0, 0, 0]];
   const channels = model.phases.length;
-  const perItem = voxels * channels;
-  const averaging = shifts.length > 1 || shifts[0].some((s) => s !== 0);
-  const batch = averaging ? new Float32Array(perItem * shifts.length) : volume;
-  if (averaging) shifts.forEach((shift, b) => shiftGrids(volume, geometry.dims, channels, shift, batch.subarray(b * perItem, (b + 1) * perItem)));
+  const batch = shiftedBatch(volume, geometry.dims, channels, shifts);
   const feeds = { volume: new ort.Tensor('float32', batch, [shifts.length, channels, gz, gy, gx]) };
   const started = performance.now();
   const outputs = await model.session.run(feeds);
   const onnxMs = performance.now() - started;
-  let probability = float32Output(outputs, 'probability', perItem * shifts.length);
-  if (averaging) {
-    const mean = new Float32Array(perItem);
-    shifts.forEach((shift, b) => addShiftedBack(probability.subarray(b * perItem, (b + 1) * perItem), geometry.dims, channels, shift, 1 / shifts.length, mean));
-    probability = mean;
-  }
+  const probability = meanShiftedBack(float32Output(outputs, 'probability', batch.length), geometry.dims, channels, shifts);
   const grids = {} as Record<Phase, ProbabilityGrid>;
   model.phases.forEach((phase, c) => {
     grids[phase] = { geometry: inputs[phase].geometry, data: probability.subarray(c * voxels, (c + 1) * voxels) };
@@ -78,17 +71,16 @@ export async function runClassifier(model: LoadedClassifier, crops: Partial<Reco
   const n = model.crop.sizePx;
   const channels = model.crop.sliceOffsetsMm.length;
   const perCrop = channels * n * n;
-  const shifts = model.crop.averageShifts ?? [[0, 0]];
+  // A crop is a one-slice grid [columns, rows, 1]; its [x, y] shifts move it in plane.
+  const dims: Vec3 = [n, n, 1];
+  const shifts: Vec3[] = (model.crop.averageShifts ?? [[0, 0]]).map(([sx, sy]) => [sx, sy, 0]);
   const views = shifts.length;
-  const averaging = views > 1 || shifts[0].some((s) => s !== 0);
   const feeds: Record<string, ort.Tensor> = {};
   for (const phase of model.phases) {
     const crop = crops[phase];
     if (!crop) throw new Error(`classifier ${model.identity.name} needs the ${phase} crop`);
     if (crop.length !== perCrop) throw new Error(`the ${phase} crop has ${crop.length} values, expected ${perCrop}`);
-    const batch = averaging ? new Float32Array(perCrop * views) : crop;
-    if (averaging) shifts.forEach(([sx, sy], v) => shiftGrids(crop, [n, n, 1], channels, [sx, sy, 0], batch.subarray(v * perCrop, (v + 1) * perCrop)));
-    feeds[phase] = new ort.Tensor('float32', batch, [views, channels, n, n]);
+    feeds[phase] = new ort.Tensor('float32', shiftedBatch(crop, dims, channels, shifts), [views, channels, n, n]);
   }
   const started = performance.now();
   const outputs = await model.session.run(feeds);
@@ -96,16 +88,7 @@ export async function runClassifier(model: LoadedClassifier, crops: Partial<Reco
   const classes = model.manifest.classLabels?.length ?? 2;
   const probabilities = meanOfLogProbabilities(float32Output(outputs, 'probabilities', classes * views), classes, views);
   const saliency: Partial<Record<Phase, Float32Array>> = {};
-  for (const phase of model.phases) {
-    const maps = float32Output(outputs, `saliency_${phase}`, n * n * views);
-    if (!averaging) {
-      saliency[phase] = maps;
-      continue;
-    }
-    const mean = new Float32Array(n * n);
-    shifts.forEach(([sx, sy], v) => addShiftedBack(maps.subarray(v * n * n, (v + 1) * n * n), [n, n, 1], 1, [sx, sy, 0], 1 / views, mean));
-    saliency[phase] = mean;
-  }
+  for (const phase of model.phases) saliency[phase] = meanShiftedBack(float32Output(outputs, `saliency_${phase}`, n * n * views), dims, 1, shifts);
   return { probabilityHigh: probabilities[model.highIndex], saliency, onnxMs };
 }
 
