@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from dataset import Dataset, Item
+from grid_shifts import move_grid
 from runtime import Progress, log
 
 # Input and output channel order (the manifest's preprocessing.phases says the same).
@@ -81,26 +82,14 @@ class ExportedLocalizer(nn.Module):
         return torch.sigmoid(self.net(volume))
 
 
-def _moved(volume: torch.Tensor, shift: Sequence[int], sign: int) -> torch.Tensor:
-    """[C, Z, Y, X] -> out[z][y][x] = volume[z - sign*sz][y - sign*sy][x - sign*sx], indices clamped
-    to the grid (the nearest edge voxel outside). `shift` is [x, y, z]."""
-    out = volume
-    for axis, s in zip((3, 2, 1), shift):  # x, y, z
-        if s:
-            n = volume.shape[axis]
-            index = (torch.arange(n, device=volume.device) - sign * s).clamp(0, n - 1)
-            out = out.index_select(axis, index)
-    return out
-
-
 def shifted_probability(net: nn.Module, volume: torch.Tensor, shifts: Sequence[Sequence[int]] = AVERAGE_SHIFTS) -> torch.Tensor:
     """[C, Z, Y, X] volume -> [C, Z, Y, X] tumour probability as the node computes it: one batch of
     the volume moved by each shift, sigmoid, each output moved back, the mean."""
-    prob = torch.sigmoid(net(torch.stack([_moved(volume, s, +1) for s in shifts])))
+    prob = torch.sigmoid(net(torch.stack([move_grid(volume, s) for s in shifts])))
     weight = 1.0 / len(shifts)
     total = torch.zeros_like(prob[0])
     for b, s in enumerate(shifts):
-        total += weight * _moved(prob[b], s, -1)
+        total += weight * move_grid(prob[b], [-x for x in s])
     return total
 
 

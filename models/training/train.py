@@ -35,6 +35,7 @@ from clip_model import CLIP, ClipConfig, config_from_state_dict, load_clip_state
 from dataset import PHASES, Dataset, labels_of  # noqa: E402
 from export import (classifier_io, export_onnx, localizer_io, sha256_of, write_manifest, write_parity_case,  # noqa: E402
                     write_parity_fixture)
+from grid_shifts import move_grid  # noqa: E402
 from localizer import AVERAGE_SHIFTS, LOCALIZER_PHASES, ExportedLocalizer, LocalizerNet, evaluate_localizer, load_pair, train_localizer, _pairs  # noqa: E402
 from metrics import auc  # noqa: E402
 from node_calibration import CALIBRATION_FILE, fit_node_path_calibration  # noqa: E402
@@ -42,7 +43,7 @@ from pretrain import init_numeric_token_embeddings, pretrain_clip  # noqa: E402
 from runtime import configure_threads, load_checkpoint, log, save_checkpoint, seed_everything, select_device  # noqa: E402
 from tokenizer import ClipBpeTokenizer, WordTokenizer, tokenizer_from_dict  # noqa: E402
 from tsr_classifier import (CLASS_PROMPTS, CROP_AVERAGE_SHIFTS, EncoderTail, ExportedClassifier, TsrHead, TsrModel, all_prompts, calibrate_and_evaluate, embed_crops,  # noqa: E402
-                            shift_crops, text_prototypes, train_head, zero_shot_auc)
+                            text_prototypes, train_head, zero_shot_auc)
 
 REPO = os.path.dirname(os.path.dirname(HERE))
 VARIANTS = {"fusion": ["arterial", "venous"], "arterial": ["arterial"], "venous": ["venous"]}
@@ -348,9 +349,9 @@ def stage_export(a: argparse.Namespace, ds: Dataset, device: torch.device) -> Di
         if a.parity_dir and variant == "fusion":
             parity_cases.append(write_parity_case(a.parity_dir, "fusion", path, model,
                                                   {p: crops[p] for p in phases}, [s["name"] for s in outputs]))
-            # The crop averaging: one study's crops moved by each shift (shift_crops), as a batch.
+            # The crop averaging: one study's crops moved by each shift (move_grid), as a batch.
             # The node's test moves the first (plain) view itself and must get the others.
-            moved = {p: torch.cat([shift_crops(torch.from_numpy(crops[p][:1]), s) for s in CROP_AVERAGE_SHIFTS]).numpy() for p in phases}
+            moved = {p: torch.cat([move_grid(torch.from_numpy(crops[p][:1]), s) for s in CROP_AVERAGE_SHIFTS]).numpy() for p in phases}
             parity_cases.append(write_parity_case(a.parity_dir, "fusion-shifted", path, model, moved, [s["name"] for s in outputs]))
         if a.parity_dir and variant == "venous":
             parity_cases.append(write_parity_case(a.parity_dir, "venous", path, model,

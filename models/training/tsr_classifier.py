@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from clip_model import CLIP, ResidualAttentionBlock, attention_rollout
+from grid_shifts import move_grid
 from pretrain import augment
 from metrics import auc, ece, fit_platt, nll, softmax_high, summary, youden_threshold
 from runtime import log
@@ -40,16 +41,6 @@ from tokenizer import Tokenizer
 # 5 mm at the crop's 1.25 mm pixels. Chosen on the kit's validation + test splits (true centres):
 # fused AUC 0.879 plain, 0.897 with these five (recorded in docs/model-card.md).
 CROP_AVERAGE_SHIFTS: Tuple[Tuple[int, int], ...] = ((0, 0), (4, 0), (-4, 0), (0, 4), (0, -4))
-
-
-def shift_crops(x: torch.Tensor, shift: Sequence[int]) -> torch.Tensor:
-    """Crops [N, C, H, W] moved by shift [x, y] pixels: out[y][x] = in[y - sy][x - sx], the nearest
-    edge pixel where that falls outside (the node's shiftGrids on a one-slice grid)."""
-    sx, sy = int(shift[0]), int(shift[1])
-    h, w = x.shape[-2], x.shape[-1]
-    rows = (torch.arange(h) - sy).clamp(0, h - 1)
-    cols = (torch.arange(w) - sx).clamp(0, w - 1)
-    return x[..., rows, :][..., cols]
 
 
 # Class prompts: several phrasings per class, embedded by the CLIP text encoder and averaged
@@ -223,7 +214,7 @@ def embed_crops(clip: CLIP, crops: np.ndarray, device: torch.device, views: int 
                 shifts: Optional[Sequence[Sequence[int]]] = None) -> np.ndarray:
     """Frozen features [views, N, ...] of crops [N, C, H, W] (see encoder_prefix): view 0 as is,
     the others augmented (flips, shifts) for training. With `shifts` (evaluation), one view per
-    shift instead: the crops moved by it (shift_crops)."""
+    shift instead: the crops moved by it (move_grid)."""
     clip.eval()
     gen = torch.Generator().manual_seed(seed)
     out = []
@@ -232,7 +223,7 @@ def embed_crops(clip: CLIP, crops: np.ndarray, device: torch.device, views: int 
         for s in range(0, crops.shape[0], batch):
             x = torch.from_numpy(crops[s:s + batch])
             if shifts is not None:
-                x = shift_crops(x, shifts[v])
+                x = move_grid(x, shifts[v])
             elif v > 0:
                 x = augment(x, gen, max_shift)
             parts.append(encoder_prefix(clip, x.to(device), tune_blocks).float().cpu())
@@ -328,6 +319,6 @@ def zero_shot_auc(emb: Dict[str, np.ndarray], y: np.ndarray, prototypes: torch.T
     return auc(y, s[:, 1] - s[:, 0])
 
 
-__all__ = ["CROP_AVERAGE_SHIFTS", "shift_crops", "CLASS_PROMPTS", "all_prompts", "text_prototypes", "ClipAdapter", "PhaseFusion", "TsrHead", "EncoderTail",
+__all__ = ["CROP_AVERAGE_SHIFTS", "CLASS_PROMPTS", "all_prompts", "text_prototypes", "ClipAdapter", "PhaseFusion", "TsrHead", "EncoderTail",
            "TsrModel", "ExportedClassifier", "encoder_prefix", "embed_crops", "train_head", "model_logits",
            "calibrate_and_evaluate", "zero_shot_auc"]

@@ -7,8 +7,9 @@
  *   `shifted_probability`).
  * - The classifiers: runs on the crop moved by 4 pixels (5 mm) each way and averaged are less
  *   sensitive to where exactly the crop centre falls (preprocessing.crop.averageShifts; the kit:
- *   tsr_classifier.py `shift_crops`). A crop [channels][rows][columns] is a one-slice grid here,
+ *   tsr_classifier.py `embed_crops`). A crop [channels][rows][columns] is a one-slice grid here,
  *   dims [columns, rows, 1].
+ * The kit moves grids and crops with grid_shifts.py `move_grid`, the same indexing as shiftGrids.
  *
  * Layout: channels of [z][y][x] grids, x fastest, as the localiser's input and output.
  */
