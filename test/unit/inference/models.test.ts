@@ -8,7 +8,7 @@ import { loadClassifier, loadLocalizer, loadNodeModels, releaseModels, type Mode
 
 const FIXTURES = path.resolve(__dirname, '../../fixtures/tiny-models');
 const RUNTIME: ModelRuntimeOptions = { intraOpThreads: 1, executionProvider: 'cpu' };
-const NAMES = ['tsr-clip-fusion', 'tsr-clip-arterial', 'tsr-clip-venous', 'tsr-localizer'];
+const NAMES = ['tsr-clip-fusion', 'tsr-clip-arterial', 'tsr-clip-venous', 'tsr-localizer', 'tsr-localizer-batch1'];
 
 describe('inference/models: loading and verification', () => {
   let dir: string;
@@ -94,6 +94,18 @@ describe('inference/models: loading and verification', () => {
       expect(err.message).to.contain(dir);
     });
   }
+
+  it('takes a localiser with a fixed batch of 1 for a plain run, and refuses it with shift averaging', async () => {
+    const plain = await loadLocalizer(dir, 'tsr-localizer-batch1', RUNTIME);
+    try {
+      expect(plain.localizer.averageShifts).to.equal(undefined);
+    } finally {
+      await plain.session.release();
+    }
+    editManifest('tsr-localizer-batch1', (m) => (m.preprocessing.localizer.averageShifts = [[0, 0, 0], [1, 1, 1]]));
+    const err = await refusal(() => loadLocalizer(dir, 'tsr-localizer-batch1', RUNTIME));
+    expect(err.message).to.contain('averageShifts names 2 shifts, run as one batch, but input "volume" has a fixed batch of 1');
+  });
 
   it('turns a missing CUDA execution provider into a ConfigError that says what to do', async () => {
     // The npm install skips onnxruntime-node's GPU add-on (.npmrc), so CUDA cannot load here.
