@@ -109,12 +109,16 @@ describe('status page in Chromium (real node, real Orthanc)', function () {
     expect(states.length).to.equal(2);
     expect(states.every((s) => s === 'skipped')).to.be.true;
     await page.click('nav.filters a[href="/"]');
+    await page.waitForURL((url) => url.search === '');
   });
 
   it('re-runs a skipped job from its button (POST with the CSRF token)', async () => {
     const before = (await node.store.get(jobs.single.id))!;
+    // The page reloads itself once the POST is answered; a reload of ours before that one has
+    // finished would be aborted by it.
+    const reloaded = page.waitForEvent('load');
     await page.locator(`tr[data-job-id="${jobs.single.id}"] button[data-retry]`).click();
-    await page.waitForLoadState('load');
+    await reloaded;
     const after = await waitForJob(node.url, node.token, jobs.single.id, (j) => isFinished(j) && j.finishedAt !== before.finishedAt);
     expect(after.state).to.equal('skipped');
     await page.reload();
