@@ -25,13 +25,14 @@
  * Three studies (three seeds) per node, one after the other; medians are reported. Uses models/
  * when the trained models are there, else the tiny test fixtures (and says so).
  */
+import { TRANSFER_SYNTAX } from '../src/dicom/dictionary';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { configSchema } from '../src/config/schema';
-import { createDicomWebClient, EXPLICIT_VR_LITTLE_ENDIAN } from '../src/dicomweb/client';
+import { createDicomWebClient } from '../src/dicomweb/client';
 import { analyseStudy } from '../src/inference/analyse';
 import { loadNodeModels, releaseModels } from '../src/inference/models';
 import type { Job } from '../src/jobs/jobStore';
@@ -47,7 +48,7 @@ const STUDIES = 3;
 const FLOOR_REPETITIONS = 3;
 const STABLE_AGE_S = 3;
 const QUIET_SECONDS = 1;
-const ACCEPT = `multipart/related; type="application/dicom"; transfer-syntax=${EXPLICIT_VR_LITTLE_ENDIAN}`;
+const ACCEPT = `multipart/related; type="application/dicom"; transfer-syntax=${TRANSFER_SYNTAX.explicitVrLittleEndian}`;
 
 interface LogLine {
   time: string;

@@ -8,12 +8,13 @@
  * - Peak RSS of a separate process retrieving and assembling two 200-slice 512x512 series at
  *   once, against the size of their two HU volumes.
  */
+import { TRANSFER_SYNTAX } from '../src/dicom/dictionary';
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createDicomWebClient, EXPLICIT_VR_LITTLE_ENDIAN } from '../src/dicomweb/client';
+import { createDicomWebClient } from '../src/dicomweb/client';
 import { stowRequestBody } from '../src/dicomweb/stow';
 import { retrieveSeriesVolume, retrieveVolume } from '../src/study/retrieveVolume';
 import { summarizeSeries } from '../src/study/seriesSummary';
@@ -22,7 +23,7 @@ import { makeSimpleCtSeries, type SimpleCtSeries } from '../test/harness/simpleC
 import { median, type BenchContext, type BenchModule, type Figure } from './benchModule';
 
 const run = promisify(execFile);
-const ACCEPT = `multipart/related; type="application/dicom"; transfer-syntax=${EXPLICIT_VR_LITTLE_ENDIAN}`;
+const ACCEPT = `multipart/related; type="application/dicom"; transfer-syntax=${TRANSFER_SYNTAX.explicitVrLittleEndian}`;
 const REPETITIONS = 9;
 const DICOMWEB_CLIENT_REPETITIONS = 3;
 

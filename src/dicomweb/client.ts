@@ -19,6 +19,7 @@
  * retrieval until its last part has been handled: `onPart` must not call the same client, or
  * with one slot it would wait for itself.
  */
+import { TRANSFER_SYNTAX } from '../dicom/dictionary';
 import { readFileSync } from 'node:fs';
 import { ConfigError, PermanentError } from '../errors';
 import { silentLogger, type Logger } from '../logging/logger';
@@ -31,7 +32,6 @@ import { assertUid, instancesPath, qidoQueryString, seriesPath, studiesPath } fr
 import { parseStowResponse, stowProblem, stowRequestBody } from './stow';
 import type { DicomWebClient, RetrieveOptions, RetrieveSummary, RetrievedPart, StowResult } from './types';
 
-export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
 /** PS3.18 8.7.3.5.2: `*` asks for the instances as stored. */
 export const AS_STORED = '*';
 
@@ -202,7 +202,7 @@ class HttpDicomWebClient implements DicomWebClientHandle {
   }
 
   private async retrieveWithFallback(route: string, onPart: (part: RetrievedPart) => void | Promise<void>, options: RetrieveOptions): Promise<RetrieveSummary> {
-    const asked = options.transferSyntax ?? EXPLICIT_VR_LITTLE_ENDIAN;
+    const asked = options.transferSyntax ?? TRANSFER_SYNTAX.explicitVrLittleEndian;
     const canFallBack = asked !== AS_STORED && options.fallbackToStored !== false;
     const first = await this.retrieveMultipart(route, asked, onPart, options, canFallBack);
     if (first.kind === 'done') return first.summary;

@@ -12,6 +12,7 @@
  *      tumour outline on its pixel grid.
  * The models are loaded once by the caller (models.ts) and reused for every study.
  */
+import { SOP_CLASS } from '../dicom/dictionary';
 import { AnalysisRefusedError } from '../errors';
 import { patientToIndex, type Vec3 } from '../study/geometry';
 import type { HuVolume } from '../study/volume';
@@ -24,7 +25,6 @@ import { runClassifier, runLocalizer } from './sessions';
 import { findTumour, type ProbabilityGrid, type TumourFinding } from './tumourFinding';
 
 /** CT Image Storage (PS3.4 B.5), the SOP class of the series the node analyses. */
-export const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
 
 export interface AnalysisInput {
   arterial: HuVolume;
@@ -181,7 +181,7 @@ export async function analyseStudy(models: NodeModels, input: AnalysisInput, opt
     const loc = localisation[phase];
     const level = loc.finding?.level ?? venous.level;
     const saliency = classified.saliency[phase] ?? new Float32Array(spec.sizePx * spec.sizePx);
-    return phaseFinding(phase, input[phase], input.sopClassUIDs?.[phase] ?? CT_IMAGE_STORAGE, loc.centreMm, venous.diameterMm, loc.grid, level, saliency, cropPlane(loc.centreMm, spec));
+    return phaseFinding(phase, input[phase], input.sopClassUIDs?.[phase] ?? SOP_CLASS.ctImageStorage, loc.centreMm, venous.diameterMm, loc.grid, level, saliency, cropPlane(loc.centreMm, spec));
   };
   const arterial = finding('arterial');
   const venousFinding = finding('venous');

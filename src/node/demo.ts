@@ -12,6 +12,7 @@
  * Everything it starts is stopped at the end, or on Ctrl-C (the caller aborts `signal`); with
  * `keep`, it stays up until then. Orthanc is also killed if this process exits unexpectedly.
  */
+import { TAG } from '../dicom/dictionary';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createWriteStream } from 'node:fs';
@@ -56,8 +57,6 @@ export interface DemoResult {
   groundTruth: { label: string; stromaFraction: number };
   viewerUrl?: string;
 }
-
-const SOP_INSTANCE_UID = '00080018';
 
 class DemoAborted extends Error {
   constructor() {
@@ -186,7 +185,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult | 'interrupted
       keepWorkDir = true;
     } else {
       const present = new Set(
-        (await node.dicomWeb.searchInstances(study.studyInstanceUID, undefined, [SOP_INSTANCE_UID])).map((i) => jsonString(i, SOP_INSTANCE_UID)),
+        (await node.dicomWeb.searchInstances(study.studyInstanceUID, undefined, [TAG.sopInstanceUID])).map((i) => jsonString(i, TAG.sopInstanceUID)),
       );
       result.resultsInOrthanc = (job.resultUids ?? []).length === 2 && (job.resultUids ?? []).every((u) => present.has(u));
       print(result.resultsInOrthanc ? `  SR and SC are in Orthanc: ${(job.resultUids ?? []).join(', ')}` : '  the SR and SC are NOT in Orthanc');

@@ -10,6 +10,7 @@
  * idempotently on (StudyInstanceUID, fingerprint), so the three doors recognise each other's
  * work: a study announced by both the feed and the webhook is analysed once.
  */
+import { TAG } from '../dicom/dictionary';
 import { PermanentError } from '../errors';
 import type { DicomWebClient } from '../dicomweb/types';
 import { jsonString } from '../dicomweb/dicomJson';
@@ -18,8 +19,6 @@ import { silentLogger, type Logger } from '../logging/logger';
 import type { EnqueueRequest, IntakeEvent, IntakeSource, Job, JobStore } from '../jobs/jobStore';
 import { isOrthancId, type OrthancRestClient } from './orthancRest';
 import { studyContentFingerprint } from './studyFingerprint';
-
-const SOP_INSTANCE_UID = '00080018';
 
 export interface IntakeResult {
   /**
@@ -97,8 +96,8 @@ export class StudyIntake {
       if (err instanceof PermanentError) return { outcome: 'ignored', message: err.message };
       throw err;
     }
-    const instances = await this.options.dicomWeb.searchInstances(studyInstanceUID, undefined, [SOP_INSTANCE_UID]);
-    const sopInstanceUIDs = instances.map((i) => jsonString(i, SOP_INSTANCE_UID)).filter((u): u is string => u !== undefined);
+    const instances = await this.options.dicomWeb.searchInstances(studyInstanceUID, undefined, [TAG.sopInstanceUID]);
+    const sopInstanceUIDs = instances.map((i) => jsonString(i, TAG.sopInstanceUID)).filter((u): u is string => u !== undefined);
     if (sopInstanceUIDs.length === 0) {
       const message = 'the PACS has no instances of this study';
       await this.options.store.recordIntakeEvent({ source: 'manual', outcome: 'not-found', studyInstanceUID, message });

@@ -5,11 +5,10 @@
  * Patient and Study modules they copy). Keeping what discovery read saves a second request per
  * series. Everything else passes through unchanged.
  */
+import { TAG } from '../dicom/dictionary';
 import type { DicomJson } from '../dicomweb/dicomJson';
 import { jsonString } from '../dicomweb/dicomJson';
 import type { DicomWebClient, RetrieveOptions, RetrieveSummary, RetrievedPart, StowResult } from '../dicomweb/types';
-
-const SOP_INSTANCE_UID = '00080018';
 
 export class SeriesMetadataCache implements DicomWebClient {
   private readonly metadata = new Map<string, Promise<DicomJson[]>>();
@@ -60,7 +59,7 @@ export class SeriesMetadataCache implements DicomWebClient {
   /** The metadata of one instance of a series (read through the cache), or undefined. */
   async instanceMetadata(studyInstanceUID: string, seriesInstanceUID: string, sopInstanceUID: string): Promise<DicomJson | undefined> {
     const all = await this.retrieveSeriesMetadata(studyInstanceUID, seriesInstanceUID);
-    return all.find((m) => jsonString(m, SOP_INSTANCE_UID) === sopInstanceUID) ?? all[0];
+    return all.find((m) => jsonString(m, TAG.sopInstanceUID) === sopInstanceUID) ?? all[0];
   }
 
   /** Forgets everything (the end of a study's analysis). */

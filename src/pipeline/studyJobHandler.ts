@@ -15,6 +15,7 @@
  * timings say so: `preparedAheadMs` and the prepared stages as `preparedAhead.<stage>`, done
  * before StableStudy; the outcome carries `preparedAhead`. Otherwise the full pipeline runs.
  */
+import { TAG } from '../dicom/dictionary';
 import { jsonString } from '../dicomweb/dicomJson';
 import type { DicomWebClient } from '../dicomweb/types';
 import type { Job, JobStore, JsonValue } from '../jobs/jobStore';
@@ -24,8 +25,6 @@ import { storeResults } from '../results/store';
 import { analyseStudyPipeline, type PipelineStage, type StudyPipeline, type StudyPipelineResult } from './analyseStudy';
 import type { PrepareAhead } from './prepareAhead';
 import type { PreparedResult } from './preparedResults';
-
-const SOP_INSTANCE_UID = '00080018';
 
 /** Where the handler reports what it measured (the metrics registry). */
 export interface PipelineObserver {
@@ -104,8 +103,8 @@ export function findEarlierJobWithOwnResults(jobs: Job[], present: ReadonlySet<s
 export async function earlierJobWithOwnResults(store: JobStore, dicomWeb: DicomWebClient, job: Job, modelSha256s: string[]): Promise<Job | undefined> {
   const { jobs } = await store.list({ studyInstanceUID: job.studyInstanceUID, limit: 100 });
   if (!jobs.some((j) => j.id !== job.id && j.state === 'done' && (j.resultUids?.length ?? 0) > 0)) return undefined;
-  const instances = await dicomWeb.searchInstances(job.studyInstanceUID, undefined, [SOP_INSTANCE_UID]);
-  const present = new Set(instances.map((i) => jsonString(i, SOP_INSTANCE_UID)).filter((u): u is string => u !== undefined));
+  const instances = await dicomWeb.searchInstances(job.studyInstanceUID, undefined, [TAG.sopInstanceUID]);
+  const present = new Set(instances.map((i) => jsonString(i, TAG.sopInstanceUID)).filter((u): u is string => u !== undefined));
   return findEarlierJobWithOwnResults(jobs, present, modelSha256s, job.id);
 }
 

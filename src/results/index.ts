@@ -3,8 +3,8 @@ export { buildTsrResults, identityOf, type ResultObject, type TsrResults, type T
 export { storeResults, findStoredResults, isTransientFailureReason, type StoreOutcome } from './store';
 export { nodeDevice, type DeviceIdentity } from './device';
 export { resultIdentity, type ResultIdentity } from './uids';
-export { buildTsrStructuredReport, COMPREHENSIVE_3D_SR_STORAGE } from './sr/tsrStructuredReport';
-export { buildTsrOverlaySecondaryCapture, SECONDARY_CAPTURE_IMAGE_STORAGE } from './sc/tsrOverlaySecondaryCapture';
+export { buildTsrStructuredReport } from './sr/tsrStructuredReport';
+export { buildTsrOverlaySecondaryCapture } from './sc/tsrOverlaySecondaryCapture';
 export { renderTsrOverlay } from './sc/overlayImage';
 export { CODES, type Code } from './codes';
 export { readPart10, writePart10 } from './part10';

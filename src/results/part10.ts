@@ -2,6 +2,7 @@
  * Writing and reading DICOM Part 10 files (PS3.10) with dcmjs, used as a codec only: the datasets
  * themselves are built by the pure builders in sr/ and sc/ as naturalized objects (dcmjs keywords).
  */
+import { TRANSFER_SYNTAX } from '../dicom/dictionary';
 import { PACKAGE_VERSION } from '../paths';
 import { uuidDerivedUid } from './uids';
 
@@ -22,7 +23,6 @@ const dcmjs = require('dcmjs') as {
 /** A dataset keyed by DICOM keywords, the form dcmjs "naturalizes" to. */
 export type NaturalizedDataset = Record<string, unknown>;
 
-export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
 /** Implementation Class UID of tsr-node (PS3.7 D.3.3.2), stable across releases. */
 export const IMPLEMENTATION_CLASS_UID = uuidDerivedUid('tsr-node/implementation-class');
 /** At most 16 characters (SH). */
@@ -40,7 +40,7 @@ export function writePart10(dataset: NaturalizedDataset): Uint8Array {
     FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
     MediaStorageSOPClassUID: sopClassUID,
     MediaStorageSOPInstanceUID: sopInstanceUID,
-    TransferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN,
+    TransferSyntaxUID: TRANSFER_SYNTAX.explicitVrLittleEndian,
     ImplementationClassUID: IMPLEMENTATION_CLASS_UID,
     ImplementationVersionName: IMPLEMENTATION_VERSION_NAME,
     _vrMap: { FileMetaInformationVersion: 'OB' },

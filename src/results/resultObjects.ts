@@ -2,13 +2,14 @@
  * One call from an analysis to the two Part 10 objects that go back to the PACS: the TID 1500 SR
  * and the overlay SC, with their deterministic identity. Pure (the clock is an argument).
  */
+import { SOP_CLASS } from '../dicom/dictionary';
 import type { DicomJson } from '../dicomweb/dicomJson';
 import type { TsrAnalysis } from '../inference/result';
 import type { DeviceIdentity } from './device';
 import { writePart10 } from './part10';
 import { renderTsrOverlay } from './sc/overlayImage';
-import { buildTsrOverlaySecondaryCapture, SECONDARY_CAPTURE_IMAGE_STORAGE } from './sc/tsrOverlaySecondaryCapture';
-import { buildTsrStructuredReport, COMPREHENSIVE_3D_SR_STORAGE } from './sr/tsrStructuredReport';
+import { buildTsrOverlaySecondaryCapture } from './sc/tsrOverlaySecondaryCapture';
+import { buildTsrStructuredReport } from './sr/tsrStructuredReport';
 import { resultIdentity, type ResultIdentity } from './uids';
 
 export interface ResultObject {
@@ -55,7 +56,7 @@ export function buildTsrResults(o: TsrResultsOptions): TsrResults {
   const scDataset = buildTsrOverlaySecondaryCapture({ ...common, image: overlay, seriesDescription: o.scSeriesDescription });
   return {
     identity,
-    sr: { role: 'sr', sopClassUID: COMPREHENSIVE_3D_SR_STORAGE, sopInstanceUID: identity.srSopInstanceUID, seriesInstanceUID: identity.srSeriesInstanceUID, part10: writePart10(srDataset) },
-    sc: { role: 'sc', sopClassUID: SECONDARY_CAPTURE_IMAGE_STORAGE, sopInstanceUID: identity.scSopInstanceUID, seriesInstanceUID: identity.scSeriesInstanceUID, part10: writePart10(scDataset) },
+    sr: { role: 'sr', sopClassUID: SOP_CLASS.comprehensive3dSrStorage, sopInstanceUID: identity.srSopInstanceUID, seriesInstanceUID: identity.srSeriesInstanceUID, part10: writePart10(srDataset) },
+    sc: { role: 'sc', sopClassUID: SOP_CLASS.secondaryCaptureImageStorage, sopInstanceUID: identity.scSopInstanceUID, seriesInstanceUID: identity.scSeriesInstanceUID, part10: writePart10(scDataset) },
   };
 }

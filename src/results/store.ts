@@ -8,13 +8,12 @@
  * else (the PACS does not understand or accept the object) is permanent. Instances that were stored
  * are not sent again on the next attempt: the QIDO check finds them.
  */
+import { TAG } from '../dicom/dictionary';
 import type { DicomWebClient, StowFailed, StowResult } from '../dicomweb/types';
 import { describeStatusCode } from '../dicomweb/stow';
 import { PermanentError, TransientError } from '../errors';
 import { silentLogger, type Logger } from '../logging/logger';
 import type { ResultObject } from './resultObjects';
-
-const SOP_INSTANCE_UID = '00080018';
 
 export interface StoreOutcome {
   /** SOP Instance UIDs sent and stored now. */
@@ -35,9 +34,9 @@ export async function findStoredResults(client: DicomWebClient, studyInstanceUID
   const found = new Set<string>();
   const series = [...new Set(objects.map((o) => o.seriesInstanceUID))];
   // One query per result series, all at once (the client's semaphore bounds them).
-  for (const instances of await Promise.all(series.map((s) => client.searchInstances(studyInstanceUID, s, [SOP_INSTANCE_UID])))) {
+  for (const instances of await Promise.all(series.map((s) => client.searchInstances(studyInstanceUID, s, [TAG.sopInstanceUID])))) {
     for (const instance of instances) {
-      const uid = instance[SOP_INSTANCE_UID]?.Value?.[0];
+      const uid = instance[TAG.sopInstanceUID]?.Value?.[0];
       if (typeof uid === 'string') found.add(uid);
     }
   }

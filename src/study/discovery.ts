@@ -7,11 +7,12 @@
  * QIDO is never filtered by description on the server: Orthanc's DICOMweb plugin does not decode
  * percent-encoded values (DESIGN.md), so selection happens here on what comes back.
  */
+import { TAG } from '../dicom/dictionary';
 import type { DicomJson } from '../dicomweb/dicomJson';
 import { jsonString } from '../dicomweb/dicomJson';
 import type { DicomWebClient } from '../dicomweb/types';
 import { silentLogger, type Logger } from '../logging/logger';
-import { QIDO_SERIES_INCLUDE_FIELDS, summarizeSeries, T, type SeriesSummary } from './seriesSummary';
+import { QIDO_SERIES_INCLUDE_FIELDS, summarizeSeries, type SeriesSummary } from './seriesSummary';
 
 export interface DiscoveryOptions {
   logger?: Logger;
@@ -26,10 +27,10 @@ export async function discoverStudy(client: DicomWebClient, studyInstanceUID: st
   // so Orthanc reads one series' files while the node parses another's JSON. Each series' metadata
   // (several MB of JSON for a thin series) is summarised as soon as it arrives.
   const summarise = async (qido: DicomJson): Promise<SeriesSummary | undefined> => {
-    const seriesInstanceUID = jsonString(qido, T.seriesInstanceUID);
+    const seriesInstanceUID = jsonString(qido, TAG.seriesInstanceUID);
     if (seriesInstanceUID === undefined) return undefined;
     let metadata: DicomJson[] | undefined;
-    if (jsonString(qido, T.modality) === 'CT') metadata = await client.retrieveSeriesMetadata(studyInstanceUID, seriesInstanceUID);
+    if (jsonString(qido, TAG.modality) === 'CT') metadata = await client.retrieveSeriesMetadata(studyInstanceUID, seriesInstanceUID);
     return summarizeSeries(qido, metadata);
   };
   const summaries = (await Promise.all(found.map(summarise))).filter((s): s is SeriesSummary => s !== undefined);

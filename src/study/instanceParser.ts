@@ -17,6 +17,7 @@
  *
  * Pure apart from the lazily loaded WASM decoder: no I/O.
  */
+import { SOP_CLASS } from '../dicom/dictionary';
 import { AnalysisRefusedError } from '../errors';
 import type { Vec3 } from './geometry';
 
@@ -66,7 +67,6 @@ export function isSupportedTransferSyntax(uid: string): boolean {
 }
 
 /** SOP classes whose instances carry their geometry in functional groups (PS3.3 C.7.6.16). */
-export const ENHANCED_CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2.1';
 
 export type PixelDataView =
   | { encapsulated: false; bytes: Buffer }
@@ -465,7 +465,7 @@ export function parseInstance(buf: Buffer, options: ParseOptions = {}): ParsedIn
 
 /** Whether the instance is multi-frame or uses functional groups: volume assembly refuses these. */
 export function isEnhancedMultiframe(p: ParsedInstance): boolean {
-  return p.hasFunctionalGroups || p.numberOfFrames > 1 || p.sopClassUID === ENHANCED_CT_IMAGE_STORAGE;
+  return p.hasFunctionalGroups || p.numberOfFrames > 1 || p.sopClassUID === SOP_CLASS.enhancedCtImageStorage;
 }
 
 /** Stored pixel values of one frame, one sample per pixel. */

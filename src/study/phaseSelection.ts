@@ -19,6 +19,7 @@
  *     suspect series. The caller fetches it for the series listed in `needsImageEvidence`.
  *  5. The best arterial and venous series (by score) on one frame of reference.
  */
+import { SOP_CLASS } from '../dicom/dictionary';
 import type { ReasonCode } from '../errors';
 import { planVolume } from './volumePlan';
 import type { SeriesSummary } from './seriesSummary';
@@ -27,9 +28,6 @@ import type { VesselPhase } from './vesselMeasurement';
 
 export type Phase = 'arterial' | 'venous' | 'delayed' | 'non-contrast';
 export type PhaseState = Phase | 'unknown' | 'contradictory';
-
-export const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
-export const ENHANCED_CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2.1';
 
 export interface RuleResult {
   /** Stable rule id, e.g. `axial`, `description`. */
@@ -260,10 +258,10 @@ function runGates(w: Work, rules: SelectionRules, p: CompiledPatterns): void {
   if (failed) return;
 
   const classes = s.sopClassUIDs;
-  if (classes.includes(ENHANCED_CT_IMAGE_STORAGE) || s.hasFunctionalGroups || s.numberOfFrames > 1) {
+  if (classes.includes(SOP_CLASS.enhancedCtImageStorage) || s.hasFunctionalGroups || s.numberOfFrames > 1) {
     fail('sop-class', 'enhanced-multiframe-unsupported', 'Enhanced CT / multi-frame images: the node reads single-frame CT Image Storage series only');
-  } else if (classes.length > 0 && classes.some((u) => u !== CT_IMAGE_STORAGE)) {
-    fail('sop-class', 'unsupported-sop-class', `SOP class ${classes.filter((u) => u !== CT_IMAGE_STORAGE).join(', ')} is not CT Image Storage`);
+  } else if (classes.length > 0 && classes.some((u) => u !== SOP_CLASS.ctImageStorage)) {
+    fail('sop-class', 'unsupported-sop-class', `SOP class ${classes.filter((u) => u !== SOP_CLASS.ctImageStorage).join(', ')} is not CT Image Storage`);
   } else {
     pass('sop-class', classes.length > 0 ? 'CT Image Storage' : 'SOP class not reported (assumed CT Image Storage)');
   }

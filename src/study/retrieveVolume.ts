@@ -7,14 +7,13 @@
  * Asks for explicit VR little endian; the client falls back to `transfer-syntax=*` when Orthanc
  * cannot transcode (JPEG 2000), and instanceParser decodes J2K or refuses other syntaxes.
  */
+import { TRANSFER_SYNTAX } from '../dicom/dictionary';
 import type { DicomWebClient, RetrieveSummary } from '../dicomweb/types';
 import { silentLogger, type Logger } from '../logging/logger';
 import { summarizeSeries, type SeriesSummary } from './seriesSummary';
 import type { HuVolume } from './volume';
 import { VolumeAssembly, type AssemblyOptions } from './volumeAssembly';
 import { planVolumeOrThrow, type PlanTolerances } from './volumePlan';
-
-export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
 
 export interface RetrieveVolumeOptions extends AssemblyOptions {
   tolerances?: PlanTolerances;
@@ -35,7 +34,7 @@ export async function retrieveVolume(client: DicomWebClient, summary: SeriesSumm
   const plan = planVolumeOrThrow(summary.instances, options.tolerances);
   const assembly = new VolumeAssembly(plan, { studyInstanceUID: summary.studyInstanceUID, seriesInstanceUID: summary.seriesInstanceUID }, options);
   const retrieval = await client.retrieveSeries(summary.studyInstanceUID, summary.seriesInstanceUID, (part) => assembly.addInstance(part.body), {
-    transferSyntax: EXPLICIT_VR_LITTLE_ENDIAN,
+    transferSyntax: TRANSFER_SYNTAX.explicitVrLittleEndian,
     // addInstance has written the slice's HU (and dropped the part) when its promise settles.
     reuseBodies: true,
     ...(options.signal ? { signal: options.signal } : {}),

@@ -15,64 +15,25 @@
  *   ConvolutionKernel 0018,1210; NumberOfFrames 0028,0008; TransferSyntaxUID 0002,0010 (when a
  *   server includes it); Shared/PerFrameFunctionalGroupsSequence 5200,9229/9230.
  */
+import { TAG } from '../dicom/dictionary';
 import { jsonNumber, jsonNumbers, jsonSequence, jsonString, jsonStrings, type DicomJson } from '../dicomweb/dicomJson';
 import type { Vec3 } from './geometry';
 import type { SliceDescriptor } from './volumePlan';
 
-export const T = {
-  transferSyntaxUID: '00020010',
-  imageType: '00080008',
-  sopClassUID: '00080016',
-  sopInstanceUID: '00080018',
-  studyTime: '00080030',
-  seriesTime: '00080031',
-  acquisitionTime: '00080032',
-  acquisitionDateTime: '0008002A',
-  modality: '00080060',
-  manufacturer: '00080070',
-  studyDescription: '00081030',
-  seriesDescription: '0008103E',
-  contrastBolusAgent: '00180010',
-  contrastBolusAgentSequence: '00180012',
-  bodyPartExamined: '00180015',
-  sliceThickness: '00180050',
-  spacingBetweenSlices: '00180088',
-  protocolName: '00181030',
-  contrastBolusRoute: '00181040',
-  contrastBolusStartTime: '00181042',
-  gantryDetectorTilt: '00181120',
-  convolutionKernel: '00181210',
-  studyInstanceUID: '0020000D',
-  seriesInstanceUID: '0020000E',
-  seriesNumber: '00200011',
-  acquisitionNumber: '00200012',
-  instanceNumber: '00200013',
-  imagePositionPatient: '00200032',
-  imageOrientationPatient: '00200037',
-  frameOfReferenceUID: '00200052',
-  numberOfSeriesRelatedInstances: '00201209',
-  numberOfFrames: '00280008',
-  rows: '00280010',
-  columns: '00280011',
-  pixelSpacing: '00280030',
-  sharedFunctionalGroups: '52009229',
-  perFrameFunctionalGroups: '52009230',
-} as const;
-
 /** Series-level fields asked of QIDO-RS (`includefield`), beyond the defaults of PS3.18 Table 10.6.1-5. */
 export const QIDO_SERIES_INCLUDE_FIELDS: string[] = [
-  T.seriesDescription,
-  T.seriesNumber,
-  T.modality,
-  T.numberOfSeriesRelatedInstances,
-  T.bodyPartExamined,
-  T.protocolName,
-  T.seriesTime,
-  T.imageType,
-  T.sliceThickness,
-  T.imageOrientationPatient,
-  T.contrastBolusAgent,
-  T.contrastBolusStartTime,
+  TAG.seriesDescription,
+  TAG.seriesNumber,
+  TAG.modality,
+  TAG.numberOfSeriesRelatedInstances,
+  TAG.bodyPartExamined,
+  TAG.protocolName,
+  TAG.seriesTime,
+  TAG.imageType,
+  TAG.sliceThickness,
+  TAG.imageOrientationPatient,
+  TAG.contrastBolusAgent,
+  TAG.contrastBolusStartTime,
 ];
 
 /** One instance of a series, from its metadata: its geometry plus the timing selection uses. */
@@ -177,29 +138,29 @@ function nonEmpty(s: string | undefined): string | undefined {
 }
 
 function instanceSummary(ds: DicomJson): InstanceSummary | undefined {
-  const sopInstanceUID = jsonString(ds, T.sopInstanceUID);
+  const sopInstanceUID = jsonString(ds, TAG.sopInstanceUID);
   if (sopInstanceUID === undefined) return undefined;
-  const inst: InstanceSummary = { sopInstanceUID, imageType: jsonStrings(ds, T.imageType).map((v) => v.trim().toUpperCase()) };
+  const inst: InstanceSummary = { sopInstanceUID, imageType: jsonStrings(ds, TAG.imageType).map((v) => v.trim().toUpperCase()) };
   const set = <K extends keyof InstanceSummary>(key: K, value: InstanceSummary[K] | undefined): void => {
     if (value !== undefined) inst[key] = value;
   };
-  set('sopClassUID', jsonString(ds, T.sopClassUID));
-  set('studyInstanceUID', jsonString(ds, T.studyInstanceUID));
-  set('seriesInstanceUID', jsonString(ds, T.seriesInstanceUID));
-  set('frameOfReferenceUID', jsonString(ds, T.frameOfReferenceUID));
-  const ipp = jsonNumbers(ds, T.imagePositionPatient);
+  set('sopClassUID', jsonString(ds, TAG.sopClassUID));
+  set('studyInstanceUID', jsonString(ds, TAG.studyInstanceUID));
+  set('seriesInstanceUID', jsonString(ds, TAG.seriesInstanceUID));
+  set('frameOfReferenceUID', jsonString(ds, TAG.frameOfReferenceUID));
+  const ipp = jsonNumbers(ds, TAG.imagePositionPatient);
   if (ipp.length === 3) inst.imagePositionPatient = [ipp[0], ipp[1], ipp[2]] as Vec3;
-  const iop = jsonNumbers(ds, T.imageOrientationPatient);
+  const iop = jsonNumbers(ds, TAG.imageOrientationPatient);
   if (iop.length === 6) inst.imageOrientationPatient = iop;
-  const ps = jsonNumbers(ds, T.pixelSpacing);
+  const ps = jsonNumbers(ds, TAG.pixelSpacing);
   if (ps.length === 2 && ps[0] > 0 && ps[1] > 0) inst.pixelSpacing = [ps[0], ps[1]];
-  set('rows', jsonNumber(ds, T.rows));
-  set('columns', jsonNumber(ds, T.columns));
-  set('sliceThickness', jsonNumber(ds, T.sliceThickness));
-  set('numberOfFrames', jsonNumber(ds, T.numberOfFrames));
-  set('instanceNumber', jsonNumber(ds, T.instanceNumber));
-  if (ds[T.sharedFunctionalGroups] !== undefined || ds[T.perFrameFunctionalGroups] !== undefined) inst.enhancedMultiframe = true;
-  set('acquisitionTimeSeconds', parseDicomTime(jsonString(ds, T.acquisitionTime) ?? timeOfDateTime(jsonString(ds, T.acquisitionDateTime))));
+  set('rows', jsonNumber(ds, TAG.rows));
+  set('columns', jsonNumber(ds, TAG.columns));
+  set('sliceThickness', jsonNumber(ds, TAG.sliceThickness));
+  set('numberOfFrames', jsonNumber(ds, TAG.numberOfFrames));
+  set('instanceNumber', jsonNumber(ds, TAG.instanceNumber));
+  if (ds[TAG.sharedFunctionalGroups] !== undefined || ds[TAG.perFrameFunctionalGroups] !== undefined) inst.enhancedMultiframe = true;
+  set('acquisitionTimeSeconds', parseDicomTime(jsonString(ds, TAG.acquisitionTime) ?? timeOfDateTime(jsonString(ds, TAG.acquisitionDateTime))));
   return inst;
 }
 
@@ -214,21 +175,21 @@ export function summarizeSeries(qido: DicomJson, metadata?: DicomJson[]): Series
   const num = (tag: string): number | undefined => firstDefined(sources.map((ds) => jsonNumber(ds, tag)));
 
   const instances = all.map(instanceSummary).filter((i): i is InstanceSummary => i !== undefined);
-  const seriesInstanceUID = str(T.seriesInstanceUID) ?? '';
-  const studyInstanceUID = str(T.studyInstanceUID) ?? '';
+  const seriesInstanceUID = str(TAG.seriesInstanceUID) ?? '';
+  const studyInstanceUID = str(TAG.studyInstanceUID) ?? '';
 
-  const imageTypeLists = (all.length > 0 ? all : [qido]).map((ds) => jsonStrings(ds, T.imageType).map((v) => v.trim().toUpperCase())).filter((l) => l.length > 0);
-  const orientationLists = (all.length > 0 ? all : [qido]).map((ds) => jsonNumbers(ds, T.imageOrientationPatient)).filter((o) => o.length === 6);
-  const thicknesses = (all.length > 0 ? all : [qido]).map((ds) => jsonNumber(ds, T.sliceThickness)).filter((t): t is number => t !== undefined && t > 0);
+  const imageTypeLists = (all.length > 0 ? all : [qido]).map((ds) => jsonStrings(ds, TAG.imageType).map((v) => v.trim().toUpperCase())).filter((l) => l.length > 0);
+  const orientationLists = (all.length > 0 ? all : [qido]).map((ds) => jsonNumbers(ds, TAG.imageOrientationPatient)).filter((o) => o.length === 6);
+  const thicknesses = (all.length > 0 ? all : [qido]).map((ds) => jsonNumber(ds, TAG.sliceThickness)).filter((t): t is number => t !== undefined && t > 0);
 
   const agentCodes = sources.flatMap((ds) =>
-    jsonSequence(ds, T.contrastBolusAgentSequence).map((item) => jsonString(item, '00080104') ?? jsonString(item, '00080100') ?? 'coded agent'),
+    jsonSequence(ds, TAG.contrastBolusAgentSequence).map((item) => jsonString(item, '00080104') ?? jsonString(item, '00080100') ?? 'coded agent'),
   );
-  const startTime = str(T.contrastBolusStartTime);
+  const startTime = str(TAG.contrastBolusStartTime);
   const contrast: ContrastSummary = { agentCodes: [...new Set(agentCodes)] };
-  const agent = str(T.contrastBolusAgent);
+  const agent = str(TAG.contrastBolusAgent);
   if (agent !== undefined) contrast.agent = agent;
-  const route = str(T.contrastBolusRoute);
+  const route = str(TAG.contrastBolusRoute);
   if (route !== undefined) contrast.route = route;
   if (startTime !== undefined) {
     contrast.startTime = startTime;
@@ -238,16 +199,16 @@ export function summarizeSeries(qido: DicomJson, metadata?: DicomJson[]): Series
 
   const acquisitionTimes = instances.map((i) => i.acquisitionTimeSeconds).filter((t): t is number => t !== undefined);
   if (acquisitionTimes.length === 0) {
-    const qidoAcq = parseDicomTime(jsonString(qido, T.acquisitionTime));
+    const qidoAcq = parseDicomTime(jsonString(qido, TAG.acquisitionTime));
     if (qidoAcq !== undefined) acquisitionTimes.push(qidoAcq);
   }
 
   const summary: SeriesSummary = {
     studyInstanceUID,
     seriesInstanceUID,
-    seriesDescription: str(T.seriesDescription) ?? '',
-    sopClassUIDs: [...new Set(sources.map((ds) => jsonString(ds, T.sopClassUID)).filter((u): u is string => u !== undefined))],
-    instanceCount: metadata !== undefined ? instances.length : (jsonNumber(qido, T.numberOfSeriesRelatedInstances) ?? 0),
+    seriesDescription: str(TAG.seriesDescription) ?? '',
+    sopClassUIDs: [...new Set(sources.map((ds) => jsonString(ds, TAG.sopClassUID)).filter((u): u is string => u !== undefined))],
+    instanceCount: metadata !== undefined ? instances.length : (jsonNumber(qido, TAG.numberOfSeriesRelatedInstances) ?? 0),
     imageTypes: distinctBy(imageTypeLists, (l) => l.join('\\')),
     orientations: distinctBy(
       orientationLists.map((o) => o.map((v) => Math.round(v * 1e4) / 1e4)),
@@ -266,23 +227,23 @@ export function summarizeSeries(qido: DicomJson, metadata?: DicomJson[]): Series
     contrast,
     numberOfFrames: Math.max(1, ...instances.map((i) => i.numberOfFrames ?? 1)),
     hasFunctionalGroups: instances.some((i) => i.enhancedMultiframe === true),
-    transferSyntaxUIDs: [...new Set(all.map((ds) => jsonString(ds, T.transferSyntaxUID)).filter((u): u is string => u !== undefined))],
-    convolutionKernels: [...new Set(all.flatMap((ds) => jsonStrings(ds, T.convolutionKernel)).filter((k) => k.trim() !== ''))],
+    transferSyntaxUIDs: [...new Set(all.map((ds) => jsonString(ds, TAG.transferSyntaxUID)).filter((u): u is string => u !== undefined))],
+    convolutionKernels: [...new Set(all.flatMap((ds) => jsonStrings(ds, TAG.convolutionKernel)).filter((k) => k.trim() !== ''))],
     instances,
     hasMetadata: metadata !== undefined,
   };
   const optional: Partial<SeriesSummary> = {
-    modality: str(T.modality),
-    seriesNumber: num(T.seriesNumber),
-    protocolName: str(T.protocolName),
-    bodyPartExamined: str(T.bodyPartExamined)?.toUpperCase(),
-    manufacturer: str(T.manufacturer),
-    spacingBetweenSlices: num(T.spacingBetweenSlices),
+    modality: str(TAG.modality),
+    seriesNumber: num(TAG.seriesNumber),
+    protocolName: str(TAG.protocolName),
+    bodyPartExamined: str(TAG.bodyPartExamined)?.toUpperCase(),
+    manufacturer: str(TAG.manufacturer),
+    spacingBetweenSlices: num(TAG.spacingBetweenSlices),
     acquisitionSeconds: acquisitionTimes.length > 0 ? Math.min(...acquisitionTimes) : undefined,
-    seriesTime: str(T.seriesTime),
-    seriesSeconds: parseDicomTime(str(T.seriesTime)),
-    studyTime: str(T.studyTime),
-    gantryDetectorTilt: num(T.gantryDetectorTilt),
+    seriesTime: str(TAG.seriesTime),
+    seriesSeconds: parseDicomTime(str(TAG.seriesTime)),
+    studyTime: str(TAG.studyTime),
+    gantryDetectorTilt: num(TAG.gantryDetectorTilt),
   };
   for (const [k, v] of Object.entries(optional)) if (v !== undefined) (summary as unknown as Record<string, unknown>)[k] = v;
   return summary;

@@ -2,10 +2,9 @@
  * CT Image Storage datasets (PS3.3 A.3, CT Image IOD) for the synthetic series. Comments name the
  * IOD modules, so the builder reads like the module table of the standard.
  */
+import { SOP_CLASS } from '../dicom/dictionary';
 import { ds, type NaturalizedDataset } from './part10';
 import type { PixelEncoding } from './encoding';
-
-export const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
 
 /** Attributes shared by every object of the study: Patient, General Study, Patient Study, Equipment. */
 export interface StudyAttributes {
@@ -87,7 +86,7 @@ export function ctImageDataset(study: StudyAttributes, series: CtSeriesAttribute
   const ds0: NaturalizedDataset = {
     // SOP Common
     SpecificCharacterSet: study.specificCharacterSet,
-    SOPClassUID: CT_IMAGE_STORAGE,
+    SOPClassUID: SOP_CLASS.ctImageStorage,
     SOPInstanceUID: instance.sopInstanceUID,
     InstanceCreationDate: series.seriesDate,
     InstanceCreationTime: instance.contentTime,

@@ -5,10 +5,9 @@
  *
  * Codes are those of PS3.16 (DCM, SCT, UCUM); comments name the concepts' template rows.
  */
+import { SOP_CLASS } from '../dicom/dictionary';
 import { ds, type NaturalizedDataset } from './part10';
 import type { StudyAttributes } from './ctImage';
-
-export const XRAY_RADIATION_DOSE_SR_STORAGE = '1.2.840.10008.5.1.4.1.1.88.67';
 
 interface Code {
   value: string;
@@ -127,7 +126,7 @@ export function doseReportDataset(o: DoseReportOptions): NaturalizedDataset {
   return {
     // SOP Common
     SpecificCharacterSet: s.specificCharacterSet,
-    SOPClassUID: XRAY_RADIATION_DOSE_SR_STORAGE,
+    SOPClassUID: SOP_CLASS.xRayRadiationDoseSrStorage,
     SOPInstanceUID: o.sopInstanceUID,
     InstanceCreationDate: o.contentDate,
     InstanceCreationTime: o.contentTime,

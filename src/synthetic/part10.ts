@@ -2,6 +2,7 @@
  * Writes a naturalized dataset as a DICOM Part 10 file (PS3.10 7.1: preamble, "DICM", File Meta
  * Information) in explicit VR little endian, with dcmjs as the codec.
  */
+import { TRANSFER_SYNTAX } from '../dicom/dictionary';
 import { syntheticUid } from './uid';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- dcmjs ships no type declarations */
@@ -13,7 +14,6 @@ const dcmjs = require('dcmjs') as {
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
 export const IMPLEMENTATION_CLASS_UID = syntheticUid('implementation-class');
 export const IMPLEMENTATION_VERSION_NAME = 'TSRNODE_SYNTH1';
 
@@ -31,7 +31,7 @@ export function writePart10(dataset: NaturalizedDataset): Uint8Array {
     FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
     MediaStorageSOPClassUID: dataset.SOPClassUID,
     MediaStorageSOPInstanceUID: dataset.SOPInstanceUID,
-    TransferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN,
+    TransferSyntaxUID: TRANSFER_SYNTAX.explicitVrLittleEndian,
     ImplementationClassUID: IMPLEMENTATION_CLASS_UID,
     ImplementationVersionName: IMPLEMENTATION_VERSION_NAME,
     _vrMap: { FileMetaInformationVersion: 'OB' },

@@ -1,3 +1,4 @@
+import { SOP_CLASS } from '../../src/dicom/dictionary';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -6,7 +7,7 @@ import { expect } from 'chai';
 import { nodeDevice } from '../../src/results/device';
 import { readPart10, writePart10 } from '../../src/results/part10';
 import { renderTsrOverlay } from '../../src/results/sc/overlayImage';
-import { buildTsrOverlaySecondaryCapture, patientOrientation, SECONDARY_CAPTURE_IMAGE_STORAGE } from '../../src/results/sc/tsrOverlaySecondaryCapture';
+import { buildTsrOverlaySecondaryCapture, patientOrientation } from '../../src/results/sc/tsrOverlaySecondaryCapture';
 import { resultIdentity } from '../../src/results/uids';
 import { dciodvfy } from '../harness/dciodvfy';
 import { makeTsrFixture } from '../unit/results/tsrFixture';
@@ -43,7 +44,7 @@ describe('results: overlay Secondary Capture', () => {
 
   it('reads back with dcmjs: SC attributes, same study, new series, the pixels as rendered', () => {
     const ds = readPart10(bytes);
-    expect(ds.SOPClassUID).to.equal(SECONDARY_CAPTURE_IMAGE_STORAGE);
+    expect(ds.SOPClassUID).to.equal(SOP_CLASS.secondaryCaptureImageStorage);
     expect(ds.SOPInstanceUID).to.equal(identity.scSopInstanceUID);
     expect(ds.SeriesInstanceUID).to.equal(identity.scSeriesInstanceUID);
     expect(ds.StudyInstanceUID).to.equal(f.studyInstanceUID);

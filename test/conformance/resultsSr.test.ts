@@ -1,8 +1,9 @@
+import { SOP_CLASS } from '../../src/dicom/dictionary';
 import { expect } from 'chai';
 import { CODES } from '../../src/results/codes';
 import { nodeDevice } from '../../src/results/device';
 import { readPart10, writePart10 } from '../../src/results/part10';
-import { buildTsrStructuredReport, COMPREHENSIVE_3D_SR_STORAGE, type TsrStructuredReportOptions } from '../../src/results/sr/tsrStructuredReport';
+import { buildTsrStructuredReport, type TsrStructuredReportOptions } from '../../src/results/sr/tsrStructuredReport';
 import { resultIdentity } from '../../src/results/uids';
 import { dciodvfy } from '../harness/dciodvfy';
 import { flattenNaturalized, readSrWithPydicom, type SrRow } from '../unit/results/srTree';
@@ -51,7 +52,7 @@ describe('results: TID 1500 Comprehensive 3D SR', () => {
 
   it('reads back with dcmjs: header, patient/study copied, content tree as built', () => {
     const ds = readPart10(bytes);
-    expect(ds.SOPClassUID).to.equal(COMPREHENSIVE_3D_SR_STORAGE);
+    expect(ds.SOPClassUID).to.equal(SOP_CLASS.comprehensive3dSrStorage);
     expect(ds.SOPInstanceUID).to.equal(o.identity.srSopInstanceUID);
     expect(ds.SeriesInstanceUID).to.equal(o.identity.srSeriesInstanceUID);
     expect(ds.StudyInstanceUID).to.equal(o.analysis.studyInstanceUID);
@@ -108,7 +109,7 @@ describe('results: TID 1500 Comprehensive 3D SR', () => {
 
   it('reads back with pydicom: same tree, UTF-8 patient name, evidence, AIR purpose', () => {
     const py = readSrWithPydicom(bytes);
-    expect(py.sopClassUID).to.equal(COMPREHENSIVE_3D_SR_STORAGE);
+    expect(py.sopClassUID).to.equal(SOP_CLASS.comprehensive3dSrStorage);
     expect(py.charset).to.equal('ISO_IR 192');
     expect(py.patientName).to.equal('Yamada^Tarou=山田^太郎');
     expect(py.completion).to.equal('COMPLETE');

@@ -6,6 +6,7 @@
  * Pixel value of voxel (column i, row j, slice k) is `(i + 2 * j + 3 * k) % 2000 - 1000`
  * (stored as signed 16-bit with RescaleIntercept 0), so a test can check bytes after a round trip.
  */
+import { SOP_CLASS, TRANSFER_SYNTAX } from '../../src/dicom/dictionary';
 import { createHash } from 'node:crypto';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- dcmjs ships no type declarations */
@@ -16,9 +17,6 @@ const dcmjs = require('dcmjs') as {
   };
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
-
-export const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
-export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
 
 export interface SimpleCtSeriesOptions {
   /** Seed of every UID; the same seed gives the same study, series and instances. */
@@ -83,7 +81,7 @@ export function makeSimpleCtSeries(options: SimpleCtSeriesOptions): SimpleCtSeri
     }
     const dataset: Record<string, unknown> = {
       // SOP Common
-      SOPClassUID: CT_IMAGE_STORAGE,
+      SOPClassUID: SOP_CLASS.ctImageStorage,
       SOPInstanceUID: sopInstanceUID,
       SpecificCharacterSet: 'ISO_IR 100',
       // Patient (synthetic; never a real person)
@@ -155,7 +153,7 @@ function writePart10(dataset: Record<string, unknown>): Buffer {
     FileMetaInformationVersion: version.buffer,
     MediaStorageSOPClassUID: dataset.SOPClassUID,
     MediaStorageSOPInstanceUID: dataset.SOPInstanceUID,
-    TransferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN,
+    TransferSyntaxUID: TRANSFER_SYNTAX.explicitVrLittleEndian,
     ImplementationClassUID: uidFromText('tsr-node test harness'),
     ImplementationVersionName: 'TSR_TEST',
     _vrMap: { FileMetaInformationVersion: 'OB' },

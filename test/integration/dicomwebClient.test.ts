@@ -4,6 +4,7 @@
  * TLS with a custom CA. Local HTTP servers appear only where a test needs a server to misbehave
  * on purpose (stall, count connections, hold a response back); none of them stands in for a PACS.
  */
+import { TRANSFER_SYNTAX } from '../../src/dicom/dictionary';
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -11,7 +12,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import path from 'node:path';
-import { createDicomWebClient, EXPLICIT_VR_LITTLE_ENDIAN, type DicomWebClientHandle, type DicomWebClientOptions } from '../../src/dicomweb/client';
+import { createDicomWebClient, type DicomWebClientHandle, type DicomWebClientOptions } from '../../src/dicomweb/client';
 import { jsonString, jsonNumber } from '../../src/dicomweb/dicomJson';
 import { httpStatusOf } from '../../src/dicomweb/httpTransport';
 import { readPart10Meta } from '../../src/dicomweb/part10';
@@ -112,14 +113,14 @@ describe('dicomweb/client against a real Orthanc', function () {
       active--;
     });
     expect(summary.parts).to.equal(20);
-    expect(summary.transferSyntaxRequested).to.equal(EXPLICIT_VR_LITTLE_ENDIAN);
+    expect(summary.transferSyntaxRequested).to.equal(TRANSFER_SYNTAX.explicitVrLittleEndian);
     expect(summary.fallbackFrom).to.equal(undefined);
     expect(summary.bytes).to.equal(parts.reduce((s, p) => s + p.body.length, 0));
     expect(maxActive, 'onPart calls never overlap').to.equal(1);
     const bySop = new Map(series.instances.map((i, k) => [i.sopInstanceUID, k]));
     for (const part of parts) {
       expect(part.contentType).to.match(/^application\/dicom/);
-      expect(part.transferSyntaxUID).to.equal(EXPLICIT_VR_LITTLE_ENDIAN);
+      expect(part.transferSyntaxUID).to.equal(TRANSFER_SYNTAX.explicitVrLittleEndian);
       const k = bySop.get(readPart10Meta(part.body)?.sopInstanceUID ?? '');
       expect(k, 'part is one of the stored instances').to.be.a('number');
       // Pixel Data is the last element: its bytes end the part.
@@ -164,7 +165,7 @@ describe('dicomweb/client against a real Orthanc', function () {
   it('JPEG 2000: Orthanc answers 500 to explicit little endian, and the client falls back to the stored syntax', async () => {
     const parts: RetrievedPart[] = [];
     const summary = await client.retrieveSeries(j2k.study, j2k.series, (p) => void parts.push(p));
-    expect(summary.fallbackFrom?.transferSyntax).to.equal(EXPLICIT_VR_LITTLE_ENDIAN);
+    expect(summary.fallbackFrom?.transferSyntax).to.equal(TRANSFER_SYNTAX.explicitVrLittleEndian);
     expect(summary.fallbackFrom?.reason).to.match(/HTTP 500/);
     expect(summary.transferSyntaxRequested).to.equal('*');
     expect(parts).to.have.length(1);

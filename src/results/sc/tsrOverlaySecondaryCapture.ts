@@ -3,6 +3,7 @@
  * and study as the sources, a new series, DERIVED\SECONDARY, burned-in annotation. A pure builder:
  * typed options in, a naturalized dataset out.
  */
+import { SOP_CLASS } from '../../dicom/dictionary';
 import type { DicomJson } from '../../dicomweb/dicomJson';
 import { jsonNumbers, jsonString } from '../../dicomweb/dicomJson';
 import type { TsrAnalysis } from '../../inference/result';
@@ -15,8 +16,6 @@ import { tsrResultLine } from '../resultText';
 import { contributingEquipment, generalEquipment } from '../sr/tsrStructuredReport';
 import type { ResultIdentity } from '../uids';
 import type { RgbImage } from './overlayImage';
-
-export const SECONDARY_CAPTURE_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.7';
 
 export interface TsrOverlayScOptions {
   analysis: TsrAnalysis;
@@ -87,7 +86,7 @@ export function buildTsrOverlaySecondaryCapture(o: TsrOverlayScOptions): Natural
 
   return {
     // SOP Common
-    SOPClassUID: SECONDARY_CAPTURE_IMAGE_STORAGE,
+    SOPClassUID: SOP_CLASS.secondaryCaptureImageStorage,
     SOPInstanceUID: identity.scSopInstanceUID,
     SpecificCharacterSet: 'ISO_IR 192',
     InstanceCreationDate: dicomDate(now),

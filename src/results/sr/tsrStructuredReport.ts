@@ -3,6 +3,7 @@
  * following IHE Radiology AI Results (AIR). A pure builder: typed options in, a naturalized
  * dataset out; the clock and the UIDs come in through the options.
  */
+import { SOP_CLASS } from '../../dicom/dictionary';
 import type { DicomJson } from '../../dicomweb/dicomJson';
 import { jsonString } from '../../dicomweb/dicomJson';
 import type { PhaseFinding, TsrAnalysis } from '../../inference/result';
@@ -14,8 +15,6 @@ import { copyPatientStudy } from '../patientStudyCopier';
 import { RESEARCH_USE_NOTICE, tsrShortResult } from '../resultText';
 import type { ResultIdentity } from '../uids';
 import { tid1500MeasurementReport, tid1501MeasurementGroup, tid300Measurement, type ImageLibraryGroup, type ImageRegion } from './templates';
-
-export const COMPREHENSIVE_3D_SR_STORAGE = '1.2.840.10008.5.1.4.1.1.88.34';
 
 export interface TsrStructuredReportOptions {
   analysis: TsrAnalysis;
@@ -124,7 +123,7 @@ export function buildTsrStructuredReport(o: TsrStructuredReportOptions): Natural
 
   return {
     // SOP Common
-    SOPClassUID: COMPREHENSIVE_3D_SR_STORAGE,
+    SOPClassUID: SOP_CLASS.comprehensive3dSrStorage,
     SOPInstanceUID: identity.srSopInstanceUID,
     SpecificCharacterSet: 'ISO_IR 192',
     InstanceCreationDate: dicomDate(now),

@@ -1,16 +1,17 @@
+import { SOP_CLASS, TRANSFER_SYNTAX } from '../../../src/dicom/dictionary';
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readPart10Meta } from '../../../src/dicomweb/part10';
-import { makeSimpleCtSeries, CT_IMAGE_STORAGE, EXPLICIT_VR_LITTLE_ENDIAN } from '../../harness/simpleCtSeries';
+import { makeSimpleCtSeries } from '../../harness/simpleCtSeries';
 
 describe('dicomweb/part10: File Meta Information without decoding the dataset', () => {
   it('reads class, instance and transfer syntax of a file we wrote', () => {
     const s = makeSimpleCtSeries({ seed: 'part10', slices: 1, rows: 8, columns: 8 });
     expect(readPart10Meta(s.instances[0].part10)).to.deep.equal({
-      sopClassUID: CT_IMAGE_STORAGE,
+      sopClassUID: SOP_CLASS.ctImageStorage,
       sopInstanceUID: s.instances[0].sopInstanceUID,
-      transferSyntaxUID: EXPLICIT_VR_LITTLE_ENDIAN,
+      transferSyntaxUID: TRANSFER_SYNTAX.explicitVrLittleEndian,
     });
   });
 

@@ -4,6 +4,7 @@
  * The key-slice images are a plain phantom (body ellipse, pancreas-like band, hypodense tumour) so
  * that the overlay looks like something a person can check.
  */
+import { SOP_CLASS } from '../../../src/dicom/dictionary';
 import { makeSimpleCtSeries, type SimpleCtSeries } from '../../harness/simpleCtSeries';
 import type { DicomJson } from '../../../src/dicomweb/dicomJson';
 import type { PhaseFinding, SliceImage, TsrAnalysis } from '../../../src/inference/result';
@@ -15,8 +16,6 @@ const dcmjs = require('dcmjs') as { data: { DicomMessage: { readFile(b: ArrayBuf
 
 // The simple CT harness writes positions that dcmjs shortens to 16 characters, with a log line each.
 dcmjs.log.setLevel('error');
-
-export const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
 
 export interface TsrFixture {
   studyInstanceUID: string;
@@ -107,7 +106,7 @@ export function makeTsrFixture(options: TsrFixtureOptions = {}): TsrFixture {
     keySliceHu: phantom(size, tumourPx, radiusPx, enhancement),
     saliency: saliency(size, tumourPx, radiusPx * 1.2),
     sourceSopInstanceUIDs: s.instances.map((i) => i.sopInstanceUID),
-    sopClassUID: CT_IMAGE_STORAGE,
+    sopClassUID: SOP_CLASS.ctImageStorage,
   });
   const label = options.label ?? 'high';
   const analysis: TsrAnalysis = {

@@ -1,0 +1,60 @@
+/**
+ * The DICOM data dictionary entries the node uses, defined once: attribute tags in the DICOM JSON
+ * form (eight upper-case hex digits, PS3.18 F.2), SOP classes and transfer syntaxes (PS3.6).
+ * Add an entry here rather than a local constant.
+ */
+
+/** Attribute tags by keyword (camelCase of the PS3.6 keyword). */
+export const TAG = {
+  transferSyntaxUID: '00020010',
+  imageType: '00080008',
+  sopClassUID: '00080016',
+  sopInstanceUID: '00080018',
+  studyTime: '00080030',
+  seriesTime: '00080031',
+  acquisitionTime: '00080032',
+  acquisitionDateTime: '0008002A',
+  modality: '00080060',
+  manufacturer: '00080070',
+  studyDescription: '00081030',
+  seriesDescription: '0008103E',
+  contrastBolusAgent: '00180010',
+  contrastBolusAgentSequence: '00180012',
+  bodyPartExamined: '00180015',
+  sliceThickness: '00180050',
+  spacingBetweenSlices: '00180088',
+  protocolName: '00181030',
+  contrastBolusRoute: '00181040',
+  contrastBolusStartTime: '00181042',
+  gantryDetectorTilt: '00181120',
+  convolutionKernel: '00181210',
+  studyInstanceUID: '0020000D',
+  seriesInstanceUID: '0020000E',
+  seriesNumber: '00200011',
+  acquisitionNumber: '00200012',
+  instanceNumber: '00200013',
+  imagePositionPatient: '00200032',
+  imageOrientationPatient: '00200037',
+  frameOfReferenceUID: '00200052',
+  numberOfSeriesRelatedInstances: '00201209',
+  numberOfFrames: '00280008',
+  rows: '00280010',
+  columns: '00280011',
+  pixelSpacing: '00280030',
+  sharedFunctionalGroups: '52009229',
+  perFrameFunctionalGroups: '52009230',
+} as const;
+
+/** SOP Class UIDs (PS3.6 Annex A). */
+export const SOP_CLASS = {
+  ctImageStorage: '1.2.840.10008.5.1.4.1.1.2',
+  enhancedCtImageStorage: '1.2.840.10008.5.1.4.1.1.2.1',
+  secondaryCaptureImageStorage: '1.2.840.10008.5.1.4.1.1.7',
+  comprehensive3dSrStorage: '1.2.840.10008.5.1.4.1.1.88.34',
+  xRayRadiationDoseSrStorage: '1.2.840.10008.5.1.4.1.1.88.67',
+} as const;
+
+/** Transfer Syntax UIDs (PS3.6 Annex A). */
+export const TRANSFER_SYNTAX = {
+  explicitVrLittleEndian: '1.2.840.10008.1.2.1',
+} as const;
