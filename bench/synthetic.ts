@@ -7,7 +7,7 @@
 import type { BenchContext, BenchModule, Figure } from './benchModule';
 import { median } from './benchModule';
 import { cohortStudySeed, generateStudy, studyBiology } from '../src/synthetic';
-import { rocAuc } from '../src/evaluation/roc';
+import { rocAuc } from '../src/statistics/roc';
 import { indexToPatient, patientToIndex, type Vec3 } from '../src/study/geometry';
 import { VESSEL_FREE_CORE } from '../src/synthetic/anatomy';
 import { oracleFromTpc, oracleScores } from '../src/synthetic/oracle';

@@ -8,7 +8,7 @@
 import type { ModelIdentity } from '../inference/result';
 import { MODEL_ROLES, type EvaluationCase, type ModelRole } from './evaluationCase';
 import { bootstrapAucs, differenceInterval, eceSamplingFloor, expectedCalibrationError, operatingPoint, quantile } from './metrics';
-import { rocAuc, rocCurve, type RocPoint } from './roc';
+import { rocAuc, rocCurve, type RocPoint } from '../statistics/roc';
 
 export const EVALUATION_SCHEMA = 'tsr-node/evaluation@1';
 

@@ -3,7 +3,7 @@
  * and the score is P(high). AUC and the ROC curve come from roc.ts (shared with the synthetic
  * oracle report).
  */
-import { rocAuc } from './roc';
+import { rocAuc } from '../statistics/roc';
 
 function check(probabilities: readonly number[], positives: readonly boolean[]): void {
   if (probabilities.length !== positives.length) throw new RangeError(`probabilities (${probabilities.length}) and labels (${positives.length}) differ in length`);

@@ -4,7 +4,7 @@
  */
 import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
 import { existsSync } from 'node:fs';
-import type { RocPoint } from './roc';
+import type { RocPoint } from '../statistics/roc';
 
 /** fonts-dejavu-core (a system dependency of the node, scripts/ensure-system-deps.js). */
 const FONT_FILE = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';

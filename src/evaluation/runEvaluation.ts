@@ -7,14 +7,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createProgressBar } from '../cli/progressBar';
+import { createProgressBar } from '../common/progressBar';
 import { runInWorkers } from '../dataset/workerPool';
 import { releaseModels } from '../inference/models';
 import { silentLogger, type Logger } from '../logging/logger';
 import { evaluatePrepared, loadEvaluationModels, type EvaluationCase, type EvaluationModelNames, type EvaluationModels, type EvaluationSettings, type PreparedStudy } from './evaluationCase';
 import { buildEvaluationReport, evaluationTable, type EvaluationReport } from './evaluationReport';
 import { MODEL_COLOURS, renderRocPlot } from './rocPlot';
-import { checkEvaluationSeeds } from './seedRanges';
+import { checkEvaluationSeeds } from '../common/seedRanges';
 
 export interface RunEvaluationOptions {
   seed: number;

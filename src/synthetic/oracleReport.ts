@@ -3,7 +3,7 @@
  * studies, using both phases, the arterial phase alone and the venous phase alone. An image
  * model's AUC on the same cohort can only approach these (up to sampling noise).
  */
-import { rocAuc } from '../evaluation/roc';
+import { rocAuc } from '../statistics/roc';
 import type { TsrLabel } from './biology';
 import type { OracleScores } from './oracle';
 

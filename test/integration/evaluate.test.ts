@@ -10,7 +10,7 @@ import path from 'node:path';
 import { main } from '../../src/cli/main';
 import type { EvaluationCase } from '../../src/evaluation/evaluationCase';
 import type { EvaluationReport } from '../../src/evaluation/evaluationReport';
-import { rocAuc } from '../../src/evaluation/roc';
+import { rocAuc } from '../../src/statistics/roc';
 
 const TINY_MODELS = path.resolve(__dirname, '../fixtures/tiny-models');
 

@@ -9,7 +9,7 @@ import { buildDataset, type BuildDatasetOptions, type DatasetSource } from '../.
 import { parseLabelsCsv } from '../../dataset/labels';
 import { loadStudyVolumes } from '../../inference/studyRetrieval';
 import { createLogger } from '../../logging/logger';
-import { parseSeedRange } from '../../evaluation/seedRanges';
+import { parseSeedRange } from '../../common/seedRanges';
 import { integerOption, parseCommandArgs } from '../arguments';
 import type { Command } from '../command';
 

@@ -3,7 +3,7 @@
  * cohort, through the node's own path (src/evaluation/runEvaluation.ts).
  */
 import { loadConfig } from '../../config';
-import { checkEvaluationSeeds, EVALUATION_SEED_START } from '../../evaluation/seedRanges';
+import { checkEvaluationSeeds, EVALUATION_SEED_START } from '../../common/seedRanges';
 import { runEvaluation, type RunEvaluationOptions } from '../../evaluation/runEvaluation';
 import { createLogger } from '../../logging/logger';
 import { integerOption, parseCommandArgs } from '../arguments';

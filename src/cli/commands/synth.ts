@@ -23,7 +23,7 @@ import { oracleScores } from '../../synthetic/oracle';
 import { formatOracleReport, oracleReport } from '../../synthetic/oracleReport';
 import { choiceOption, integerOption, parseCommandArgs, UsageError } from '../arguments';
 import type { Command } from '../command';
-import { createProgressBar } from '../progressBar';
+import { createProgressBar } from '../../common/progressBar';
 
 const USAGE = `Usage: tsr-node synth (--out DIR | --stow URL | --oracle-report) [options]
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { LabelsFileError, parseLabelsCsv } from '../../../src/dataset/labels';
-import { createProgressBar } from '../../../src/cli/progressBar';
-import { parseSeedRange, checkTrainingSeeds, checkEvaluationSeeds, SeedRangeError } from '../../../src/evaluation/seedRanges';
+import { createProgressBar } from '../../../src/common/progressBar';
+import { parseSeedRange, checkTrainingSeeds, checkEvaluationSeeds, SeedRangeError } from '../../../src/common/seedRanges';
 
 describe('dataset/labels: the labels CSV', () => {
   it('reads the synthetic cohort form, with a header and centres', () => {

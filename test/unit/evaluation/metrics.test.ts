@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { bootstrapAucs, differenceInterval, eceSamplingFloor, expectedCalibrationError, operatingPoint, quantile, seededUniform } from '../../../src/evaluation/metrics';
-import { rocAuc } from '../../../src/evaluation/roc';
+import { rocAuc } from '../../../src/statistics/roc';
 
 describe('evaluation/metrics', () => {
   describe('expectedCalibrationError (10 equal-width bins)', () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { loadImage, createCanvas } from '@napi-rs/canvas';
 import { MODEL_COLOURS, renderRocPlot } from '../../../src/evaluation/rocPlot';
-import { rocCurve } from '../../../src/evaluation/roc';
+import { rocCurve } from '../../../src/statistics/roc';
 
 function hexToRgb(hex: string): [number, number, number] {
   return [parseInt(hex.slice(1, 3), 16), parseInt(hex.slice(3, 5), 16), parseInt(hex.slice(5, 7), 16)];

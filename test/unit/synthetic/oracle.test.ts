@@ -4,7 +4,7 @@
  * definition.
  */
 import { expect } from 'chai';
-import { bestThresholdBalancedAccuracy, rocAuc } from '../../../src/evaluation/roc';
+import { bestThresholdBalancedAccuracy, rocAuc } from '../../../src/statistics/roc';
 import { cohortStudySeed, studyBiology } from '../../../src/synthetic';
 import { drawTumourBiology, labelOf, STROMA_THRESHOLD, type TumourBiology } from '../../../src/synthetic/biology';
 import { oracleFromTpc, oracleScores, priorProbabilityHigh } from '../../../src/synthetic/oracle';

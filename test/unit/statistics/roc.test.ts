@@ -1,6 +1,6 @@
 /** ROC and AUC: table-driven, each row with its reason. */
 import { expect } from 'chai';
-import { bestThresholdBalancedAccuracy, rocAuc, rocCurve } from '../../../src/evaluation/roc';
+import { bestThresholdBalancedAccuracy, rocAuc, rocCurve } from '../../../src/statistics/roc';
 
 describe('evaluation/roc', () => {
   const cases: Array<[string, number[], boolean[], number]> = [
