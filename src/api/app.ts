@@ -51,12 +51,12 @@ export interface ApiAppOptions {
 
 const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-function viewerLinkFactory(o: ApiAppOptions): (uid: string) => string | undefined {
-  if (o.viewerUrlTemplate) {
-    const template = o.viewerUrlTemplate;
+function viewerLinkFactory(options: ApiAppOptions): (uid: string) => string | undefined {
+  if (options.viewerUrlTemplate) {
+    const template = options.viewerUrlTemplate;
     return (uid) => template.replace(/\{StudyInstanceUID\}/g, encodeURIComponent(uid));
   }
-  if (o.viewer) return (uid) => `/viewer?StudyInstanceUIDs=${encodeURIComponent(uid)}`;
+  if (options.viewer) return (uid) => `/viewer?StudyInstanceUIDs=${encodeURIComponent(uid)}`;
   return () => undefined;
 }
 
@@ -64,35 +64,31 @@ function page(res: Response, status: number, body: string): void {
   res.status(status).set({ 'Content-Security-Policy': PAGE_CSP, 'Cache-Control': 'no-store' }).type('html').send(body);
 }
 
-export function createApiApp(o: ApiAppOptions): Express {
-  const logger = (o.logger ?? silentLogger).child({ component: 'api' });
-  const sessions = o.sessions ?? new SessionStore();
-  const viewerUrl = viewerLinkFactory(o);
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('trust proxy', o.trustProxy ? 'loopback, linklocal, uniquelocal' : false);
-  app.use((_req, res, next) => {
-    res.set({ 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' });
-    next();
-  });
+/** The session's CSRF token for the page's forms; empty for a request authenticated by the token header. */
+function csrfTokenOf(res: Response): string {
+  const auth = res.locals.auth as Authentication | undefined;
+  return auth?.kind === 'session' ? auth.session.csrfToken : '';
+}
 
-  // Liveness: no token, no I/O.
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok', version: o.version });
-  });
+/** Headers on every answer. */
+const securityHeaders: RequestHandler = (_req, res, next) => {
+  res.set({ 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' });
+  next();
+};
 
-  // Browser login: the token once, then a session cookie.
+/** Browser login: the token once, then a session cookie. Also the page assets, which need no token. */
+function mountLoginRoutes(app: Express, options: ApiAppOptions, sessions: SessionStore, logger: Logger): void {
   app.get('/assets/status.css', (_req, res) => void res.type('text/css').set('Cache-Control', 'no-cache').send(STATUS_PAGE_CSS));
   app.get('/assets/status.js', (_req, res) => void res.type('application/javascript').set('Cache-Control', 'no-cache').send(STATUS_PAGE_SCRIPT));
-  app.get('/login', (req, res) => page(res, 200, renderLoginPage({ version: o.version, next: safeNextPath(req.query.next) })));
+  app.get('/login', (req, res) => page(res, 200, renderLoginPage({ version: options.version, next: safeNextPath(req.query.next) })));
   app.post('/login', express.urlencoded({ extended: false, limit: 4096 }), async (req: Request, res: Response) => {
     const form = req.body as { token?: unknown; next?: unknown } | undefined;
     const next = safeNextPath(form?.next);
-    if (typeof form?.token !== 'string' || !secretsEqual(form.token.trim(), o.token)) {
+    if (typeof form?.token !== 'string' || !secretsEqual(form.token.trim(), options.token)) {
       // A short pause makes guessing slower; tokens are long and random anyway.
-      await new Promise((r) => setTimeout(r, 300));
+      await new Promise((resolve) => setTimeout(resolve, 300));
       logger.warn('failed login on the status page', { ip: req.ip });
-      page(res, 401, renderLoginPage({ version: o.version, next, error: 'That is not the API token.' }));
+      page(res, 401, renderLoginPage({ version: options.version, next, error: 'That is not the API token.' }));
       return;
     }
     const session = sessions.create();
@@ -107,66 +103,67 @@ export function createApiApp(o: ApiAppOptions): Express {
     res.set('Set-Cookie', sessionCookie('', 0, req.secure));
     res.redirect(303, '/login');
   });
+}
 
-  // Everything below needs the token.
-  app.use(requireAuth(o.token, sessions));
-
+/** GET /readyz and GET /metrics, for monitoring. */
+function mountMonitoringRoutes(app: Express, options: ApiAppOptions): void {
   app.get('/readyz', async (_req, res) => {
-    const report = await o.readiness();
+    const report = await options.readiness();
     res.status(report.ready ? 200 : 503).json(report);
   });
 
   app.get('/metrics', async (_req, res) => {
-    const [jobsByState, extra] = await Promise.all([o.store.countByState(), o.metricsSnapshot()]);
-    res.type('text/plain; version=0.0.4; charset=utf-8').send(o.metrics.render({ jobsByState, ...extra }));
+    const [jobsByState, extra] = await Promise.all([options.store.countByState(), options.metricsSnapshot()]);
+    res.type('text/plain; version=0.0.4; charset=utf-8').send(options.metrics.render({ jobsByState, ...extra }));
   });
+}
 
-  app.use('/api', express.json({ limit: o.maxBodyBytes, type: 'application/json' }));
+/** The JSON API under /api (jobRoutes.ts), with its body limit and its own 404. */
+function mountJobApi(app: Express, options: ApiAppOptions, viewerUrl: (uid: string) => string | undefined, logger: Logger): void {
+  app.use('/api', express.json({ limit: options.maxBodyBytes, type: 'application/json' }));
   app.use(
     '/api',
     createJobRoutes({
-      store: o.store,
-      intake: o.intake,
-      webhookEnabled: o.feedMode !== 'poll',
+      store: options.store,
+      intake: options.intake,
+      webhookEnabled: options.feedMode !== 'poll',
       viewerUrl,
-      ...(o.onQueued ? { onQueued: o.onQueued } : {}),
-      onIntake: (source, outcome) => o.metrics.intakeEvent(source, outcome),
+      ...(options.onQueued ? { onQueued: options.onQueued } : {}),
+      onIntake: (source, outcome) => options.metrics.intakeEvent(source, outcome),
       logger,
     }),
   );
   app.use('/api', (req, res) => sendError(res, 404, 'not-found', `no route ${req.method} ${req.baseUrl}${req.path}`));
+}
 
-  const csrfOf = (res: Response): string => {
-    const auth = res.locals.auth as Authentication | undefined;
-    return auth?.kind === 'session' ? auth.session.csrfToken : '';
-  };
-
+/** The status page (GET /) and a job's page (GET /jobs/:id). */
+function mountStatusPages(app: Express, options: ApiAppOptions, viewerUrl: (uid: string) => string | undefined): void {
   app.get('/', async (req, res) => {
     const state = typeof req.query.state === 'string' && (JOB_STATES as string[]).includes(req.query.state) ? (req.query.state as JobState) : undefined;
     const before = typeof req.query.before === 'string' && /^[1-9][0-9]{0,14}$/.test(req.query.before) ? Number(req.query.before) : undefined;
     const [counts, pageOfJobs, events, readiness, snapshot] = await Promise.all([
-      o.store.countByState(),
-      o.store.list({ ...(state ? { state } : {}), limit: 50, ...(before ? { beforeId: before } : {}) }),
-      o.store.listIntakeEvents(10),
-      o.readiness(),
-      o.metricsSnapshot(),
+      options.store.countByState(),
+      options.store.list({ ...(state ? { state } : {}), limit: 50, ...(before ? { beforeId: before } : {}) }),
+      options.store.listIntakeEvents(10),
+      options.readiness(),
+      options.metricsSnapshot(),
     ]);
     page(
       res,
       200,
       renderStatusPage({
-        version: o.version,
+        version: options.version,
         counts,
         readiness,
         jobs: pageOfJobs.jobs,
         ...(state ? { filter: state } : {}),
         ...(pageOfJobs.nextBeforeId !== undefined ? { nextBeforeId: pageOfJobs.nextBeforeId } : {}),
         events,
-        csrfToken: csrfOf(res),
+        csrfToken: csrfTokenOf(res),
         viewerUrl,
         changeCursor: snapshot.changeCursor ?? 0,
-        feedMode: o.feedMode,
-        models: o.models,
+        feedMode: options.feedMode,
+        models: options.models,
       }),
     );
   });
@@ -174,13 +171,34 @@ export function createApiApp(o: ApiAppOptions): Express {
   app.get('/jobs/:id', async (req, res) => {
     const raw = String(req.params.id);
     if (!/^[1-9][0-9]{0,14}$/.test(raw)) throw new HttpError(400, 'invalid-job-id', `job id must be a positive integer, got "${raw.slice(0, 40)}"`);
-    const job = await o.store.get(Number(raw));
+    const job = await options.store.get(Number(raw));
     if (!job) throw new HttpError(404, 'job-not-found', `no job ${raw}`);
     const link = viewerUrl(job.studyInstanceUID);
-    page(res, 200, renderJobPage(job, { version: o.version, csrfToken: csrfOf(res), ...(link ? { viewerUrl: link } : {}) }));
+    page(res, 200, renderJobPage(job, { version: options.version, csrfToken: csrfTokenOf(res), ...(link ? { viewerUrl: link } : {}) }));
   });
+}
 
-  if (o.viewer) app.use(o.viewer);
+export function createApiApp(options: ApiAppOptions): Express {
+  const logger = (options.logger ?? silentLogger).child({ component: 'api' });
+  const sessions = options.sessions ?? new SessionStore();
+  const viewerUrl = viewerLinkFactory(options);
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', options.trustProxy ? 'loopback, linklocal, uniquelocal' : false);
+  app.use(securityHeaders);
+
+  // Liveness: no token, no I/O.
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', version: options.version });
+  });
+  mountLoginRoutes(app, options, sessions, logger);
+
+  // Everything below needs the token.
+  app.use(requireAuth(options.token, sessions));
+  mountMonitoringRoutes(app, options);
+  mountJobApi(app, options, viewerUrl, logger);
+  mountStatusPages(app, options, viewerUrl);
+  if (options.viewer) app.use(options.viewer);
 
   const notFound: RequestHandler = (req, res) => sendError(res, 404, 'not-found', `no route ${req.method} ${req.path}`);
   app.use(notFound);

@@ -37,13 +37,13 @@ export function uidProblem(uid: string): string | undefined {
   if (uid.length > 64) return `it has ${uid.length} characters; a UID has at most 64`;
   if (!/^[0-9.]+$/.test(uid)) return 'a UID holds only digits and dots';
   const parts = uid.split('.');
-  if (parts.some((p) => p.length === 0)) return 'it has an empty component (two dots in a row, or a dot at either end)';
-  if (parts.some((p) => p.length > 1 && p.startsWith('0'))) return 'a component starts with 0 (PS3.5 9.1 forbids leading zeros)';
+  if (parts.some((component) => component.length === 0)) return 'it has an empty component (two dots in a row, or a dot at either end)';
+  if (parts.some((component) => component.length > 1 && component.startsWith('0'))) return 'a component starts with 0 (PS3.5 9.1 forbids leading zeros)';
   return undefined;
 }
 
 function reasonOf(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : 'body'}: ${i.message}`).join('; ');
+  return error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'body'}: ${issue.message}`).join('; ');
 }
 
 const listQuerySchema = z
@@ -82,48 +82,54 @@ function jsonBody(req: Request): unknown {
   return req.body as unknown;
 }
 
-export function createJobRoutes(options: JobRoutesOptions): Router {
-  const { store, intake } = options;
-  const router = express.Router();
-  const present = (job: Job): Job & { viewerUrl?: string } => {
+/** A job as the API shows it: with its viewer link when there is one. */
+type JobPresenter = (job: Job) => Job & { viewerUrl?: string };
+
+function jobPresenter(options: JobRoutesOptions): JobPresenter {
+  return (job) => {
     const viewerUrl = options.viewerUrl?.(job.studyInstanceUID);
     return viewerUrl ? { ...job, viewerUrl } : job;
   };
-  const intakeAnswer = (result: IntakeResult, source: 'manual' | 'webhook'): { status: number; body: unknown } => {
-    options.onIntake?.(source, result.outcome);
-    if (result.outcome === 'enqueued' || result.outcome === 'requeued') options.onQueued?.();
-    const body = { outcome: result.outcome, ...(result.message ? { message: result.message } : {}), ...(result.job ? { job: present(result.job) } : {}) };
-    switch (result.outcome) {
-      case 'enqueued':
-      case 'requeued':
-        return { status: 202, body };
-      case 'recognised':
-      case 'study-deleted':
-        return { status: 200, body };
-      case 'not-found':
-        throw new HttpError(404, 'study-not-found', result.message ?? 'the PACS has no instances of this study');
-      default:
-        throw new HttpError(400, 'ignored', result.message ?? 'the request was ignored');
-    }
-  };
+}
 
+/** The HTTP answer to an intake request; counts it, and wakes the worker when a job was queued. */
+function intakeAnswer(result: IntakeResult, source: 'manual' | 'webhook', options: JobRoutesOptions, present: JobPresenter): { status: number; body: unknown } {
+  options.onIntake?.(source, result.outcome);
+  if (result.outcome === 'enqueued' || result.outcome === 'requeued') options.onQueued?.();
+  const body = { outcome: result.outcome, ...(result.message ? { message: result.message } : {}), ...(result.job ? { job: present(result.job) } : {}) };
+  switch (result.outcome) {
+    case 'enqueued':
+    case 'requeued':
+      return { status: 202, body };
+    case 'recognised':
+    case 'study-deleted':
+      return { status: 200, body };
+    case 'not-found':
+      throw new HttpError(404, 'study-not-found', result.message ?? 'the PACS has no instances of this study');
+    default:
+      throw new HttpError(400, 'ignored', result.message ?? 'the request was ignored');
+  }
+}
+
+/** GET /jobs (paged list) and GET /jobs/:id. */
+function mountJobQueries(router: Router, store: JobStore, present: JobPresenter): void {
   router.get('/jobs', async (req, res) => {
     const parsed = listQuerySchema.safeParse(req.query);
     if (!parsed.success) throw new HttpError(400, 'invalid-query', reasonOf(parsed.error));
-    const q = parsed.data;
-    if (q.study !== undefined) {
-      const problem = uidProblem(q.study);
+    const query = parsed.data;
+    if (query.study !== undefined) {
+      const problem = uidProblem(query.study);
       if (problem) throw new HttpError(400, 'invalid-uid', `study: ${problem}`);
     }
     const page = await store.list({
-      ...(q.state ? { state: q.state as Job['state'] } : {}),
-      ...(q.study ? { studyInstanceUID: q.study } : {}),
-      limit: q.limit,
-      ...(q.before ? { beforeId: q.before } : {}),
+      ...(query.state ? { state: query.state as Job['state'] } : {}),
+      ...(query.study ? { studyInstanceUID: query.study } : {}),
+      limit: query.limit,
+      ...(query.before ? { beforeId: query.before } : {}),
     });
     let next: string | undefined;
     if (page.nextBeforeId !== undefined) {
-      const params = new URLSearchParams({ ...(q.state ? { state: q.state } : {}), ...(q.study ? { study: q.study } : {}), limit: String(q.limit), before: String(page.nextBeforeId) });
+      const params = new URLSearchParams({ ...(query.state ? { state: query.state } : {}), ...(query.study ? { study: query.study } : {}), limit: String(query.limit), before: String(page.nextBeforeId) });
       next = `/api/jobs?${params.toString()}`;
     }
     res.json({ jobs: page.jobs.map(present), ...(page.nextBeforeId !== undefined ? { nextBeforeId: page.nextBeforeId, next } : {}) });
@@ -134,14 +140,17 @@ export function createJobRoutes(options: JobRoutesOptions): Router {
     if (!job) throw new HttpError(404, 'job-not-found', `no job ${req.params.id}`);
     res.json(present(job));
   });
+}
 
+/** POST /jobs/:id/retry and POST /studies/:StudyInstanceUID/analyze: what an administrator asks for. */
+function mountRetryAndAnalyze(router: Router, options: JobRoutesOptions, present: JobPresenter): void {
   router.post('/jobs/:id/retry', async (req, res) => {
     const id = jobId(req);
     const body = jsonBody(req);
     if (body !== undefined && !(typeof body === 'object' && body !== null && Object.keys(body).length === 0)) {
       throw new HttpError(400, 'invalid-body', 'this route takes no body (or {})');
     }
-    const result = await store.requeue(id);
+    const result = await options.store.requeue(id);
     if (!result) throw new HttpError(404, 'job-not-found', `no job ${id}`);
     if (!result.requeued) throw new HttpError(409, 'job-active', `job ${id} is ${result.job.state}; only done, skipped or failed jobs can be retried`);
     options.onQueued?.();
@@ -156,17 +165,23 @@ export function createJobRoutes(options: JobRoutesOptions): Router {
     const parsed = analyzeBodySchema.safeParse(body ?? {});
     if (!parsed.success) throw new HttpError(400, 'invalid-body', reasonOf(parsed.error));
     // A re-run is what an administrator asking for an analysis of a known study means.
-    const result = await intake.analyzeStudy(uid, { rerun: parsed.data.rerun ?? true });
-    const answer = intakeAnswer(result, 'manual');
+    const result = await options.intake.analyzeStudy(uid, { rerun: parsed.data.rerun ?? true });
+    const answer = intakeAnswer(result, 'manual', options, present);
     res.status(answer.status).json(answer.body);
   });
+}
 
+/** GET /intake-events. */
+function mountIntakeEvents(router: Router, store: JobStore): void {
   router.get('/intake-events', async (req, res) => {
     const parsed = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }).strict().safeParse(req.query);
     if (!parsed.success) throw new HttpError(400, 'invalid-query', reasonOf(parsed.error));
     res.json({ events: await store.listIntakeEvents(parsed.data.limit) });
   });
+}
 
+/** POST /webhook/stable-study, Orthanc's notification of a stable study. */
+function mountWebhook(router: Router, options: JobRoutesOptions): void {
   // Orthanc's Lua callback waits for this answer while holding Orthanc's Lua context, and Orthanc
   // does not serve the node's own requests about the study until the callback returns (seen with
   // Orthanc 1.10: the node's GET /studies/{id} then waited for the Lua HttpPost to time out). So
@@ -182,30 +197,38 @@ export function createJobRoutes(options: JobRoutesOptions): Router {
     const { orthancStudyId } = parsed.data;
     options.logger?.info('webhook: StableStudy received', { orthancStudyId });
     res.status(202).json({ outcome: 'accepted', orthancStudyId });
-    void resolveNotification(orthancStudyId);
+    void resolveNotification(options, orthancStudyId);
   });
+}
 
-  /** Reads the notified study from Orthanc and enqueues it; PACS trouble is retried a few times. */
-  async function resolveNotification(orthancStudyId: string): Promise<void> {
-    const delays = options.webhookRetryDelaysMs ?? [2000, 5000, 15_000];
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const result = await intake.onStableStudyNotification({ orthancStudyId });
-        options.onIntake?.('webhook', result.outcome);
-        if (result.outcome === 'enqueued' || result.outcome === 'requeued') options.onQueued?.();
+/** Reads the notified study from Orthanc and enqueues it; PACS trouble is retried a few times. */
+async function resolveNotification(options: JobRoutesOptions, orthancStudyId: string): Promise<void> {
+  const delays = options.webhookRetryDelaysMs ?? [2000, 5000, 15_000];
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const result = await options.intake.onStableStudyNotification({ orthancStudyId });
+      options.onIntake?.('webhook', result.outcome);
+      if (result.outcome === 'enqueued' || result.outcome === 'requeued') options.onQueued?.();
+      return;
+    } catch (err) {
+      const retryable = (err as { name?: unknown } | null)?.name === 'TransientError';
+      if (!retryable || attempt >= delays.length) {
+        options.logger?.warn('webhook: cannot read the notified study from Orthanc; the change feed (feed.mode both) will catch it', { orthancStudyId, err });
+        options.onIntake?.('webhook', 'error');
+        await options.store.recordIntakeEvent({ source: 'webhook', outcome: 'ignored', orthancStudyId, message: `cannot read the study from Orthanc: ${(err as Error).message}` }).catch(() => undefined);
         return;
-      } catch (err) {
-        const retryable = (err as { name?: unknown } | null)?.name === 'TransientError';
-        if (!retryable || attempt >= delays.length) {
-          options.logger?.warn('webhook: cannot read the notified study from Orthanc; the change feed (feed.mode both) will catch it', { orthancStudyId, err });
-          options.onIntake?.('webhook', 'error');
-          await store.recordIntakeEvent({ source: 'webhook', outcome: 'ignored', orthancStudyId, message: `cannot read the study from Orthanc: ${(err as Error).message}` }).catch(() => undefined);
-          return;
-        }
-        await new Promise((r) => setTimeout(r, delays[attempt]));
       }
+      await new Promise((resolve) => setTimeout(resolve, delays[attempt]));
     }
   }
+}
 
+export function createJobRoutes(options: JobRoutesOptions): Router {
+  const router = express.Router();
+  const present = jobPresenter(options);
+  mountJobQueries(router, options.store, present);
+  mountRetryAndAnalyze(router, options, present);
+  mountIntakeEvents(router, options.store);
+  mountWebhook(router, options);
   return router;
 }
