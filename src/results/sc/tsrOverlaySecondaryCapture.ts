@@ -4,30 +4,16 @@
  * typed options in, a naturalized dataset out.
  */
 import { SOP_CLASS } from '../../dicom/dictionary';
-import type { DicomJson } from '../../dicomweb/dicomJson';
 import { jsonNumbers, jsonString } from '../../dicomweb/dicomJson';
-import type { TsrAnalysis } from '../../inference/result';
-import { CODES, codeItem, codingSchemeIdentification, IHE_SCHEME } from '../codes';
-import type { DeviceIdentity } from '../device';
-import { dicomDate, dicomTime, TIMEZONE_OFFSET_UTC } from '../dicomDateTime';
+import { CODES, codeItem, IHE_SCHEME } from '../codes';
+import { checkSeriesDescription, commonModules, type ResultObjectOptions } from '../commonModules';
+import { dicomDate, dicomTime } from '../dicomDateTime';
 import type { NaturalizedDataset } from '../part10';
-import { copyPatientStudy } from '../patientStudyCopier';
 import { tsrResultLine } from '../resultText';
-import { contributingEquipment, generalEquipment } from '../sr/tsrStructuredReport';
-import type { ResultIdentity } from '../uids';
 import type { RgbImage } from './overlayImage';
 
-export interface TsrOverlayScOptions {
-  analysis: TsrAnalysis;
-  /** WADO-RS metadata of one source instance per phase (the key slice's is best). */
-  sourceMetadata: { arterial: DicomJson; venous: DicomJson };
+export interface TsrOverlayScOptions extends ResultObjectOptions {
   image: RgbImage;
-  identity: ResultIdentity;
-  device: DeviceIdentity;
-  /** config results.scSeriesDescription */
-  seriesDescription: string;
-  seriesNumber?: number;
-  now: Date;
   /** How the picture was made, for DerivationDescription. */
   window?: { centre: number; width: number };
 }
@@ -39,13 +25,13 @@ export interface TsrOverlayScOptions {
  */
 export function patientOrientation(imageOrientationPatient: number[]): [string, string] | undefined {
   if (imageOrientationPatient.length !== 6) return undefined;
-  const letters = (v: number[]): string => {
+  const letters = (direction: number[]): string => {
     const axes: Array<[string, string]> = [['L', 'R'], ['P', 'A'], ['H', 'F']];
-    return v
-      .map((c, i) => ({ c, i }))
-      .filter(({ c }) => Math.abs(c) > 0.25)
-      .sort((p, q) => Math.abs(q.c) - Math.abs(p.c))
-      .map(({ c, i }) => (c > 0 ? axes[i][0] : axes[i][1]))
+    return direction
+      .map((cosine, axis) => ({ cosine, axis }))
+      .filter(({ cosine }) => Math.abs(cosine) > 0.25)
+      .sort((first, second) => Math.abs(second.cosine) - Math.abs(first.cosine))
+      .map(({ cosine, axis }) => (cosine > 0 ? axes[axis][0] : axes[axis][1]))
       .join('');
   };
   return [letters(imageOrientationPatient.slice(0, 3)), letters(imageOrientationPatient.slice(3, 6))];
@@ -63,50 +49,39 @@ function pixelDataBuffer(rgb: Uint8Array): ArrayBuffer {
   return padded.buffer;
 }
 
-function checkOptions(o: TsrOverlayScOptions): void {
-  const { image } = o;
+function checkOptions(options: TsrOverlayScOptions): void {
+  const { image } = options;
   if (image.rgb.length !== image.columns * image.rows * 3) {
     throw new RangeError(`image.rgb: ${image.rgb.length} bytes, expected ${image.columns * image.rows * 3} (columns x rows x 3)`);
   }
   if (image.columns > 65535 || image.rows > 65535) throw new RangeError('image: at most 65535 rows and columns (US)');
   for (const phase of ['arterial', 'venous'] as const) {
-    if (jsonString(o.sourceMetadata[phase], '0020000D') !== o.analysis.studyInstanceUID) {
-      throw new RangeError(`sourceMetadata.${phase}: not from the analysed study ${o.analysis.studyInstanceUID}`);
+    if (jsonString(options.sourceMetadata[phase], '0020000D') !== options.analysis.studyInstanceUID) {
+      throw new RangeError(`sourceMetadata.${phase}: not from the analysed study ${options.analysis.studyInstanceUID}`);
     }
   }
-  if (o.seriesDescription.length === 0 || o.seriesDescription.length > 64) throw new RangeError('seriesDescription: 1 to 64 characters (LO)');
+  checkSeriesDescription(options.seriesDescription);
 }
 
-export function buildTsrOverlaySecondaryCapture(o: TsrOverlayScOptions): NaturalizedDataset {
-  checkOptions(o);
-  const { analysis: a, device, identity, image, now } = o;
-  const window = o.window ?? { centre: 40, width: 400 };
-  const orientation = patientOrientation(jsonNumbers(o.sourceMetadata.venous, '00200037'));
+export function buildTsrOverlaySecondaryCapture(options: TsrOverlayScOptions): NaturalizedDataset {
+  checkOptions(options);
+  const { analysis, device, identity, image, now } = options;
+  const window = options.window ?? { centre: 40, width: 400 };
+  const orientation = patientOrientation(jsonNumbers(options.sourceMetadata.venous, '00200037'));
   const pixels = pixelDataBuffer(image.rgb);
 
   return {
-    // SOP Common
-    SOPClassUID: SOP_CLASS.secondaryCaptureImageStorage,
-    SOPInstanceUID: identity.scSopInstanceUID,
-    SpecificCharacterSet: 'ISO_IR 192',
-    InstanceCreationDate: dicomDate(now),
-    InstanceCreationTime: dicomTime(now),
-    InstanceCreatorUID: device.uid,
-    TimezoneOffsetFromUTC: TIMEZONE_OFFSET_UTC,
-    CodingSchemeIdentificationSequence: codingSchemeIdentification([IHE_SCHEME.designator]),
-    ContributingEquipmentSequence: [contributingEquipment(device, now)],
-    // Patient, Clinical Trial Subject, General Study, Patient Study, Clinical Trial Study
-    ...copyPatientStudy(o.sourceMetadata.venous),
-    // General Series
-    Modality: 'OT',
-    SeriesInstanceUID: identity.scSeriesInstanceUID,
-    SeriesNumber: o.seriesNumber ?? 9002,
-    SeriesDate: dicomDate(now),
-    SeriesTime: dicomTime(now),
-    SeriesDescription: o.seriesDescription,
-    // Laterality (Type 2C) is left out: Image Laterality "U" below says the body part is unpaired.
-    // General Equipment
-    ...generalEquipment(device),
+    // SOP Common, Patient, Clinical Trial Subject, General Study, Patient Study, Clinical Trial
+    // Study, General Series, General Equipment. General Series's Laterality (Type 2C) is left
+    // out: Image Laterality "U" below says the body part is unpaired.
+    ...commonModules(options, {
+      sopClassUID: SOP_CLASS.secondaryCaptureImageStorage,
+      sopInstanceUID: identity.scSopInstanceUID,
+      codingSchemeDesignators: [IHE_SCHEME.designator],
+      modality: 'OT',
+      seriesInstanceUID: identity.scSeriesInstanceUID,
+      defaultSeriesNumber: 9002,
+    }),
     // SC Equipment
     ConversionType: 'WSD',
     SecondaryCaptureDeviceManufacturer: device.manufacturer,
@@ -123,11 +98,11 @@ export function buildTsrOverlaySecondaryCapture(o: TsrOverlayScOptions): Natural
       `Key slices of the portal-venous (left) and arterial (right) phases at the tumour level, ` +
       `window W${window.width} L${window.centre}, model saliency heatmap, tumour outline and result burned in`,
     SourceImageSequence: (['venous', 'arterial'] as const).map((phase) => ({
-      ReferencedSOPClassUID: a[phase].sopClassUID,
-      ReferencedSOPInstanceUID: a[phase].keySopInstanceUID,
+      ReferencedSOPClassUID: analysis[phase].sopClassUID,
+      ReferencedSOPInstanceUID: analysis[phase].keySopInstanceUID,
       PurposeOfReferenceCodeSequence: [codeItem(CODES.sourceImageForProcessing)],
     })),
-    ImageComments: tsrResultLine(a),
+    ImageComments: tsrResultLine(analysis),
     BurnedInAnnotation: 'YES',
     RecognizableVisualFeatures: 'NO',
     LossyImageCompression: '00',

@@ -4,57 +4,47 @@
  * dataset out; the clock and the UIDs come in through the options.
  */
 import { SOP_CLASS } from '../../dicom/dictionary';
-import type { DicomJson } from '../../dicomweb/dicomJson';
 import { jsonString } from '../../dicomweb/dicomJson';
 import type { PhaseFinding, TsrAnalysis } from '../../inference/result';
-import { CODES, codeItem, codingSchemeIdentification } from '../codes';
-import type { DeviceIdentity } from '../device';
-import { dicomDate, dicomDateTime, dicomTime, TIMEZONE_OFFSET_UTC } from '../dicomDateTime';
+import { CODES, IHE_SCHEME, PRIVATE_SCHEME } from '../codes';
+import { checkSeriesDescription, commonModules, type ResultObjectOptions } from '../commonModules';
+import { dicomDate, dicomTime } from '../dicomDateTime';
 import type { NaturalizedDataset } from '../part10';
-import { copyPatientStudy } from '../patientStudyCopier';
 import { RESEARCH_USE_NOTICE, tsrShortResult } from '../resultText';
-import type { ResultIdentity } from '../uids';
 import { tid1500MeasurementReport, tid1501MeasurementGroup, tid300Measurement, type ImageLibraryGroup, type ImageRegion } from './templates';
 
-export interface TsrStructuredReportOptions {
-  analysis: TsrAnalysis;
-  /** WADO-RS metadata of one source instance per phase (the key slice's is best). */
-  sourceMetadata: { arterial: DicomJson; venous: DicomJson };
-  identity: ResultIdentity;
-  device: DeviceIdentity;
-  seriesDescription: string;
-  seriesNumber?: number;
-  /** The injected clock's reading: content, series and instance creation date/time. */
-  now: Date;
-}
+/** The SR needs nothing beyond what both result objects take. */
+export type TsrStructuredReportOptions = ResultObjectOptions;
 
 const PHASES = ['venous', 'arterial'] as const;
 
-function checkOptions(o: TsrStructuredReportOptions): void {
-  const a = o.analysis;
-  if (!(a.probabilityHigh >= 0 && a.probabilityHigh <= 1)) throw new RangeError(`analysis.probabilityHigh: must be in [0, 1], got ${a.probabilityHigh}`);
-  if (!(a.threshold >= 0 && a.threshold <= 1)) throw new RangeError(`analysis.threshold: must be in [0, 1], got ${a.threshold}`);
-  if (a.label !== 'low' && a.label !== 'high') throw new RangeError(`analysis.label: "low" or "high", got ${String(a.label)}`);
-  if (!(a.tumour.diameterMm > 0)) throw new RangeError(`analysis.tumour.diameterMm: must be > 0, got ${a.tumour.diameterMm}`);
+function checkOptions(options: TsrStructuredReportOptions): void {
+  const analysis = options.analysis;
+  if (!(analysis.probabilityHigh >= 0 && analysis.probabilityHigh <= 1)) {
+    throw new RangeError(`analysis.probabilityHigh: must be in [0, 1], got ${analysis.probabilityHigh}`);
+  }
+  if (!(analysis.threshold >= 0 && analysis.threshold <= 1)) throw new RangeError(`analysis.threshold: must be in [0, 1], got ${analysis.threshold}`);
+  if (analysis.label !== 'low' && analysis.label !== 'high') throw new RangeError(`analysis.label: "low" or "high", got ${String(analysis.label)}`);
+  if (!(analysis.tumour.diameterMm > 0)) throw new RangeError(`analysis.tumour.diameterMm: must be > 0, got ${analysis.tumour.diameterMm}`);
   for (const phase of PHASES) {
-    const f = a[phase];
-    if (!f.sourceSopInstanceUIDs.includes(f.keySopInstanceUID)) {
+    const finding = analysis[phase];
+    if (!finding.sourceSopInstanceUIDs.includes(finding.keySopInstanceUID)) {
       throw new RangeError(`analysis.${phase}.keySopInstanceUID: not among the phase's sourceSopInstanceUIDs`);
     }
-    if (f.outlinePixels.length < 3) throw new RangeError(`analysis.${phase}.outlinePixels: at least 3 points are needed`);
-    const study = jsonString(o.sourceMetadata[phase], '0020000D');
-    if (study !== a.studyInstanceUID) {
-      throw new RangeError(`sourceMetadata.${phase}: StudyInstanceUID ${String(study)} is not the analysed study ${a.studyInstanceUID}`);
+    if (finding.outlinePixels.length < 3) throw new RangeError(`analysis.${phase}.outlinePixels: at least 3 points are needed`);
+    const study = jsonString(options.sourceMetadata[phase], '0020000D');
+    if (study !== analysis.studyInstanceUID) {
+      throw new RangeError(`sourceMetadata.${phase}: StudyInstanceUID ${String(study)} is not the analysed study ${analysis.studyInstanceUID}`);
     }
   }
-  if (o.seriesDescription.length === 0 || o.seriesDescription.length > 64) throw new RangeError('seriesDescription: 1 to 64 characters (LO)');
+  checkSeriesDescription(options.seriesDescription);
 }
 
 /** Outline on the key slice in SR image coordinates: pixel centres are at +0.5 (PS3.3 C.18.6.1.1). */
-export function keySliceRegion(f: PhaseFinding): ImageRegion {
+export function keySliceRegion(finding: PhaseFinding): ImageRegion {
   return {
-    outline: f.outlinePixels.map(([c, r]) => [c + 0.5, r + 0.5] as [number, number]),
-    image: { sopClassUID: f.sopClassUID, sopInstanceUID: f.keySopInstanceUID },
+    outline: finding.outlinePixels.map(([column, row]) => [column + 0.5, row + 0.5] as [number, number]),
+    image: { sopClassUID: finding.sopClassUID, sopInstanceUID: finding.keySopInstanceUID },
   };
 }
 
@@ -73,12 +63,12 @@ function evidence(analysis: TsrAnalysis): NaturalizedDataset[] {
   ];
 }
 
-export function buildTsrStructuredReport(o: TsrStructuredReportOptions): NaturalizedDataset {
-  checkOptions(o);
-  const { analysis: a, device, identity, now } = o;
+export function buildTsrStructuredReport(options: TsrStructuredReportOptions): NaturalizedDataset {
+  checkOptions(options);
+  const { analysis: a, device, identity, now } = options;
 
   const imageLibrary: ImageLibraryGroup[] = PHASES.map((phase) => {
-    const frameOfReferenceUID = jsonString(o.sourceMetadata[phase], '00200052');
+    const frameOfReferenceUID = jsonString(options.sourceMetadata[phase], '00200052');
     return {
       modality: CODES.computedTomography,
       targetRegion: CODES.abdomen,
@@ -122,28 +112,19 @@ export function buildTsrStructuredReport(o: TsrStructuredReportOptions): Natural
   });
 
   return {
-    // SOP Common
-    SOPClassUID: SOP_CLASS.comprehensive3dSrStorage,
-    SOPInstanceUID: identity.srSopInstanceUID,
-    SpecificCharacterSet: 'ISO_IR 192',
-    InstanceCreationDate: dicomDate(now),
-    InstanceCreationTime: dicomTime(now),
-    InstanceCreatorUID: device.uid,
-    TimezoneOffsetFromUTC: TIMEZONE_OFFSET_UTC,
-    CodingSchemeIdentificationSequence: codingSchemeIdentification(),
-    ContributingEquipmentSequence: [contributingEquipment(device, now)],
-    // Patient, Clinical Trial Subject, General Study, Patient Study, Clinical Trial Study
-    ...copyPatientStudy(o.sourceMetadata.venous),
+    // SOP Common, Patient, Clinical Trial Subject, General Study, Patient Study, Clinical Trial
+    // Study, SR Document Series (all but the attribute below), General Equipment, Enhanced
+    // General Equipment
+    ...commonModules(options, {
+      sopClassUID: SOP_CLASS.comprehensive3dSrStorage,
+      sopInstanceUID: identity.srSopInstanceUID,
+      codingSchemeDesignators: [PRIVATE_SCHEME.designator, IHE_SCHEME.designator],
+      modality: 'SR',
+      seriesInstanceUID: identity.srSeriesInstanceUID,
+      defaultSeriesNumber: 9001,
+    }),
     // SR Document Series
-    Modality: 'SR',
-    SeriesInstanceUID: identity.srSeriesInstanceUID,
-    SeriesNumber: o.seriesNumber ?? 9001,
-    SeriesDate: dicomDate(now),
-    SeriesTime: dicomTime(now),
-    SeriesDescription: o.seriesDescription,
     ReferencedPerformedProcedureStepSequence: [],
-    // General Equipment, Enhanced General Equipment
-    ...generalEquipment(device),
     // SR Document General
     InstanceNumber: 1,
     CompletionFlag: 'COMPLETE',
@@ -154,33 +135,5 @@ export function buildTsrStructuredReport(o: TsrStructuredReportOptions): Natural
     CurrentRequestedProcedureEvidenceSequence: evidence(a),
     // SR Document Content
     ...root,
-  };
-}
-
-/** General Equipment (C.7.5.1) and Enhanced General Equipment (C.7.5.2). */
-export function generalEquipment(device: DeviceIdentity): NaturalizedDataset {
-  return {
-    Manufacturer: device.manufacturer,
-    ...(device.institutionName ? { InstitutionName: device.institutionName } : {}),
-    StationName: device.name,
-    ManufacturerModelName: device.modelName,
-    DeviceSerialNumber: device.serialNumber,
-    SoftwareVersions: device.softwareVersion,
-  };
-}
-
-/** IHE AIR: the node as Contributing Equipment with purpose "Processing Algorithm" (PS3.3 C.12.1). */
-export function contributingEquipment(device: DeviceIdentity, now: Date): NaturalizedDataset {
-  return {
-    PurposeOfReferenceCodeSequence: [codeItem(CODES.processingAlgorithm)],
-    Manufacturer: device.manufacturer,
-    ...(device.institutionName ? { InstitutionName: device.institutionName } : {}),
-    StationName: device.name,
-    ManufacturerModelName: device.modelName,
-    DeviceSerialNumber: device.serialNumber,
-    SoftwareVersions: device.softwareVersion,
-    DeviceUID: device.uid,
-    ContributionDateTime: dicomDateTime(now),
-    ContributionDescription: 'Tumour-stroma ratio classification (research use only)',
   };
 }
