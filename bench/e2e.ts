@@ -34,7 +34,8 @@ import { promisify } from 'node:util';
 import { configSchema } from '../src/config/schema';
 import { createDicomWebClient } from '../src/dicomweb/client';
 import { analyseStudy } from '../src/inference/analyse';
-import { loadNodeModels, releaseModels } from '../src/inference/models';
+import { releaseModels } from '../src/inference/models';
+import { loadModelSet } from '../src/inference/modelSet';
 import type { Job } from '../src/jobs/jobStore';
 import { freePort, startLocalOrthanc, type LocalOrthanc } from '../src/node/localOrthanc';
 import { PROJECT_ROOT } from '../src/paths';
@@ -240,7 +241,7 @@ export const e2eBench: BenchModule = {
       const { studyInstanceUID, series } = shipped.last;
       const curl: number[] = [];
       for (let r = 0; r < FLOOR_REPETITIONS; r++) curl.push(await curlBothMs(orthanc, studyInstanceUID, series));
-      const loaded = await loadNodeModels({ ...configSchema.parse({ models: { dir: models.dir } }).models });
+      const loaded = await loadModelSet({ ...configSchema.parse({ models: { dir: models.dir } }).models });
       const onnx: number[] = [];
       try {
         const client = createDicomWebClient({ dicomWebUrl: orthanc.dicomWebUrl, username: orthanc.username, password: orthanc.password });

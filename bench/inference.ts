@@ -13,7 +13,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../src/config';
 import { analyseStudy } from '../src/inference/analyse';
-import { loadNodeModels, releaseModels, type ModelsConfig } from '../src/inference/models';
+import { releaseModels } from '../src/inference/models';
+import { loadModelSet, type ModelsConfig } from '../src/inference/modelSet';
 import { PROJECT_ROOT } from '../src/paths';
 import { generateStudy } from '../src/synthetic';
 import { assembleVolumeFromFiles } from '../src/study/volumeAssembly';
@@ -52,7 +53,7 @@ export const inferenceBench: BenchModule = {
     context.log('generating and assembling a 2 x 100-slice 512 x 512 synthetic study');
     const volumes = await studyVolumes(20_240_601);
     const loadStarted = performance.now();
-    const models = await loadNodeModels(config);
+    const models = await loadModelSet(config);
     const loadMs = performance.now() - loadStarted;
     try {
       context.log(`models loaded in ${loadMs.toFixed(0)} ms; warming up`);

@@ -76,6 +76,16 @@ export const workerSchema = z
   })
   .strict();
 
+export const jobsSchema = z
+  .object({
+    /**
+     * The job store. Absent: SQLite (`jobs.sqlite` in dataDir). `sqlite:PATH`: a SQLite file
+     * elsewhere. Other stores plug in by URL scheme (src/jobs/createJobStore.ts).
+     */
+    databaseUrl: z.string().min(1).optional(),
+  })
+  .strict();
+
 export const modelsSchema = z
   .object({
     /** Folder holding the ONNX files and their manifests. */
@@ -130,6 +140,7 @@ export const configSchema = z
     orthanc: orthancSchema.prefault({}),
     feed: feedSchema.prefault({}),
     worker: workerSchema.prefault({}),
+    jobs: jobsSchema.prefault({}),
     selection: selectionRulesSchema.prefault({}),
     models: modelsSchema.prefault({}),
     results: resultsSchema.prefault({}),

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync,
 import os from 'node:os';
 import path from 'node:path';
 import type { CropSpec, LocalizerSpec, Phase } from '../inference/manifest';
-import type { ModelsConfig } from '../inference/models';
+import type { ModelsConfig } from '../inference/modelSet';
 import { cloneCropSpec, cloneLocalizerSpec } from '../inference/specs';
 import { silentLogger, type Logger } from '../logging/logger';
 import { PACKAGE_VERSION } from '../paths';

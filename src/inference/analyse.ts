@@ -18,7 +18,7 @@ import { patientToIndex, type Vec3 } from '../study/geometry';
 import type { HuVolume } from '../study/volume';
 import { circleOutline, cropMapOnSlice, keySliceIndex, probabilityOnSlice, regionAround, sliceHu, traceBoundary } from './keySlice';
 import type { Phase } from './manifest';
-import type { NodeModels } from './models';
+import { modelSetIdentities, type ModelSet } from './modelSet';
 import { cropPlane, extractCrop, extractLocalizerInputs } from './preprocessing';
 import type { PhaseFinding, TsrAnalysis } from './result';
 import { runClassifier, runLocalizer } from './sessions';
@@ -122,7 +122,7 @@ function phaseFinding(
 
 /** Localises the tumour in both phases (steps 1-2). Throws AnalysisRefusedError when it cannot. */
 export async function localiseTumour(
-  models: Pick<NodeModels, 'localizer'>,
+  models: Pick<ModelSet, 'localizer'>,
   input: AnalysisInput,
   options: AnalysisOptions = {},
 ): Promise<{ localisation: Record<Phase, PhaseLocalisation>; venous: TumourFinding; onnxMs: number }> {
@@ -165,7 +165,7 @@ export async function localiseTumour(
 }
 
 /** The whole analysis of one study (steps 1-5). */
-export async function analyseStudy(models: NodeModels, input: AnalysisInput, options: AnalysisOptions = {}): Promise<AnalysisDetail> {
+export async function analyseStudy(models: ModelSet, input: AnalysisInput, options: AnalysisOptions = {}): Promise<AnalysisDetail> {
   const t0 = performance.now();
   const { localisation, venous, onnxMs: localiseOnnxMs } = await localiseTumour(models, input, options);
   const t1 = performance.now();
@@ -193,7 +193,7 @@ export async function analyseStudy(models: NodeModels, input: AnalysisInput, opt
     label: classified.probabilityHigh >= classifier.threshold ? 'high' : 'low',
     threshold: classifier.threshold,
     classifier: classifier.identity,
-    localizer: models.localizer.identity,
+    models: modelSetIdentities(models),
     tumour: { centreMm: venous.centreMm, diameterMm: venous.diameterMm, confidence: venous.confidence },
     arterial,
     venous: venousFinding,

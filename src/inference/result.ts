@@ -12,6 +12,14 @@ export interface ModelIdentity {
   sha256: string;
 }
 
+/** The stages of the node's model set (modelSet.ts), in the order the pipeline runs them. */
+export type ModelRole = 'localizer' | 'classifier';
+
+/** One stage of the model set that made an analysis. */
+export interface StageIdentity extends ModelIdentity {
+  role: ModelRole;
+}
+
 /** A grey-level image on the pixel grid of a key slice. */
 export interface SliceImage {
   columns: number;
@@ -50,8 +58,10 @@ export interface TsrAnalysis {
   /** Class at the manifest's operating threshold. */
   label: 'low' | 'high';
   threshold: number;
+  /** The model that made the TSR decision (also listed in `models`). */
   classifier: ModelIdentity;
-  localizer: ModelIdentity;
+  /** Every stage of the model set, in stage order: the result identity derives from all of them. */
+  models: StageIdentity[];
   tumour: {
     centreMm: Vec3;
     diameterMm: number;

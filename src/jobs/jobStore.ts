@@ -16,6 +16,17 @@
  *                        \--release------> queued       (graceful stop; the attempt is not counted)
  *   a running job whose lease expired can be claimed again (a crashed worker's job comes back);
  *   done / skipped / failed --requeue--> queued          (manual retry or re-run)
+ *
+ * Time. One clock decides every lease: the store's own. A claim or heartbeat takes the lease's
+ * length (`leaseMs`), never an end time, and the store adds it to its clock; whether a lease has
+ * expired, and every createdAt / updatedAt / startedAt / finishedAt, are read from the same clock.
+ * For the embedded SQLite store that is the node's clock (one machine, or processes on one
+ * machine sharing the file). A store shared by several machines uses the database server's clock
+ * (e.g. PostgreSQL's now()), so that nodes whose clocks disagree still agree on who holds a job.
+ * The only absolute times a caller passes in are `notBefore` (enqueue, retry): the earliest claim
+ * time, from the caller's clock; a skew between machines shifts a retry by that skew, no more.
+ *
+ * Which store a node uses is configuration (createJobStore.ts).
  */
 
 export type JobState = 'queued' | 'running' | 'done' | 'skipped' | 'failed';
@@ -125,6 +136,9 @@ export interface JobPage {
 }
 
 export interface JobStore {
+  /** What an administrator reads in readiness and logs, e.g. `SQLite /var/lib/tsr-node/jobs.sqlite`; never a password. */
+  readonly description: string;
+
   /**
    * Idempotent on (studyInstanceUID, fingerprint): the same content enqueued twice returns the
    * existing job with created=false, whatever its state. Records an intake event.

@@ -147,12 +147,14 @@ class RollbackProbe extends Error {}
 
 export class SqliteJobStore implements JobStore {
   readonly file: string;
+  readonly description: string;
   private readonly db: Database.Database;
   private readonly now: () => Date;
 
   constructor(options: SqliteJobStoreOptions) {
     this.file = /\.(sqlite3?|db)$/i.test(options.path) ? options.path : path.join(options.path, JOB_STORE_FILE);
     mkdirSync(path.dirname(this.file), { recursive: true });
+    this.description = `SQLite ${this.file}`;
     this.now = options.now ?? (() => new Date());
     this.db = new Database(this.file);
     this.db.pragma('journal_mode = WAL');

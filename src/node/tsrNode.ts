@@ -22,9 +22,10 @@ import { NodeMetrics } from '../api/metrics';
 import { checkReadiness, type ReadinessReport } from '../api/readiness';
 import type { Config } from '../config/schema';
 import { createDicomWebClient, type DicomWebClientHandle } from '../dicomweb/client';
-import { loadNodeModels, releaseModels, type NodeModels } from '../inference/models';
+import { releaseModels } from '../inference/models';
+import { loadModelSet, modelSetIdentities, modelSetLoadMs, type ModelSet } from '../inference/modelSet';
 import type { JobStore } from '../jobs/jobStore';
-import { SqliteJobStore } from '../jobs/sqliteJobStore';
+import { createJobStore } from '../jobs/createJobStore';
 import { Worker, type AttemptResult } from '../jobs/worker';
 import { createLogger, type Logger } from '../logging/logger';
 import { ChangeFeed } from '../orthanc/changeFeed';
@@ -65,7 +66,7 @@ export interface RunningNode {
   /** Present when feed.prepareAhead is on and the change feed runs. */
   prepareAhead?: PrepareAhead;
   metrics: NodeMetrics;
-  models: NodeModels;
+  models: ModelSet;
   dicomWeb: DicomWebClientHandle;
   orthanc: OrthancRestClient;
   server: Server;
@@ -118,19 +119,16 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     if (token.source === 'generated') logger.warn('no API token configured: generated one', { tokenFile: token.file });
 
     // 2. The job store.
-    const store = new SqliteJobStore({ path: config.dataDir });
+    const store = await createJobStore({ dataDir: config.dataDir, ...(config.jobs.databaseUrl ? { databaseUrl: config.jobs.databaseUrl } : {}) });
     cleanups.push(() => store.close());
 
     // 3. Models, loaded and verified once.
-    const models = await loadNodeModels({ ...config.models });
+    const models = await loadModelSet({ ...config.models });
     cleanups.push(() => releaseModels(models));
-    const modelList = [
-      { role: 'classifier', ...models.classifier.identity },
-      { role: 'localizer', ...models.localizer.identity },
-    ];
+    const modelList = modelSetIdentities(models);
     logger.info('models loaded and verified', {
-      models: modelList.map((m) => `${m.role}: ${m.name}@${m.version} sha256:${m.sha256.slice(0, 12)}`),
-      loadMs: Math.round(models.classifier.loadMs + models.localizer.loadMs),
+      models: modelList.map((model) => `${model.role}: ${model.name}@${model.version} sha256:${model.sha256.slice(0, 12)}`),
+      loadMs: Math.round(modelSetLoadMs(models)),
     });
 
     // 4. PACS clients.
@@ -227,10 +225,10 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
           const system = await orthanc.system();
           return `Orthanc ${system.Version} at ${orthanc.baseUrl}`;
         },
-        models: () => Promise.resolve(modelList.map((m) => `${m.name} ${m.version} (sha256 verified)`).join(', ')),
+        models: () => Promise.resolve(modelList.map((model) => `${model.name} ${model.version} (sha256 verified)`).join(', ')),
         store: async () => {
           await (store.checkWritable ? store.checkWritable() : store.getChangeCursor());
-          return `SQLite ${store.file}`;
+          return store.description;
         },
       });
     const viewer = config.api.ohifViewer ? lazyViewer() : undefined;

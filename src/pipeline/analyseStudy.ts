@@ -18,7 +18,7 @@ import type { DicomJson } from '../dicomweb/dicomJson';
 import type { DicomWebClient } from '../dicomweb/types';
 import { AnalysisRefusedError } from '../errors';
 import { analyseStudy as analyseVolumes } from '../inference/analyse';
-import type { NodeModels } from '../inference/models';
+import type { ModelSet } from '../inference/modelSet';
 import type { TsrAnalysis } from '../inference/result';
 import { silentLogger, type Logger } from '../logging/logger';
 import type { DeviceIdentity } from '../results/device';
@@ -47,7 +47,7 @@ export interface ResultOptions {
 export interface StudyPipeline {
   dicomWeb: DicomWebClient;
   /** Loaded once, at start (inference/models.ts). */
-  models: NodeModels;
+  models: ModelSet;
   rules: SelectionRules;
   results: ResultOptions;
   now?: () => Date;

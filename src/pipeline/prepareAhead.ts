@@ -19,13 +19,15 @@
  * At most one preparation runs at a time.
  */
 import { AnalysisRefusedError } from '../errors';
+import { modelSetIdentities } from '../inference/modelSet';
+import type { StageIdentity } from '../inference/result';
 import type { Job, JobStore } from '../jobs/jobStore';
 import { silentLogger, type Logger } from '../logging/logger';
 import type { OrthancRestClient } from '../orthanc/orthancRest';
 import { studyContentFingerprint } from '../orthanc/studyFingerprint';
 import { analyseStudyPipeline, type StudyPipeline } from './analyseStudy';
 import { DISCARD_REASONS, preparationKey, type Discarded, type PreparedResult, type PreparedResultCache } from './preparedResults';
-import { findEarlierJobWithOwnResults } from './studyJobHandler';
+import { findEarlierJobWithOwnResults } from './ownResults';
 
 /** How prepared work ended, for tsr_prepared_ahead_total{outcome}. */
 export type PreparedOutcome = 'used' | 'discarded' | 'failed';
@@ -71,7 +73,7 @@ export class PrepareAhead {
   private readonly logger: Logger;
   private readonly now: () => number;
   readonly key: string;
-  private readonly modelShas: string[];
+  private readonly models: StageIdentity[];
   /** Orthanc study id -> when it was last seen receiving instances. */
   private readonly active = new Map<string, number>();
   /**
@@ -92,7 +94,7 @@ export class PrepareAhead {
     this.logger = (options.logger ?? silentLogger).child({ component: 'prepare-ahead' });
     this.now = options.now ?? Date.now;
     this.key = preparationKey(options.pipeline);
-    this.modelShas = [options.pipeline.models.classifier.identity.sha256, options.pipeline.models.localizer.identity.sha256];
+    this.models = modelSetIdentities(options.pipeline.models);
     // Prepared results that no job claims are let go after the cache's TTL.
     this.sweep = setInterval(() => this.report(this.options.cache.expire()), 60_000);
     this.sweep.unref();
@@ -236,7 +238,7 @@ export class PrepareAhead {
       // Content a job already has (or our own results added to it): nothing to prepare.
       const { jobs } = await store.list({ studyInstanceUID: study.studyInstanceUID, limit: 100 });
       if (jobs.some((j) => j.fingerprint === fingerprint)) return;
-      if (findEarlierJobWithOwnResults(jobs, new Set(before), this.modelShas)) return;
+      if (findEarlierJobWithOwnResults(jobs, new Set(before), this.models)) return;
       p.controller.signal.throwIfAborted();
 
       logger.info('preparing a study ahead of StableStudy', { fingerprint, instances: before.length });

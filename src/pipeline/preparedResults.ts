@@ -11,6 +11,7 @@
  * studies (the oldest goes first), each for at most `ttlMs`. Pure apart from the injected clock.
  */
 import { createHash } from 'node:crypto';
+import { modelSetIdentities } from '../inference/modelSet';
 import type { StudyPipeline, StudyPipelineResult } from './analyseStudy';
 
 export interface PreparedResult {
@@ -61,15 +62,14 @@ export interface PreparedResultCacheOptions {
 }
 
 /**
- * What must be equal for a prepared result to stand for the one the job would make: both models
- * (by sha256), the selection rules and the result settings (descriptions, device). Storing on or
+ * What must be equal for a prepared result to stand for the one the job would make: every model
+ * of the set (by role and sha256), the selection rules and the result settings (descriptions, device). Storing on or
  * off is not part of it: the preparation never stores.
  */
 export function preparationKey(pipeline: Pick<StudyPipeline, 'models' | 'rules' | 'results'>): string {
   const { store: _store, ...results } = pipeline.results;
   const key = JSON.stringify({
-    classifier: pipeline.models.classifier.identity.sha256,
-    localizer: pipeline.models.localizer.identity.sha256,
+    models: modelSetIdentities(pipeline.models).map((model) => `${model.role}:${model.sha256}`),
     rules: pipeline.rules,
     results,
   });

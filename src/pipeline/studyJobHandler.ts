@@ -2,11 +2,10 @@
  * The worker's handler for a study job: runs the pipeline (analyseStudy.ts) and turns its result
  * into what the job store keeps (selection explanation, stage timings, outcome, result UIDs).
  *
- * Our own results come back as new work: storing the SR and SC adds two instances to the study,
- * so Orthanc announces it stable once more, with a new content fingerprint. Such a job (the
- * study's content is that of an earlier done job plus exactly that job's results, made by the
- * models loaded now, and still in the PACS) is completed at once with the earlier job's outcome:
- * analysing it again would give the same UIDs and store nothing.
+ * Our own results come back as new work (ownResults.ts): a job whose study's content is that of an
+ * earlier done job plus exactly that job's results, made by the model set loaded now and still in
+ * the PACS, is completed at once with the earlier job's outcome: analysing it again would give the
+ * same UIDs and store nothing.
  *
  * With prepare-ahead (prepareAhead.ts), a study analysed while Orthanc still waited for it to be
  * stable needs only the store: when the prepared result is for this job's StudyInstanceUID, its
@@ -15,14 +14,12 @@
  * timings say so: `preparedAheadMs` and the prepared stages as `preparedAhead.<stage>`, done
  * before StableStudy; the outcome carries `preparedAhead`. Otherwise the full pipeline runs.
  */
-import { TAG } from '../dicom/dictionary';
-import { jsonString } from '../dicomweb/dicomJson';
-import type { DicomWebClient } from '../dicomweb/types';
 import type { Job, JobStore, JsonValue } from '../jobs/jobStore';
 import type { JobHandler, JobOutcome } from '../jobs/worker';
-import { studyContentFingerprint } from '../orthanc/studyFingerprint';
+import { modelSetIdentities } from '../inference/modelSet';
 import { storeResults } from '../results/store';
 import { analyseStudyPipeline, type PipelineStage, type StudyPipeline, type StudyPipelineResult } from './analyseStudy';
+import { earlierJobWithOwnResults } from './ownResults';
 import type { PrepareAhead } from './prepareAhead';
 import type { PreparedResult } from './preparedResults';
 
@@ -61,8 +58,8 @@ export function jobOutcomeOf(result: StudyPipelineResult): Record<string, JsonVa
     label: a.label,
     probabilityHigh: Number(a.probabilityHigh.toFixed(6)),
     threshold: a.threshold,
-    classifier: toJson(a.classifier),
-    localizer: toJson(a.localizer),
+    // One entry per stage of the model set, by role: { name, version, sha256 }.
+    ...Object.fromEntries(a.models.map(({ role, ...identity }) => [role, toJson(identity)])),
     tumour: { diameterMm: Number(a.tumour.diameterMm.toFixed(2)), confidence: Number(a.tumour.confidence.toFixed(4)), centreMm: a.tumour.centreMm.map((x) => Number(x.toFixed(2))) },
     arterial: phase('arterial'),
     venous: phase('venous'),
@@ -79,40 +76,11 @@ export function jobOutcomeOf(result: StudyPipelineResult): Record<string, JsonVa
   };
 }
 
-/**
- * Among a study's jobs, the earlier done one whose content plus its own results is `present` (the
- * study's SOP Instance UIDs now), when its results were made by the models loaded now and are all
- * still there; undefined otherwise. Pure.
- */
-export function findEarlierJobWithOwnResults(jobs: Job[], present: ReadonlySet<string>, modelSha256s: string[], exceptJobId?: number): Job | undefined {
-  const previous = jobs.filter((j) => j.id !== exceptJobId && j.state === 'done' && (j.resultUids?.length ?? 0) > 0);
-  if (previous.length === 0) return undefined;
-  const ownResults = new Set(previous.flatMap((j) => j.resultUids ?? []));
-  const withoutOwn = studyContentFingerprint([...present].filter((u) => !ownResults.has(u)));
-  return previous.find((p) => {
-    const outcome = p.outcome as { classifier?: { sha256?: string }; localizer?: { sha256?: string } } | undefined;
-    const sameModels = modelSha256s.includes(outcome?.classifier?.sha256 ?? '') && modelSha256s.includes(outcome?.localizer?.sha256 ?? '');
-    return sameModels && p.fingerprint === withoutOwn && (p.resultUids ?? []).every((u) => present.has(u));
-  });
-}
-
-/**
- * The earlier done job whose content plus its own results is the study's content now, when its
- * results were made by the models loaded now; undefined otherwise.
- */
-export async function earlierJobWithOwnResults(store: JobStore, dicomWeb: DicomWebClient, job: Job, modelSha256s: string[]): Promise<Job | undefined> {
-  const { jobs } = await store.list({ studyInstanceUID: job.studyInstanceUID, limit: 100 });
-  if (!jobs.some((j) => j.id !== job.id && j.state === 'done' && (j.resultUids?.length ?? 0) > 0)) return undefined;
-  const instances = await dicomWeb.searchInstances(job.studyInstanceUID, undefined, [TAG.sopInstanceUID]);
-  const present = new Set(instances.map((i) => jsonString(i, TAG.sopInstanceUID)).filter((u): u is string => u !== undefined));
-  return findEarlierJobWithOwnResults(jobs, present, modelSha256s, job.id);
-}
-
 export function createStudyJobHandler(options: StudyJobHandlerOptions): JobHandler {
   const { pipeline, store, observer, prepareAhead } = options;
-  const modelShas = [pipeline.models.classifier.identity.sha256, pipeline.models.localizer.identity.sha256];
+  const models = modelSetIdentities(pipeline.models);
   return async (job, context): Promise<JobOutcome> => {
-    const earlier = await earlierJobWithOwnResults(store, pipeline.dicomWeb, job, modelShas);
+    const earlier = await earlierJobWithOwnResults(store, pipeline.dicomWeb, job, models);
     if (earlier) {
       context.logger.info('the study changed only by our own results; nothing to analyse', { sameAsJobId: earlier.id });
       return {

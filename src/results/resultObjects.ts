@@ -39,12 +39,12 @@ export interface TsrResults {
   sc: ResultObject;
 }
 
-/** The identity of an analysis's results: its study, every source instance, both models. */
+/** The identity of an analysis's results: its study, every source instance, every model of the set. */
 export function identityOf(analysis: TsrAnalysis): ResultIdentity {
   return resultIdentity({
     studyInstanceUID: analysis.studyInstanceUID,
     inputSopInstanceUIDs: [...analysis.arterial.sourceSopInstanceUIDs, ...analysis.venous.sourceSopInstanceUIDs],
-    modelSha256s: [analysis.classifier.sha256, analysis.localizer.sha256],
+    modelSha256s: analysis.models.map((model) => model.sha256),
   });
 }
 

@@ -23,7 +23,7 @@ function options(label: 'low' | 'high' = 'high'): TsrStructuredReportOptions {
   const identity = resultIdentity({
     studyInstanceUID: f.studyInstanceUID,
     inputSopInstanceUIDs: [...f.analysis.arterial.sourceSopInstanceUIDs, ...f.analysis.venous.sourceSopInstanceUIDs],
-    modelSha256s: [f.analysis.classifier.sha256, f.analysis.localizer.sha256],
+    modelSha256s: f.analysis.models.map((model) => model.sha256),
   });
   return {
     analysis: f.analysis,

@@ -13,7 +13,8 @@ import { buildDataset } from '../../src/dataset/buildDataset';
 import type { DatasetManifest } from '../../src/dataset/datasetManifest';
 import { analyseStudy } from '../../src/inference/analyse';
 import type { Phase } from '../../src/inference/manifest';
-import { loadNodeModels, releaseModels } from '../../src/inference/models';
+import { releaseModels } from '../../src/inference/models';
+import { loadModelSet } from '../../src/inference/modelSet';
 import { extractCrop, extractLocalizerInputs } from '../../src/inference/preprocessing';
 import { DEFAULT_CROP_SPEC, DEFAULT_LOCALIZER_SPEC } from '../../src/inference/specs';
 import { loadStudyVolumes, type StudyVolumes } from '../../src/inference/studyRetrieval';
@@ -128,7 +129,7 @@ describe('parity: dataset builder (folder) and node (Orthanc, WADO-RS) see ident
   });
 
   it('the analysis feeds its classifier the shared preprocessing of the retrieved volumes', async () => {
-    const models = await loadNodeModels({ dir: path.resolve(__dirname, '../fixtures/tiny-models'), classifier: 'tsr-clip-fusion', localizer: 'tsr-localizer', intraOpThreads: 1, executionProvider: 'cpu' });
+    const models = await loadModelSet({ dir: path.resolve(__dirname, '../fixtures/tiny-models'), classifier: 'tsr-clip-fusion', localizer: 'tsr-localizer', intraOpThreads: 1, executionProvider: 'cpu' });
     try {
       const loaded = node.get(studies[0].studyInstanceUID)!;
       // The tiny fixture localiser lights up anything bright; what matters here is the input path.

@@ -6,7 +6,8 @@
 import { expect } from 'chai';
 import { AnalysisRefusedError } from '../../src/errors';
 import { createDicomWebClient, type DicomWebClientHandle } from '../../src/dicomweb/client';
-import { loadNodeModels, releaseModels, type NodeModels } from '../../src/inference/models';
+import { releaseModels } from '../../src/inference/models';
+import { loadModelSet, type ModelSet } from '../../src/inference/modelSet';
 import { analyseStudyPipeline, type StudyPipeline } from '../../src/pipeline/analyseStudy';
 import { nodeDevice } from '../../src/results/device';
 import { defaultSelectionRules } from '../../src/study/selectionRules';
@@ -17,13 +18,13 @@ describe('pipeline: one study end to end (real Orthanc, tiny models)', function 
   this.timeout(120_000);
   let orthanc: OrthancInstance;
   let client: DicomWebClientHandle;
-  let models: NodeModels;
+  let models: ModelSet;
   let pipeline: StudyPipeline;
 
   before(async () => {
     orthanc = await startOrthanc();
     client = createDicomWebClient({ dicomWebUrl: orthanc.dicomWebUrl, username: orthanc.username, password: orthanc.password });
-    models = await loadNodeModels({ dir: TINY_MODELS_DIR, classifier: 'tsr-clip-fusion', localizer: 'tsr-localizer', intraOpThreads: 1, executionProvider: 'cpu' });
+    models = await loadModelSet({ dir: TINY_MODELS_DIR, classifier: 'tsr-clip-fusion', localizer: 'tsr-localizer', intraOpThreads: 1, executionProvider: 'cpu' });
     pipeline = {
       dicomWeb: client,
       models,

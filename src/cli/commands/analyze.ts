@@ -6,7 +6,8 @@
 import { loadConfig } from '../../config';
 import { createDicomWebClient } from '../../dicomweb/client';
 import { AnalysisRefusedError, ConfigError } from '../../errors';
-import { loadNodeModels, releaseModels } from '../../inference/models';
+import { releaseModels } from '../../inference/models';
+import { loadModelSet } from '../../inference/modelSet';
 import { toPrintable } from '../../inference/result';
 import { createLogger } from '../../logging/logger';
 import { analyseStudyPipeline } from '../../pipeline/analyseStudy';
@@ -44,7 +45,7 @@ export const command: Command = {
     const store = config.results.store && !parsed.values['no-store'];
     let models;
     try {
-      models = await loadNodeModels(config.models);
+      models = await loadModelSet(config.models);
     } catch (err) {
       console.error(`tsr-node analyze: ${err instanceof ConfigError ? err.message : String(err)}`);
       return 1;

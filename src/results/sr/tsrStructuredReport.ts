@@ -88,7 +88,8 @@ export function buildTsrStructuredReport(options: TsrStructuredReportOptions): N
       version: a.classifier.version,
       parameters: [
         `classifier sha256=${a.classifier.sha256}`,
-        `localizer=${a.localizer.name} ${a.localizer.version} sha256=${a.localizer.sha256}`,
+        // The other stages of the model set, each by role, name, version and hash.
+        ...a.models.filter((model) => model.role !== 'classifier').map((model) => `${model.role}=${model.name} ${model.version} sha256=${model.sha256}`),
         `threshold=${a.threshold}`,
       ],
     },

@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { AnalysisRefusedError } from '../../../src/errors';
 import { analyseStudy } from '../../../src/inference/analyse';
-import { loadNodeModels, releaseModels, type NodeModels } from '../../../src/inference/models';
+import { releaseModels } from '../../../src/inference/models';
+import { loadModelSet, type ModelSet } from '../../../src/inference/modelSet';
 import { extractCrop } from '../../../src/inference/preprocessing';
 import { toPrintable } from '../../../src/inference/result';
 import { patientToIndex, type Vec3 } from '../../../src/study/geometry';
@@ -17,9 +18,9 @@ function distance(a: Vec3, b: Vec3): number {
 }
 
 describe('inference/analyse: localise, crop, classify (tiny fixture models)', () => {
-  let models: NodeModels;
+  let models: ModelSet;
   before(async () => {
-    models = await loadNodeModels({ dir: FIXTURES, classifier: 'tsr-clip-fusion', localizer: 'tsr-localizer', intraOpThreads: 1, executionProvider: 'cpu' });
+    models = await loadModelSet({ dir: FIXTURES, classifier: 'tsr-clip-fusion', localizer: 'tsr-localizer', intraOpThreads: 1, executionProvider: 'cpu' });
   });
   after(async () => releaseModels(models));
 
@@ -46,7 +47,7 @@ describe('inference/analyse: localise, crop, classify (tiny fixture models)', ()
     expect(analysis.label).to.equal(analysis.probabilityHigh >= 0.5 ? 'high' : 'low');
     expect(analysis.threshold).to.equal(0.5);
     expect(analysis.classifier.name).to.equal('tsr-clip-fusion');
-    expect(analysis.localizer.sha256).to.equal(models.localizer.identity.sha256);
+    expect(analysis.models.find((model) => model.role === 'localizer')?.sha256).to.equal(models.localizer.identity.sha256);
     for (const key of ['localise', 'crop', 'classify', 'keySlices', 'total', 'onnx']) expect(analysis.timingsMs[key]).to.be.a('number');
   });
 
@@ -107,7 +108,7 @@ describe('inference/analyse: localise, crop, classify (tiny fixture models)', ()
       const manifest = JSON.parse(readFileSync(path.join(FIXTURES, 'tsr-localizer.json'), 'utf8')) as { preprocessing: { localizer: { voxelMm: number } } };
       manifest.preprocessing.localizer.voxelMm = 8;
       writeFileSync(path.join(dir, 'tsr-localizer.json'), JSON.stringify(manifest));
-      const coarse = await loadNodeModels({ dir, classifier: 'tsr-clip-fusion', localizer: 'tsr-localizer', intraOpThreads: 1, executionProvider: 'cpu' });
+      const coarse = await loadModelSet({ dir, classifier: 'tsr-clip-fusion', localizer: 'tsr-localizer', intraOpThreads: 1, executionProvider: 'cpu' });
       const big = { ...SMALL_AXIAL, dims: [128, 128, 60] as [number, number, number], origin: [-127, -127, -74.25] as [number, number, number] };
       const bright = sphereVolume({ geometry: big, spheres: [], backgroundHu: 250, seriesInstanceUID: '2.25.2' });
       try {

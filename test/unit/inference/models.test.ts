@@ -4,7 +4,8 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../../../src/errors';
-import { loadClassifier, loadLocalizer, loadNodeModels, releaseModels, type ModelRuntimeOptions } from '../../../src/inference/models';
+import { loadClassifier, loadLocalizer, releaseModels, type ModelRuntimeOptions } from '../../../src/inference/models';
+import { loadModelSet } from '../../../src/inference/modelSet';
 
 const FIXTURES = path.resolve(__dirname, '../../fixtures/tiny-models');
 const RUNTIME: ModelRuntimeOptions = { intraOpThreads: 1, executionProvider: 'cpu' };
@@ -39,7 +40,7 @@ describe('inference/models: loading and verification', () => {
   }
 
   it('loads the classifier and the localiser with their specs, identity and sha256', async () => {
-    const models = await loadNodeModels({ dir, classifier: 'tsr-clip-fusion', localizer: 'tsr-localizer', ...RUNTIME });
+    const models = await loadModelSet({ dir, classifier: 'tsr-clip-fusion', localizer: 'tsr-localizer', ...RUNTIME });
     try {
       expect(models.classifier.identity.name).to.equal('tsr-clip-fusion');
       expect(models.classifier.identity.sha256).to.match(/^[0-9a-f]{64}$/);
@@ -114,7 +115,7 @@ describe('inference/models: loading and verification', () => {
   });
 
   it("refuses a single-phase classifier as the node's classifier", async () => {
-    const err = await refusal(() => loadNodeModels({ dir, classifier: 'tsr-clip-venous', localizer: 'tsr-localizer', ...RUNTIME }));
+    const err = await refusal(() => loadModelSet({ dir, classifier: 'tsr-clip-venous', localizer: 'tsr-localizer', ...RUNTIME }));
     expect(err.message).to.match(/must take both phases, this one takes \[venous\]/);
   });
 });

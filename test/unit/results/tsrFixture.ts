@@ -115,7 +115,10 @@ export function makeTsrFixture(options: TsrFixtureOptions = {}): TsrFixture {
     label,
     threshold: 0.5,
     classifier: { name: 'tsr-clip-fusion', version: '0.3.1', sha256: options.classifierSha256 ?? 'a'.repeat(64) },
-    localizer: { name: 'tsr-localizer', version: '0.2.0', sha256: 'b'.repeat(64) },
+    models: [
+      { role: 'localizer', name: 'tsr-localizer', version: '0.2.0', sha256: 'b'.repeat(64) },
+      { role: 'classifier', name: 'tsr-clip-fusion', version: '0.3.1', sha256: options.classifierSha256 ?? 'a'.repeat(64) },
+    ],
     tumour: { centreMm: [0, 0, -keySliceIndex * 2.5], diameterMm: 2 * radiusPx * spacing[0], confidence: 0.91 },
     arterial: finding('arterial', arterial, 80),
     venous: finding('venous', venous, 40),
