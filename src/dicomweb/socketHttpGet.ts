@@ -51,179 +51,219 @@ function truncatedError(): Error {
   return Object.assign(new Error('the PACS closed the connection before the response was complete'), { code: 'ECONNRESET' });
 }
 
-export function socketHttpGet(request: SocketGetRequest): Promise<SocketGetResponse> {
+/** The request line and header fields; refuses a URL that is not http:// and a header that would break the head. */
+function requestHead(request: SocketGetRequest): string {
   const { url } = request;
   if (url.protocol !== 'http:') throw new PermanentError(`socketHttpGet: only http:// URLs, got ${url.protocol}`);
   for (const [name, value] of Object.entries(request.headers)) {
     if (/[\r\n]/.test(name) || /[\r\n]/.test(value)) throw new PermanentError(`HTTP header ${name} contains a line break`);
   }
-  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  const port = url.port === '' ? 80 : Number(url.port);
-  const head =
+  return (
     `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n` +
     Object.entries(request.headers)
       .map(([name, value]) => `${name}: ${value}\r\n`)
       .join('') +
-    'Connection: close\r\n\r\n';
+    'Connection: close\r\n\r\n'
+  );
+}
 
+export function socketHttpGet(request: SocketGetRequest): Promise<SocketGetResponse> {
+  const head = requestHead(request);
   return new Promise<SocketGetResponse>((resolveHead, rejectHead) => {
-    const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
-    const headParser = new ResponseHeadParser();
-    let decoder: BodyDecoder | undefined;
-    let responseHead: ResponseHead | undefined;
-    let headSettled = false;
+    // It connects at once, and settles this promise when the response head is in (or fails).
+    new SocketGetExchange(request, head, resolveHead, rejectHead);
+  });
+}
 
-    // Body state, once a consumer is attached.
-    let consumer: ((view: Buffer) => void | Promise<void>) | undefined;
-    let mapError: (err: unknown) => Error = (err) => err as Error;
-    let settleBody: ((err?: unknown, consumerError?: boolean) => void) | undefined;
-    /** Body bytes that arrived while no consumer was attached or it was busy (copies). */
-    const backlog: Buffer[] = [];
-    let busy = false;
-    let socketEnded = false;
-    let failure: { err: unknown } | undefined;
+type ChunkConsumer = (view: Buffer) => void | Promise<void>;
 
-    const timer = new InactivityTimer(request.timeoutMs, () => socket.destroy(timeoutError(request.timeoutMs)));
+/**
+ * One GET on its own connection: connects, sends the request head, parses the response head
+ * (then resolves with itself as the response), and hands the body to the one consumer of
+ * forEachChunk, with backpressure (reading stops while the consumer is busy) and the inactivity
+ * timeout. The first error ends it: before the head it rejects the request, after it the body.
+ */
+class SocketGetExchange implements SocketGetResponse {
+  private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+  private readonly headParser = new ResponseHeadParser();
+  private readonly resolveHead: (response: SocketGetResponse) => void;
+  private readonly rejectHead: (err: unknown) => void;
+  private readonly timer: InactivityTimer;
+  private readonly socket: net.Socket;
+  private decoder: BodyDecoder | undefined;
+  private responseHead: ResponseHead | undefined;
+  private headSettled = false;
 
-    const fail = (err: unknown): void => {
-      if (failure) return;
-      failure = { err };
-      timer.clear();
-      if (!headSettled) {
-        headSettled = true;
-        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- socket errors are Errors; the transport maps them
-        rejectHead(err);
-      } else settleBody?.(err);
-    };
+  // Body state, once a consumer is attached.
+  private consumer: ChunkConsumer | undefined;
+  private settleBody: ((err?: unknown, consumerError?: boolean) => void) | undefined;
+  /** Body bytes that arrived while no consumer was attached or it was busy (copies). */
+  private readonly backlog: Buffer[] = [];
+  private busy = false;
+  private socketEnded = false;
+  private failure: { err: unknown } | undefined;
 
-    /** Hands body bytes on: directly when the consumer is free, else into the backlog. */
-    const deliver = (view: Buffer): void => {
-      if (!consumer || busy || backlog.length > 0) {
-        backlog.push(Buffer.from(view));
-        return;
-      }
-      runConsumer(view);
-    };
-
-    const runConsumer = (view: Buffer): void => {
-      let pending: void | Promise<void>;
-      try {
-        pending = (consumer as (view: Buffer) => void | Promise<void>)(view);
-      } catch (err) {
-        settleBody?.(err, true);
-        return;
-      }
-      if (pending === undefined) return;
-      busy = true;
-      timer.suspend();
-      pending.then(
-        () => {
-          busy = false;
-          timer.resume();
-          drainBacklog();
-        },
-        (err: unknown) => settleBody?.(err, true),
-      );
-    };
-
-    const drainBacklog = (): void => {
-      while (!busy && backlog.length > 0 && consumer && !failure) runConsumer(backlog.shift() as Buffer);
-      if (busy || failure || !consumer) return;
-      if (decoder?.done || (socketEnded && decoder?.endsWithConnection)) settleBody?.();
-      else if (socketEnded) settleBody?.(truncatedError());
-      else socket.resume();
-    };
-
-    const onRead = (nread: number, buf: Uint8Array): boolean => {
-      timer.touch();
-      const view = Buffer.from(buf.buffer, buf.byteOffset, nread);
-      try {
-        if (!responseHead) {
-          const parsed = headParser.push(view);
-          if (!parsed) return true;
-          responseHead = parsed.head;
-          decoder = new BodyDecoder(bodyFraming(parsed.head));
-          decoder.push(parsed.rest, deliver);
-          headSettled = true;
-          resolveHead(response);
-          // Wait for a consumer before reading on.
-          return false;
-        }
-        (decoder as BodyDecoder).push(view, deliver);
-      } catch (err) {
-        socket.destroy(err as Error);
-        return false;
-      }
-      if (decoder?.done && !busy && backlog.length === 0) {
-        settleBody?.();
-        return false;
-      }
-      return !busy && consumer !== undefined;
-    };
-
-    const socket = net.connect({ host, port, onread: { buffer: readBuffer, callback: onRead } });
+  constructor(request: SocketGetRequest, head: string, resolveHead: (response: SocketGetResponse) => void, rejectHead: (err: unknown) => void) {
+    this.resolveHead = resolveHead;
+    this.rejectHead = rejectHead;
+    this.timer = new InactivityTimer(request.timeoutMs, () => this.socket.destroy(timeoutError(request.timeoutMs)));
+    const { url } = request;
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    const port = url.port === '' ? 80 : Number(url.port);
+    const socket = net.connect({ host, port, onread: { buffer: this.readBuffer, callback: (nread, buf) => this.onRead(nread, buf) } });
+    this.socket = socket;
     socket.setNoDelay(true);
     socket.once('connect', () => {
-      timer.touch();
+      this.timer.touch();
       socket.write(head);
     });
-    socket.on('error', fail);
-    socket.on('end', () => {
-      socketEnded = true;
-      if (!headSettled) fail(truncatedError());
-      else if (consumer && !busy && backlog.length === 0) drainBacklog();
-    });
+    socket.on('error', (err) => this.fail(err));
+    socket.on('end', () => this.onEnd());
     socket.on('close', () => {
-      if (!socketEnded && !(decoder?.done ?? false)) fail(truncatedError());
+      if (!this.socketEnded && !(this.decoder?.done ?? false)) this.fail(truncatedError());
     });
+    this.followAbort(request);
+  }
+
+  get status(): number {
+    return this.responseHead?.status ?? 0;
+  }
+
+  get headers(): Record<string, string> {
+    return this.responseHead?.headers ?? {};
+  }
+
+  get complete(): boolean {
+    return this.decoder?.done ?? false;
+  }
+
+  destroy(): void {
+    this.timer.clear();
+    this.socket.destroy();
+  }
+
+  forEachChunk(onChunk: ChunkConsumer, mapError: (err: unknown) => Error): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.consumer) throw new Error('forEachChunk called twice');
+      let settled = false;
+      this.settleBody = (err?: unknown, consumerError = false): void => {
+        if (settled) return;
+        settled = true;
+        if (err === undefined) {
+          this.timer.clear();
+          this.socket.destroy();
+          resolve();
+          return;
+        }
+        this.failure ??= { err };
+        this.timer.clear();
+        this.socket.destroy();
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the consumer's error, exactly as it threw it
+        reject(consumerError ? err : mapError(err));
+      };
+      if (this.failure) {
+        this.settleBody(this.failure.err);
+        return;
+      }
+      this.consumer = onChunk;
+      this.drainBacklog();
+    });
+  }
+
+  /** Aborting the request's signal destroys the connection with the abort reason. */
+  private followAbort(request: SocketGetRequest): void {
     const onAbort = (): void => {
-      socket.destroy(request.abortReason?.() ?? new Error('request aborted'));
+      this.socket.destroy(request.abortReason?.() ?? new Error('request aborted'));
     };
     if (request.signal?.aborted) onAbort();
     request.signal?.addEventListener('abort', onAbort, { once: true });
-    socket.once('close', () => request.signal?.removeEventListener('abort', onAbort));
+    this.socket.once('close', () => request.signal?.removeEventListener('abort', onAbort));
+  }
 
-    const response: SocketGetResponse = {
-      get status() {
-        return responseHead?.status ?? 0;
+  private fail(err: unknown): void {
+    if (this.failure) return;
+    this.failure = { err };
+    this.timer.clear();
+    if (!this.headSettled) {
+      this.headSettled = true;
+      this.rejectHead(err);
+    } else this.settleBody?.(err);
+  }
+
+  /** The socket's `onread`: bytes in the reused read buffer; returns whether to read on. */
+  private onRead(nread: number, buf: Uint8Array): boolean {
+    this.timer.touch();
+    const view = Buffer.from(buf.buffer, buf.byteOffset, nread);
+    try {
+      if (!this.responseHead) return this.readHead(view);
+      (this.decoder as BodyDecoder).push(view, this.deliver);
+    } catch (err) {
+      this.socket.destroy(err as Error);
+      return false;
+    }
+    if (this.decoder?.done && !this.busy && this.backlog.length === 0) {
+      this.settleBody?.();
+      return false;
+    }
+    return !this.busy && this.consumer !== undefined;
+  }
+
+  /** Bytes of the response head; once it is whole, the caller gets the response and the body bytes after the head go to the decoder. */
+  private readHead(view: Buffer): boolean {
+    const parsed = this.headParser.push(view);
+    if (!parsed) return true;
+    this.responseHead = parsed.head;
+    this.decoder = new BodyDecoder(bodyFraming(parsed.head));
+    this.decoder.push(parsed.rest, this.deliver);
+    this.headSettled = true;
+    this.resolveHead(this);
+    // Wait for a consumer before reading on.
+    return false;
+  }
+
+  private onEnd(): void {
+    this.socketEnded = true;
+    if (!this.headSettled) this.fail(truncatedError());
+    else if (this.consumer && !this.busy && this.backlog.length === 0) this.drainBacklog();
+  }
+
+  /** Hands body bytes on: directly when the consumer is free, else into the backlog. Bound once, for the decoder. */
+  private readonly deliver = (view: Buffer): void => {
+    if (!this.consumer || this.busy || this.backlog.length > 0) {
+      this.backlog.push(Buffer.from(view));
+      return;
+    }
+    this.runConsumer(view);
+  };
+
+  private runConsumer(view: Buffer): void {
+    const consumer = this.consumer as ChunkConsumer;
+    let pending: void | Promise<void>;
+    try {
+      pending = consumer(view);
+    } catch (err) {
+      this.settleBody?.(err, true);
+      return;
+    }
+    if (pending === undefined) return;
+    this.busy = true;
+    this.timer.suspend();
+    pending.then(
+      () => {
+        this.busy = false;
+        this.timer.resume();
+        this.drainBacklog();
       },
-      get headers() {
-        return responseHead?.headers ?? {};
-      },
-      get complete() {
-        return decoder?.done ?? false;
-      },
-      destroy: () => {
-        timer.clear();
-        socket.destroy();
-      },
-      forEachChunk: (onChunk, map) =>
-        new Promise<void>((resolve, reject) => {
-          if (consumer) throw new Error('forEachChunk called twice');
-          mapError = map;
-          let settled = false;
-          settleBody = (err?: unknown, consumerError = false): void => {
-            if (settled) return;
-            settled = true;
-            if (err === undefined) {
-              timer.clear();
-              socket.destroy();
-              resolve();
-              return;
-            }
-            failure ??= { err };
-            timer.clear();
-            socket.destroy();
-            // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the consumer's error, exactly as it threw it
-            reject(consumerError ? err : mapError(err));
-          };
-          if (failure) {
-            settleBody(failure.err);
-            return;
-          }
-          consumer = onChunk;
-          drainBacklog();
-        }),
-    };
-  });
+      (err: unknown) => this.settleBody?.(err, true),
+    );
+  }
+
+  /** After the consumer's promise or once it is attached: the backlog first, then the end of the body, or reading on. */
+  private drainBacklog(): void {
+    while (!this.busy && this.backlog.length > 0 && this.consumer && !this.failure) this.runConsumer(this.backlog.shift() as Buffer);
+    if (this.busy || this.failure || !this.consumer) return;
+    if (this.decoder?.done || (this.socketEnded && this.decoder?.endsWithConnection)) this.settleBody?.();
+    else if (this.socketEnded) this.settleBody?.(truncatedError());
+    else this.socket.resume();
+  }
 }
