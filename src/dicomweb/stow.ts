@@ -9,17 +9,10 @@
  * empty, so its items are what count, not its presence.
  */
 import { randomUUID } from 'node:crypto';
+import { TAG } from '../dicom/dictionary';
 import type { DicomJson } from './dicomJson';
 import { jsonNumber, jsonSequence, jsonString } from './dicomJson';
 import type { StowFailed, StowReferenced, StowResult } from './types';
-
-const REFERENCED_SOP_SEQUENCE = '00081199';
-const FAILED_SOP_SEQUENCE = '00081198';
-const REFERENCED_SOP_CLASS_UID = '00081150';
-const REFERENCED_SOP_INSTANCE_UID = '00081155';
-const RETRIEVE_URL = '00081190';
-const WARNING_REASON = '00081196';
-const FAILURE_REASON = '00081197';
 
 /** Meanings of common status codes (PS3.4 Annex B.2.3 and PS3.18 10.5.3), for messages. */
 const REASONS: Record<number, string> = {
@@ -61,19 +54,19 @@ export function stowRequestBody(objects: Uint8Array[], boundary = `tsr-node-${ra
 
 /** The parts of a STOW-RS response dataset that matter; `response` may be empty (no body). */
 export function parseStowResponse(httpStatus: number, response: DicomJson | undefined): StowResult {
-  const ds = response ?? {};
-  const referenced: StowReferenced[] = jsonSequence(ds, REFERENCED_SOP_SEQUENCE).map((item) => ({
-    sopClassUID: jsonString(item, REFERENCED_SOP_CLASS_UID),
-    sopInstanceUID: jsonString(item, REFERENCED_SOP_INSTANCE_UID),
-    retrieveURL: jsonString(item, RETRIEVE_URL),
-    warningReason: jsonNumber(item, WARNING_REASON),
+  const dataset = response ?? {};
+  const referenced: StowReferenced[] = jsonSequence(dataset, TAG.referencedSopSequence).map((item) => ({
+    sopClassUID: jsonString(item, TAG.referencedSopClassUID),
+    sopInstanceUID: jsonString(item, TAG.referencedSopInstanceUID),
+    retrieveURL: jsonString(item, TAG.retrieveURL),
+    warningReason: jsonNumber(item, TAG.warningReason),
   }));
-  const failed: StowFailed[] = jsonSequence(ds, FAILED_SOP_SEQUENCE).map((item) => ({
-    sopClassUID: jsonString(item, REFERENCED_SOP_CLASS_UID),
-    sopInstanceUID: jsonString(item, REFERENCED_SOP_INSTANCE_UID),
-    failureReason: jsonNumber(item, FAILURE_REASON),
+  const failed: StowFailed[] = jsonSequence(dataset, TAG.failedSopSequence).map((item) => ({
+    sopClassUID: jsonString(item, TAG.referencedSopClassUID),
+    sopInstanceUID: jsonString(item, TAG.referencedSopInstanceUID),
+    failureReason: jsonNumber(item, TAG.failureReason),
   }));
-  return { httpStatus, referenced, failed, warningReason: jsonNumber(ds, WARNING_REASON) };
+  return { httpStatus, referenced, failed, warningReason: jsonNumber(dataset, TAG.warningReason) };
 }
 
 /**
