@@ -1,35 +1,13 @@
 /**
- * CT Image Storage datasets (PS3.3 A.3, CT Image IOD) for the synthetic series. Comments name the
- * IOD modules, so the builder reads like the module table of the standard.
+ * CT Image Storage datasets (PS3.3 A.3, CT Image IOD) for the synthetic series: one function per
+ * IOD module, so the builder reads like the module table of the standard.
  */
 import { SOP_CLASS } from '../dicom/dictionary';
-import { ds, type NaturalizedDataset } from './part10';
 import type { PixelEncoding } from './encoding';
+import { ds, type NaturalizedDataset } from './part10';
+import { generalEquipmentModule, generalStudyModule, patientModule, patientStudyModule, type StudyAttributes } from './studyModules';
 
-/** Attributes shared by every object of the study: Patient, General Study, Patient Study, Equipment. */
-export interface StudyAttributes {
-  specificCharacterSet: string;
-  patientName: string;
-  patientId: string;
-  patientBirthDate: string;
-  patientSex: string;
-  patientAge: string;
-  patientWeightKg: number;
-  patientSizeM: number;
-  studyInstanceUID: string;
-  studyDate: string;
-  studyTime: string;
-  accessionNumber: string;
-  studyId: string;
-  studyDescription: string;
-  frameOfReferenceUID: string;
-  manufacturer: string;
-  modelName: string;
-  institutionName: string;
-  stationName: string;
-  deviceSerialNumber: string;
-  softwareVersions: string;
-}
+export type { StudyAttributes } from './studyModules';
 
 export interface ContrastAttributes {
   agent: string;
@@ -81,34 +59,40 @@ export interface CtInstanceAttributes {
   pixelData: Uint8Array;
 }
 
+/** A CT Image Storage dataset: the modules of the CT Image IOD (PS3.3 A.3.3) that the generator writes. */
 export function ctImageDataset(study: StudyAttributes, series: CtSeriesAttributes, instance: CtInstanceAttributes): NaturalizedDataset {
-  const e = series.encoding;
-  const ds0: NaturalizedDataset = {
-    // SOP Common
+  return {
+    ...sopCommonModule(study, series, instance),
+    ...patientModule(study),
+    PatientIdentityRemoved: 'NO',
+    ...generalStudyModule(study),
+    ...patientStudyModule(study),
+    ...generalSeriesModule(series),
+    ...frameOfReferenceModule(study),
+    ...generalEquipmentModule(study),
+    ...pixelPaddingValue(series.encoding),
+    ...generalImageModule(series, instance),
+    ...imagePlaneModule(series, instance),
+    ...imagePixelModule(series, instance),
+    ...ctImageModule(series),
+    ...contrastBolusModule(series.contrast),
+  };
+}
+
+/** SOP Common (PS3.3 C.12.1). */
+function sopCommonModule(study: StudyAttributes, series: CtSeriesAttributes, instance: CtInstanceAttributes): NaturalizedDataset {
+  return {
     SpecificCharacterSet: study.specificCharacterSet,
     SOPClassUID: SOP_CLASS.ctImageStorage,
     SOPInstanceUID: instance.sopInstanceUID,
     InstanceCreationDate: series.seriesDate,
     InstanceCreationTime: instance.contentTime,
-    // Patient
-    PatientName: study.patientName,
-    PatientID: study.patientId,
-    PatientBirthDate: study.patientBirthDate,
-    PatientSex: study.patientSex,
-    PatientIdentityRemoved: 'NO',
-    // General Study
-    StudyInstanceUID: study.studyInstanceUID,
-    StudyDate: study.studyDate,
-    StudyTime: study.studyTime,
-    ReferringPhysicianName: '',
-    StudyID: study.studyId,
-    AccessionNumber: study.accessionNumber,
-    StudyDescription: study.studyDescription,
-    // Patient Study
-    PatientAge: study.patientAge,
-    PatientSize: ds(study.patientSizeM, 2),
-    PatientWeight: ds(study.patientWeightKg, 1),
-    // General Series
+  };
+}
+
+/** General Series (PS3.3 C.7.3.1). */
+function generalSeriesModule(series: CtSeriesAttributes): NaturalizedDataset {
+  return {
     Modality: 'CT',
     SeriesInstanceUID: series.seriesInstanceUID,
     SeriesNumber: series.seriesNumber,
@@ -118,42 +102,78 @@ export function ctImageDataset(study: StudyAttributes, series: CtSeriesAttribute
     ProtocolName: series.protocolName,
     BodyPartExamined: 'ABDOMEN',
     PatientPosition: series.patientPosition,
-    // Frame of Reference
+  };
+}
+
+/** Frame of Reference (PS3.3 C.7.4.1). */
+function frameOfReferenceModule(study: StudyAttributes): NaturalizedDataset {
+  return {
     FrameOfReferenceUID: study.frameOfReferenceUID,
     PositionReferenceIndicator: '',
-    // General Equipment
-    Manufacturer: study.manufacturer,
-    InstitutionName: study.institutionName,
-    StationName: study.stationName,
-    ManufacturerModelName: study.modelName,
-    DeviceSerialNumber: study.deviceSerialNumber,
-    SoftwareVersions: study.softwareVersions,
-    // General Image
+  };
+}
+
+/** Pixel Padding Value (General Equipment, PS3.3 C.7.5.1), where the encoding pads outside the reconstruction circle. */
+function pixelPaddingValue(encoding: PixelEncoding): NaturalizedDataset {
+  if (encoding.paddingValue === undefined) return {};
+  // PixelPaddingValue has VR US or SS, as Pixel Representation (PS3.3 C.7.5.1.1.2).
+  return {
+    PixelPaddingValue: encoding.paddingValue,
+    _vrMap: { PixelPaddingValue: encoding.pixelRepresentation === 1 ? 'SS' : 'US' },
+  };
+}
+
+/** General Image (PS3.3 C.7.6.1). */
+function generalImageModule(series: CtSeriesAttributes, instance: CtInstanceAttributes): NaturalizedDataset {
+  return {
     InstanceNumber: instance.instanceNumber,
     ContentDate: series.seriesDate,
     ContentTime: instance.contentTime,
     AcquisitionNumber: series.acquisitionNumber,
     AcquisitionDate: series.acquisitionDate,
+    ...(series.acquisitionTime !== undefined ? { AcquisitionTime: series.acquisitionTime } : {}),
     BurnedInAnnotation: 'NO',
     LossyImageCompression: '00',
-    // Image Plane
+  };
+}
+
+/** Image Plane (PS3.3 C.7.6.2). */
+function imagePlaneModule(series: CtSeriesAttributes, instance: CtInstanceAttributes): NaturalizedDataset {
+  return {
     PixelSpacing: [ds(series.pixelSpacing[0], 6), ds(series.pixelSpacing[1], 6)],
     ImageOrientationPatient: series.imageOrientation,
     ImagePositionPatient: instance.imagePosition.map((v) => ds(v, 4)),
     SliceThickness: series.sliceThicknessMm === undefined ? '' : ds(series.sliceThicknessMm, 4),
-    // Image Pixel
+    ...(series.spacingBetweenSlicesMm !== undefined ? { SpacingBetweenSlices: ds(series.spacingBetweenSlicesMm, 4) } : {}),
+    ...(instance.sliceLocation !== undefined ? { SliceLocation: ds(instance.sliceLocation, 4) } : {}),
+  };
+}
+
+/** Image Pixel (PS3.3 C.7.6.3). */
+function imagePixelModule(series: CtSeriesAttributes, instance: CtInstanceAttributes): NaturalizedDataset {
+  const encoding = series.encoding;
+  return {
     SamplesPerPixel: 1,
     PhotometricInterpretation: 'MONOCHROME2',
     Rows: series.rows,
     Columns: series.columns,
     BitsAllocated: 16,
-    BitsStored: e.bitsStored,
-    HighBit: e.bitsStored - 1,
-    PixelRepresentation: e.pixelRepresentation,
-    // CT Image
+    BitsStored: encoding.bitsStored,
+    HighBit: encoding.bitsStored - 1,
+    PixelRepresentation: encoding.pixelRepresentation,
+    PixelData: instance.pixelData,
+  };
+}
+
+/** CT Image (PS3.3 C.8.2.1). */
+function ctImageModule(series: CtSeriesAttributes): NaturalizedDataset {
+  const encoding = series.encoding;
+  return {
     ImageType: series.imageType,
-    RescaleIntercept: e.rescaleIntercept,
-    RescaleSlope: e.rescaleSlope,
+    RescaleIntercept: encoding.rescaleIntercept,
+    RescaleSlope: encoding.rescaleSlope,
+    // A localizer's values are not HU (dciodvfy: RescaleType should not be HU for LOCALIZER images).
+    ...(series.imageType.includes('LOCALIZER') ? {} : { RescaleType: 'HU' }),
     KVP: series.kvp,
     DataCollectionDiameter: 500,
     ReconstructionDiameter: ds(series.reconstructionDiameterMm, 2),
@@ -167,34 +187,27 @@ export function ctImageDataset(study: StudyAttributes, series: CtSeriesAttribute
     FilterType: 'BODY',
     FocalSpots: 1.2,
     ConvolutionKernel: series.convolutionKernel,
-    PixelData: instance.pixelData,
+    ...(series.ctdiVol !== undefined
+      ? {
+          CTDIvol: ds(series.ctdiVol, 2),
+          // CTDIvol is uninterpretable without its phantom (PS3.3 C.8.2.1; CID 4052).
+          CTDIPhantomTypeCodeSequence: [{ CodeValue: '113691', CodingSchemeDesignator: 'DCM', CodeMeaning: 'IEC Body Dosimetry Phantom' }],
+        }
+      : {}),
   };
-  // A localizer's values are not HU (dciodvfy: RescaleType should not be HU for LOCALIZER images).
-  if (!series.imageType.includes('LOCALIZER')) ds0.RescaleType = 'HU';
-  if (series.acquisitionTime !== undefined) ds0.AcquisitionTime = series.acquisitionTime;
-  if (series.spacingBetweenSlicesMm !== undefined) ds0.SpacingBetweenSlices = ds(series.spacingBetweenSlicesMm, 4);
-  if (instance.sliceLocation !== undefined) ds0.SliceLocation = ds(instance.sliceLocation, 4);
-  if (series.ctdiVol !== undefined) {
-    ds0.CTDIvol = ds(series.ctdiVol, 2);
-    // CTDIvol is uninterpretable without its phantom (PS3.3 C.8.2.1; CID 4052).
-    ds0.CTDIPhantomTypeCodeSequence = [{ CodeValue: '113691', CodingSchemeDesignator: 'DCM', CodeMeaning: 'IEC Body Dosimetry Phantom' }];
-  }
-  if (e.paddingValue !== undefined) {
-    // PixelPaddingValue has VR US or SS, as Pixel Representation (PS3.3 C.7.5.1.1.2).
-    ds0.PixelPaddingValue = e.paddingValue;
-    ds0._vrMap = { PixelPaddingValue: e.pixelRepresentation === 1 ? 'SS' : 'US' };
-  }
-  if (series.contrast) {
-    // Contrast/Bolus (PS3.3 C.7.6.4): present on contrast-enhanced images.
-    const c = series.contrast;
-    ds0.ContrastBolusAgent = c.agent;
-    ds0.ContrastBolusRoute = c.route;
-    ds0.ContrastBolusVolume = ds(c.volumeMl, 1);
-    ds0.ContrastBolusIngredient = c.ingredient;
-    ds0.ContrastBolusIngredientConcentration = ds(c.concentrationMgMl, 1);
-    ds0.ContrastFlowRate = [ds(c.flowRateMlS, 2)];
-    ds0.ContrastFlowDuration = [ds(c.volumeMl / c.flowRateMlS, 1)];
-    if (c.startTime !== undefined) ds0.ContrastBolusStartTime = c.startTime;
-  }
-  return ds0;
+}
+
+/** Contrast/Bolus (PS3.3 C.7.6.4): present on contrast-enhanced images. */
+function contrastBolusModule(contrast: ContrastAttributes | undefined): NaturalizedDataset {
+  if (!contrast) return {};
+  return {
+    ContrastBolusAgent: contrast.agent,
+    ContrastBolusRoute: contrast.route,
+    ContrastBolusVolume: ds(contrast.volumeMl, 1),
+    ContrastBolusIngredient: contrast.ingredient,
+    ContrastBolusIngredientConcentration: ds(contrast.concentrationMgMl, 1),
+    ContrastFlowRate: [ds(contrast.flowRateMlS, 2)],
+    ContrastFlowDuration: [ds(contrast.volumeMl / contrast.flowRateMlS, 1)],
+    ...(contrast.startTime !== undefined ? { ContrastBolusStartTime: contrast.startTime } : {}),
+  };
 }

@@ -7,7 +7,7 @@
  */
 import { SOP_CLASS } from '../dicom/dictionary';
 import { ds, type NaturalizedDataset } from './part10';
-import type { StudyAttributes } from './ctImage';
+import { generalEquipmentModule, generalStudyModule, patientModule, patientStudyModule, type StudyAttributes } from './studyModules';
 
 interface Code {
   value: string;
@@ -15,8 +15,8 @@ interface Code {
   meaning: string;
 }
 
-const c = (value: string, scheme: string, meaning: string): Code => ({ value, scheme, meaning });
-const codeItem = (k: Code): NaturalizedDataset => ({ CodeValue: k.value, CodingSchemeDesignator: k.scheme, CodeMeaning: k.meaning });
+const code = (value: string, scheme: string, meaning: string): Code => ({ value, scheme, meaning });
+const codeItem = (concept: Code): NaturalizedDataset => ({ CodeValue: concept.value, CodingSchemeDesignator: concept.scheme, CodeMeaning: concept.meaning });
 
 type Relationship = 'CONTAINS' | 'HAS CONCEPT MOD' | 'HAS OBS CONTEXT' | 'HAS PROPERTIES';
 
@@ -39,15 +39,15 @@ const numValue = (relationship: Relationship, name: Code, value: number, unit: C
   node(relationship, 'NUM', name, { MeasuredValueSequence: [{ NumericValue: ds(value, 4), MeasurementUnitsCodeSequence: [codeItem(unit)] }] });
 
 const UNIT = {
-  mGy: c('mGy', 'UCUM', 'mGy'),
-  mGyCm: c('mGy.cm', 'UCUM', 'mGy.cm'),
-  s: c('s', 'UCUM', 's'),
-  mm: c('mm', 'UCUM', 'mm'),
-  kV: c('kV', 'UCUM', 'kV'),
-  mA: c('mA', 'UCUM', 'mA'),
-  ratio: c('{ratio}', 'UCUM', 'ratio'),
-  events: c('{events}', 'UCUM', 'events'),
-  count: c('1', 'UCUM', 'no units'),
+  mGy: code('mGy', 'UCUM', 'mGy'),
+  mGyCm: code('mGy.cm', 'UCUM', 'mGy.cm'),
+  s: code('s', 'UCUM', 's'),
+  mm: code('mm', 'UCUM', 'mm'),
+  kV: code('kV', 'UCUM', 'kV'),
+  mA: code('mA', 'UCUM', 'mA'),
+  ratio: code('{ratio}', 'UCUM', 'ratio'),
+  events: code('{events}', 'UCUM', 'events'),
+  count: code('1', 'UCUM', 'no units'),
 };
 
 export interface IrradiationEvent {
@@ -77,123 +77,126 @@ export interface DoseReportOptions {
 }
 
 /** DLP of an event: CTDIvol times the scanned length (mGy.cm). */
-export function doseLengthProduct(e: IrradiationEvent): number {
-  return e.kind === 'localizer' ? 0 : (e.ctdiVolMGy * e.scanningLengthMm) / 10;
+export function doseLengthProduct(event: IrradiationEvent): number {
+  return event.kind === 'localizer' ? 0 : (event.ctdiVolMGy * event.scanningLengthMm) / 10;
 }
 
-export function doseReportDataset(o: DoseReportOptions): NaturalizedDataset {
-  const s = o.study;
-  const totalDlp = o.events.reduce((sum, e) => sum + doseLengthProduct(e), 0);
-  const events = o.events.map((e) =>
-    // TID 10013 CT Irradiation Event Data
-    containerItem('CONTAINS', c('113819', 'DCM', 'CT Acquisition'), [
-      textValue('CONTAINS', c('125203', 'DCM', 'Acquisition Protocol'), e.protocol),
-      codeValue('CONTAINS', c('123014', 'DCM', 'Target Region'), c('818981001', 'SCT', 'Abdomen')),
-      codeValue(
-        'CONTAINS',
-        c('113820', 'DCM', 'CT Acquisition Type'),
-        e.kind === 'spiral' ? c('116152004', 'SCT', 'Spiral Acquisition') : c('113805', 'DCM', 'Constant Angle Acquisition'),
-      ),
-      uidValue('CONTAINS', c('113769', 'DCM', 'Irradiation Event UID'), e.uid),
-      containerItem('CONTAINS', c('113822', 'DCM', 'CT Acquisition Parameters'), [
-        numValue('CONTAINS', c('113824', 'DCM', 'Exposure Time'), e.exposureTimeS, UNIT.s),
-        numValue('CONTAINS', c('113825', 'DCM', 'Scanning Length'), e.scanningLengthMm, UNIT.mm),
-        numValue('CONTAINS', c('113826', 'DCM', 'Nominal Single Collimation Width'), 0.625, UNIT.mm),
-        numValue('CONTAINS', c('113827', 'DCM', 'Nominal Total Collimation Width'), e.collimationMm, UNIT.mm),
-        ...(e.kind === 'spiral' ? [numValue('CONTAINS', c('113828', 'DCM', 'Pitch Factor'), e.pitch, UNIT.ratio)] : []),
-        numValue('CONTAINS', c('113823', 'DCM', 'Number of X-Ray Sources'), 1, UNIT.count),
-        // TID 10013 row: CT X-Ray Source Parameters
-        containerItem('CONTAINS', c('113831', 'DCM', 'CT X-Ray Source Parameters'), [
-          textValue('CONTAINS', c('113832', 'DCM', 'Identification of the X-Ray Source'), 'A'),
-          numValue('CONTAINS', c('113733', 'DCM', 'KVP'), e.kvp, UNIT.kV),
-          numValue('CONTAINS', c('113833', 'DCM', 'Maximum X-Ray Tube Current'), e.tubeCurrentMa, UNIT.mA),
-          numValue('CONTAINS', c('113734', 'DCM', 'X-Ray Tube Current'), e.tubeCurrentMa, UNIT.mA),
-          ...(e.kind === 'spiral' ? [numValue('CONTAINS', c('113834', 'DCM', 'Exposure Time per Rotation'), 0.5, UNIT.s)] : []),
-        ]),
-      ]),
-      ...(e.kind === 'spiral'
-        ? [
-            // TID 10013 row: CT Dose
-            containerItem('CONTAINS', c('113829', 'DCM', 'CT Dose'), [
-              numValue('CONTAINS', c('113830', 'DCM', 'Mean CTDIvol'), e.ctdiVolMGy, UNIT.mGy),
-              codeValue('CONTAINS', c('113835', 'DCM', 'CTDIw Phantom Type'), c('113691', 'DCM', 'IEC Body Dosimetry Phantom')),
-              numValue('CONTAINS', c('113838', 'DCM', 'DLP'), doseLengthProduct(e), UNIT.mGyCm),
-            ]),
-          ]
-        : []),
-    ]),
-  );
+/** The X-Ray Radiation Dose SR: the modules of its IOD (PS3.3 A.35.8) and the TID 10011 content. */
+export function doseReportDataset(options: DoseReportOptions): NaturalizedDataset {
+  const study = options.study;
   return {
     // SOP Common
-    SpecificCharacterSet: s.specificCharacterSet,
+    SpecificCharacterSet: study.specificCharacterSet,
     SOPClassUID: SOP_CLASS.xRayRadiationDoseSrStorage,
-    SOPInstanceUID: o.sopInstanceUID,
-    InstanceCreationDate: o.contentDate,
-    InstanceCreationTime: o.contentTime,
-    // Patient
-    PatientName: s.patientName,
-    PatientID: s.patientId,
-    PatientBirthDate: s.patientBirthDate,
-    PatientSex: s.patientSex,
-    // General Study
-    StudyInstanceUID: s.studyInstanceUID,
-    StudyDate: s.studyDate,
-    StudyTime: s.studyTime,
-    ReferringPhysicianName: '',
-    StudyID: s.studyId,
-    AccessionNumber: s.accessionNumber,
-    StudyDescription: s.studyDescription,
-    // Patient Study
-    PatientAge: s.patientAge,
-    PatientSize: ds(s.patientSizeM, 2),
-    PatientWeight: ds(s.patientWeightKg, 1),
-    // SR Document Series
-    Modality: 'SR',
-    SeriesInstanceUID: o.seriesInstanceUID,
-    SeriesNumber: o.seriesNumber,
-    SeriesDescription: o.seriesDescription,
-    SeriesDate: o.contentDate,
-    SeriesTime: o.contentTime,
-    ReferencedPerformedProcedureStepSequence: [],
+    SOPInstanceUID: options.sopInstanceUID,
+    InstanceCreationDate: options.contentDate,
+    InstanceCreationTime: options.contentTime,
+    ...patientModule(study),
+    ...generalStudyModule(study),
+    ...patientStudyModule(study),
+    ...srDocumentSeriesModule(options),
     // General Equipment and Enhanced General Equipment
-    Manufacturer: s.manufacturer,
-    InstitutionName: s.institutionName,
-    StationName: s.stationName,
-    ManufacturerModelName: s.modelName,
-    DeviceSerialNumber: s.deviceSerialNumber,
-    SoftwareVersions: s.softwareVersions,
-    // SR Document General
+    ...generalEquipmentModule(study),
+    ...srDocumentGeneralModule(options),
+    ...ctRadiationDoseContent(options),
+  };
+}
+
+/** SR Document Series (PS3.3 C.17.1). */
+function srDocumentSeriesModule(options: DoseReportOptions): NaturalizedDataset {
+  return {
+    Modality: 'SR',
+    SeriesInstanceUID: options.seriesInstanceUID,
+    SeriesNumber: options.seriesNumber,
+    SeriesDescription: options.seriesDescription,
+    SeriesDate: options.contentDate,
+    SeriesTime: options.contentTime,
+    ReferencedPerformedProcedureStepSequence: [],
+  };
+}
+
+/** SR Document General (PS3.3 C.17.2). */
+function srDocumentGeneralModule(options: DoseReportOptions): NaturalizedDataset {
+  return {
     InstanceNumber: 1,
     CompletionFlag: 'COMPLETE',
     VerificationFlag: 'UNVERIFIED',
-    ContentDate: o.contentDate,
-    ContentTime: o.contentTime,
+    ContentDate: options.contentDate,
+    ContentTime: options.contentTime,
     PerformedProcedureCodeSequence: [],
-    // SR Document Content: TID 10011 CT Radiation Dose
+  };
+}
+
+/** SR Document Content: TID 10011 CT Radiation Dose, the root container and its content. */
+function ctRadiationDoseContent(options: DoseReportOptions): NaturalizedDataset {
+  const study = options.study;
+  const totalDlp = options.events.reduce((sum, event) => sum + doseLengthProduct(event), 0);
+  return {
     ValueType: 'CONTAINER',
-    ConceptNameCodeSequence: [codeItem(c('113701', 'DCM', 'X-Ray Radiation Dose Report'))],
+    ConceptNameCodeSequence: [codeItem(code('113701', 'DCM', 'X-Ray Radiation Dose Report'))],
     ContinuityOfContent: 'SEPARATE',
     ContentTemplateSequence: [{ MappingResource: 'DCMR', TemplateIdentifier: '10011' }],
     ContentSequence: [
-      codeValue('HAS CONCEPT MOD', c('121058', 'DCM', 'Procedure reported'), c('77477000', 'SCT', 'Computed Tomography')),
+      codeValue('HAS CONCEPT MOD', code('121058', 'DCM', 'Procedure reported'), code('77477000', 'SCT', 'Computed Tomography')),
       // TID 1002 Observer Context: the scanner is the observer (TID 1004 Device Observer).
-      codeValue('HAS OBS CONTEXT', c('121005', 'DCM', 'Observer Type'), c('121007', 'DCM', 'Device')),
-      uidValue('HAS OBS CONTEXT', c('121012', 'DCM', 'Device Observer UID'), o.deviceObserverUID),
-      textValue('HAS OBS CONTEXT', c('121013', 'DCM', 'Device Observer Name'), s.stationName),
-      textValue('HAS OBS CONTEXT', c('121014', 'DCM', 'Device Observer Manufacturer'), s.manufacturer),
-      textValue('HAS OBS CONTEXT', c('121015', 'DCM', 'Device Observer Model Name'), s.modelName),
-      textValue('HAS OBS CONTEXT', c('121016', 'DCM', 'Device Observer Serial Number'), s.deviceSerialNumber),
-      codeValue('HAS OBS CONTEXT', c('113876', 'DCM', 'Device Role in Procedure'), c('113859', 'DCM', 'Irradiating Device')),
-      node('HAS OBS CONTEXT', 'DATETIME', c('113809', 'DCM', 'Start of X-Ray Irradiation'), { DateTime: `${s.studyDate}${s.studyTime}` }),
-      node('HAS OBS CONTEXT', 'DATETIME', c('113810', 'DCM', 'End of X-Ray Irradiation'), { DateTime: `${o.contentDate}${o.contentTime}` }),
-      codeValue('HAS OBS CONTEXT', c('113705', 'DCM', 'Scope of Accumulation'), c('113014', 'DCM', 'Study')),
+      codeValue('HAS OBS CONTEXT', code('121005', 'DCM', 'Observer Type'), code('121007', 'DCM', 'Device')),
+      uidValue('HAS OBS CONTEXT', code('121012', 'DCM', 'Device Observer UID'), options.deviceObserverUID),
+      textValue('HAS OBS CONTEXT', code('121013', 'DCM', 'Device Observer Name'), study.stationName),
+      textValue('HAS OBS CONTEXT', code('121014', 'DCM', 'Device Observer Manufacturer'), study.manufacturer),
+      textValue('HAS OBS CONTEXT', code('121015', 'DCM', 'Device Observer Model Name'), study.modelName),
+      textValue('HAS OBS CONTEXT', code('121016', 'DCM', 'Device Observer Serial Number'), study.deviceSerialNumber),
+      codeValue('HAS OBS CONTEXT', code('113876', 'DCM', 'Device Role in Procedure'), code('113859', 'DCM', 'Irradiating Device')),
+      node('HAS OBS CONTEXT', 'DATETIME', code('113809', 'DCM', 'Start of X-Ray Irradiation'), { DateTime: `${study.studyDate}${study.studyTime}` }),
+      node('HAS OBS CONTEXT', 'DATETIME', code('113810', 'DCM', 'End of X-Ray Irradiation'), { DateTime: `${options.contentDate}${options.contentTime}` }),
+      codeValue('HAS OBS CONTEXT', code('113705', 'DCM', 'Scope of Accumulation'), code('113014', 'DCM', 'Study')),
       // TID 10012 CT Accumulated Dose Data
-      containerItem('CONTAINS', c('113811', 'DCM', 'CT Accumulated Dose Data'), [
-        numValue('CONTAINS', c('113812', 'DCM', 'Total Number of Irradiation Events'), o.events.length, UNIT.events),
-        numValue('CONTAINS', c('113813', 'DCM', 'CT Dose Length Product Total'), totalDlp, UNIT.mGyCm),
+      containerItem('CONTAINS', code('113811', 'DCM', 'CT Accumulated Dose Data'), [
+        numValue('CONTAINS', code('113812', 'DCM', 'Total Number of Irradiation Events'), options.events.length, UNIT.events),
+        numValue('CONTAINS', code('113813', 'DCM', 'CT Dose Length Product Total'), totalDlp, UNIT.mGyCm),
       ]),
-      ...events,
-      codeValue('CONTAINS', c('113854', 'DCM', 'Source of Dose Information'), c('113856', 'DCM', 'Automated Data Collection')),
+      ...options.events.map(irradiationEventItem),
+      codeValue('CONTAINS', code('113854', 'DCM', 'Source of Dose Information'), code('113856', 'DCM', 'Automated Data Collection')),
     ],
   };
+}
+
+/** TID 10013 CT Irradiation Event Data: one acquisition. */
+function irradiationEventItem(event: IrradiationEvent): NaturalizedDataset {
+  const spiral = event.kind === 'spiral';
+  return containerItem('CONTAINS', code('113819', 'DCM', 'CT Acquisition'), [
+    textValue('CONTAINS', code('125203', 'DCM', 'Acquisition Protocol'), event.protocol),
+    codeValue('CONTAINS', code('123014', 'DCM', 'Target Region'), code('818981001', 'SCT', 'Abdomen')),
+    codeValue(
+      'CONTAINS',
+      code('113820', 'DCM', 'CT Acquisition Type'),
+      spiral ? code('116152004', 'SCT', 'Spiral Acquisition') : code('113805', 'DCM', 'Constant Angle Acquisition'),
+    ),
+    uidValue('CONTAINS', code('113769', 'DCM', 'Irradiation Event UID'), event.uid),
+    containerItem('CONTAINS', code('113822', 'DCM', 'CT Acquisition Parameters'), [
+      numValue('CONTAINS', code('113824', 'DCM', 'Exposure Time'), event.exposureTimeS, UNIT.s),
+      numValue('CONTAINS', code('113825', 'DCM', 'Scanning Length'), event.scanningLengthMm, UNIT.mm),
+      numValue('CONTAINS', code('113826', 'DCM', 'Nominal Single Collimation Width'), 0.625, UNIT.mm),
+      numValue('CONTAINS', code('113827', 'DCM', 'Nominal Total Collimation Width'), event.collimationMm, UNIT.mm),
+      ...(spiral ? [numValue('CONTAINS', code('113828', 'DCM', 'Pitch Factor'), event.pitch, UNIT.ratio)] : []),
+      numValue('CONTAINS', code('113823', 'DCM', 'Number of X-Ray Sources'), 1, UNIT.count),
+      // TID 10013 row: CT X-Ray Source Parameters
+      containerItem('CONTAINS', code('113831', 'DCM', 'CT X-Ray Source Parameters'), [
+        textValue('CONTAINS', code('113832', 'DCM', 'Identification of the X-Ray Source'), 'A'),
+        numValue('CONTAINS', code('113733', 'DCM', 'KVP'), event.kvp, UNIT.kV),
+        numValue('CONTAINS', code('113833', 'DCM', 'Maximum X-Ray Tube Current'), event.tubeCurrentMa, UNIT.mA),
+        numValue('CONTAINS', code('113734', 'DCM', 'X-Ray Tube Current'), event.tubeCurrentMa, UNIT.mA),
+        ...(spiral ? [numValue('CONTAINS', code('113834', 'DCM', 'Exposure Time per Rotation'), 0.5, UNIT.s)] : []),
+      ]),
+    ]),
+    ...(spiral
+      ? [
+          // TID 10013 row: CT Dose
+          containerItem('CONTAINS', code('113829', 'DCM', 'CT Dose'), [
+            numValue('CONTAINS', code('113830', 'DCM', 'Mean CTDIvol'), event.ctdiVolMGy, UNIT.mGy),
+            codeValue('CONTAINS', code('113835', 'DCM', 'CTDIw Phantom Type'), code('113691', 'DCM', 'IEC Body Dosimetry Phantom')),
+            numValue('CONTAINS', code('113838', 'DCM', 'DLP'), doseLengthProduct(event), UNIT.mGyCm),
+          ]),
+        ]
+      : []),
+  ]);
 }
