@@ -2,8 +2,9 @@
  * The composition root of `tsr-node serve`: one process with the listener (change feed and/or
  * webhook), the worker and the HTTP API, wired from one validated configuration.
  *
- *   config -> API token -> job store -> models (loaded and verified once) -> DICOMweb + Orthanc clients
- *          -> pipeline + job handler -> worker -> intake -> change feed (+ prepare-ahead) -> HTTP API (+ OHIF viewer)
+ *   config -> API token -> job store -> model set (loaded and verified once) -> DICOMweb + Orthanc clients
+ *          -> pipeline + job handler -> worker -> intake -> change feed (+ prepare-ahead)   (nodeWork.ts)
+ *          -> readiness, HTTP API (+ OHIF viewer)                                          (nodeHttp.ts, nodeViewer.ts)
  *
  * Start-up refuses, with a ConfigError naming the problem, when the configuration is invalid, a
  * model does not match its manifest, or the API would be exposed without a token.
@@ -12,34 +13,26 @@
  * stops (a page in progress commits or not at all), a preparation ahead of StableStudy is aborted, running jobs get worker.stopTimeoutMs to
  * finish and then go back to the queue, and the store closes last.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import express, { type Router } from 'express';
 import { resolveApiToken } from '../api/apiToken';
-import { createApiApp } from '../api/app';
 import { NodeMetrics } from '../api/metrics';
-import { checkReadiness, type ReadinessReport } from '../api/readiness';
+import type { ReadinessReport } from '../api/readiness';
 import type { Config } from '../config/schema';
 import { createDicomWebClient, type DicomWebClientHandle } from '../dicomweb/client';
 import { releaseModels } from '../inference/models';
 import { loadModelSet, modelSetIdentities, modelSetLoadMs, type ModelSet } from '../inference/modelSet';
-import type { JobStore } from '../jobs/jobStore';
 import { createJobStore } from '../jobs/createJobStore';
-import { Worker, type AttemptResult } from '../jobs/worker';
+import type { JobStore } from '../jobs/jobStore';
+import type { AttemptResult, Worker } from '../jobs/worker';
 import { createLogger, type Logger } from '../logging/logger';
-import { ChangeFeed } from '../orthanc/changeFeed';
-import { StudyIntake } from '../orthanc/intake';
+import type { ChangeFeed } from '../orthanc/changeFeed';
+import type { StudyIntake } from '../orthanc/intake';
 import { OrthancRestClient } from '../orthanc/orthancRest';
 import { PACKAGE_VERSION } from '../paths';
-import type { StudyPipeline } from '../pipeline/analyseStudy';
-import { PrepareAhead } from '../pipeline/prepareAhead';
-import { PreparedResultCache } from '../pipeline/preparedResults';
-import { createStudyJobHandler } from '../pipeline/studyJobHandler';
-import { nodeDevice } from '../results/device';
-import { VolumeBufferPool } from '../study/volumeBuffers';
-import { ensureOhifDist } from '../viewer/ohifDist';
-import { createViewerRouter } from '../viewer/viewerRouter';
+import type { PrepareAhead } from '../pipeline/prepareAhead';
+import { startNodeHttp } from './nodeHttp';
+import { createNodeWork } from './nodeWork';
 
 export interface StartNodeOptions {
   config: Config;
@@ -76,230 +69,90 @@ export interface RunningNode {
   stop(options?: { timeoutMs?: number }): Promise<void>;
 }
 
-function orthancAuthorization(c: Config['orthanc']): string | undefined {
-  if (c.bearerToken) return `Bearer ${c.bearerToken}`;
-  if (c.username !== undefined) return 'Basic ' + Buffer.from(`${c.username}:${c.password ?? ''}`).toString('base64');
-  return undefined;
+/** What runs when stop() is called, newest first; each step's failure does not stop the others. */
+class Cleanups {
+  private readonly steps: Array<() => Promise<void> | void> = [];
+
+  push(step: () => Promise<void> | void): void {
+    this.steps.push(step);
+  }
+
+  remove(step: () => Promise<void> | void): void {
+    const index = this.steps.indexOf(step);
+    if (index >= 0) this.steps.splice(index, 1);
+  }
+
+  async run(): Promise<void> {
+    for (const step of this.steps.splice(0).reverse()) await Promise.resolve(step()).catch(() => undefined);
+  }
 }
 
-/**
- * A router that answers 503 until the viewer is ready (the first start downloads OHIF, about
- * 50 MB, with npm), then serves it.
- */
-function lazyViewer(): { router: Router; set(r: Router): void; fail(reason: string): void } {
-  let viewer: Router | undefined;
-  let failure: string | undefined;
-  const router = express.Router();
-  router.use((req, res, next) => {
-    if (viewer) {
-      viewer(req, res, next);
-      return;
-    }
-    if (req.method === 'GET' && (req.path === '/viewer' || req.path.startsWith('/dicom-web'))) {
-      res.status(503).type('text/plain').send(failure ? `The viewer is not available: ${failure}\n` : 'The viewer is being prepared (first start); try again in a minute.\n');
-      return;
-    }
-    next();
+/** The job store and the model set, opened and verified before anything listens. */
+async function openStoreAndModels(config: Config, logger: Logger, cleanups: Cleanups): Promise<{ store: JobStore; models: ModelSet }> {
+  const store = await createJobStore({ dataDir: config.dataDir, ...(config.jobs.databaseUrl ? { databaseUrl: config.jobs.databaseUrl } : {}) });
+  cleanups.push(() => store.close());
+  const models = await loadModelSet({ ...config.models });
+  cleanups.push(() => releaseModels(models));
+  logger.info('models loaded and verified', {
+    models: modelSetIdentities(models).map((model) => `${model.role}: ${model.name}@${model.version} sha256:${model.sha256.slice(0, 12)}`),
+    loadMs: Math.round(modelSetLoadMs(models)),
   });
-  return { router, set: (r) => (viewer = r), fail: (reason) => (failure = reason) };
+  return { store, models };
+}
+
+/** The DICOMweb and Orthanc REST clients, with the DICOMweb root filled in. */
+function openPacsClients(config: Config, logger: Logger, cleanups: Cleanups): { dicomWeb: DicomWebClientHandle; orthanc: OrthancRestClient; dicomWebUrl: string } {
+  const connection = { ...config.orthanc, dicomWebUrl: config.orthanc.dicomWebUrl ?? `${config.orthanc.url.replace(/\/+$/, '')}/dicom-web` };
+  const dicomWeb = createDicomWebClient(connection, { logger });
+  cleanups.push(() => dicomWeb.close());
+  const orthanc = new OrthancRestClient(connection, { logger });
+  cleanups.push(() => orthanc.close());
+  return { dicomWeb, orthanc, dicomWebUrl: connection.dicomWebUrl };
 }
 
 export async function startNode(options: StartNodeOptions): Promise<RunningNode> {
   const { config } = options;
   const logger = options.logger ?? createLogger({ level: config.logLevel });
-  const cleanups: Array<() => Promise<void> | void> = [];
-  const cleanup = async (): Promise<void> => {
-    for (const fn of cleanups.reverse()) await Promise.resolve(fn()).catch(() => undefined);
-  };
-
+  const cleanups = new Cleanups();
   try {
     // 1. The API token first: refuse to start before anything heavy if the API would be open.
     mkdirSync(config.dataDir, { recursive: true });
     const token = resolveApiToken({ token: config.api.token, host: config.api.host, dataDir: config.dataDir });
     if (token.source === 'generated') logger.warn('no API token configured: generated one', { tokenFile: token.file });
 
-    // 2. The job store.
-    const store = await createJobStore({ dataDir: config.dataDir, ...(config.jobs.databaseUrl ? { databaseUrl: config.jobs.databaseUrl } : {}) });
-    cleanups.push(() => store.close());
-
-    // 3. Models, loaded and verified once.
-    const models = await loadModelSet({ ...config.models });
-    cleanups.push(() => releaseModels(models));
+    // 2-3. The job store; the model set, loaded and verified once.
+    const { store, models } = await openStoreAndModels(config, logger, cleanups);
     const modelList = modelSetIdentities(models);
-    logger.info('models loaded and verified', {
-      models: modelList.map((model) => `${model.role}: ${model.name}@${model.version} sha256:${model.sha256.slice(0, 12)}`),
-      loadMs: Math.round(modelSetLoadMs(models)),
-    });
 
     // 4. PACS clients.
-    const connection = { ...config.orthanc, dicomWebUrl: config.orthanc.dicomWebUrl ?? `${config.orthanc.url.replace(/\/+$/, '')}/dicom-web` };
-    const dicomWeb = createDicomWebClient(connection, { logger });
-    cleanups.push(() => dicomWeb.close());
-    const orthanc = new OrthancRestClient(connection, { logger });
-    cleanups.push(() => orthanc.close());
+    const { dicomWeb, orthanc, dicomWebUrl } = openPacsClients(config, logger, cleanups);
 
     // 5. Pipeline, worker, intake, feed.
     const metrics = new NodeMetrics(PACKAGE_VERSION);
-    // Two volumes per study in flight: reusing their memory spares the page faults of fresh memory.
-    const volumeBuffers = new VolumeBufferPool({ maxKept: 2 * config.worker.concurrency });
-    cleanups.push(() => volumeBuffers.release());
-    const pipeline: StudyPipeline = {
-      dicomWeb,
+    const work = createNodeWork({
+      config,
+      store,
       models,
-      rules: config.selection,
-      results: {
-        store: config.results.store,
-        srSeriesDescription: config.results.srSeriesDescription,
-        scSeriesDescription: config.results.scSeriesDescription,
-        device: nodeDevice(config.results.deviceName, config.results.institutionName),
-      },
-      logger,
-      volumeBuffers,
-    };
-    // Prepare-ahead needs the change feed: only /changes tells of instances still arriving.
-    const feedRuns = config.feed.mode !== 'webhook';
-    const prepareAhead: PrepareAhead | undefined =
-      config.feed.prepareAhead.enabled && feedRuns
-        ? new PrepareAhead({
-            pipeline,
-            orthanc,
-            store,
-            cache: new PreparedResultCache(),
-            quietMs: config.feed.prepareAhead.quietSeconds * 1000,
-            // Called from timers only, once the worker below exists.
-            isIdle: async (): Promise<boolean> => worker.active === 0 && (await store.countByState()).queued === 0,
-            logger,
-            onOutcome: (outcome) => metrics.preparedAheadEnded(outcome),
-          })
-        : undefined;
-    if (config.feed.prepareAhead.enabled && !feedRuns) logger.info('prepare-ahead is off: it needs the change feed (feed.mode poll or both)');
-    cleanups.push(() => prepareAhead?.stop());
-    const worker: Worker = new Worker({
-      store,
-      handler: createStudyJobHandler({
-        pipeline,
-        store,
-        observer: { stage: (s, ms) => metrics.stage(s, ms), bytesRetrieved: (b) => metrics.addBytesRetrieved(b) },
-        ...(prepareAhead ? { prepareAhead } : {}),
-      }),
-      concurrency: config.worker.concurrency,
-      leaseMs: config.worker.leaseMs,
-      maxAttempts: config.worker.maxAttempts,
-      retryBaseDelayMs: config.worker.retryBaseDelayMs,
-      retryMaxDelayMs: config.worker.retryMaxDelayMs,
-      logger,
-      ...(options.workerPollIntervalMs ? { pollIntervalMs: options.workerPollIntervalMs } : {}),
-      onAttemptEnd: (job, result, ms) => {
-        metrics.attemptEnded(result, ms);
-        options.onAttemptEnd?.(job.id, result, ms);
-        prepareAhead?.wake();
-      },
-    });
-    const intake = new StudyIntake({
-      store,
-      orthanc,
       dicomWeb,
+      orthanc,
+      metrics,
       logger,
-      onEnqueued: (job) => {
-        if (job.orthancStudyId) prepareAhead?.studyStable(job.orthancStudyId);
-        worker.wake();
-      },
+      ...(options.onAttemptEnd ? { onAttemptEnd: options.onAttemptEnd } : {}),
+      ...(options.workerPollIntervalMs ? { workerPollIntervalMs: options.workerPollIntervalMs } : {}),
     });
-    const feed = feedRuns
-      ? new ChangeFeed({
-          store,
-          orthanc,
-          intake,
-          pollSchedule: config.feed.pollSchedule,
-          pageSize: config.feed.pageSize,
-          logger,
-          onEnqueued: () => worker.wake(),
-          ...(prepareAhead ? { activity: prepareAhead } : {}),
-        })
-      : undefined;
+    cleanups.push(() => work.release());
 
     // 6. The HTTP API, with the viewer mounted lazily.
-    const readiness = (): Promise<ReadinessReport> =>
-      checkReadiness({
-        orthanc: async () => {
-          const system = await orthanc.system();
-          return `Orthanc ${system.Version} at ${orthanc.baseUrl}`;
-        },
-        models: () => Promise.resolve(modelList.map((model) => `${model.name} ${model.version} (sha256 verified)`).join(', ')),
-        store: async () => {
-          await (store.checkWritable ? store.checkWritable() : store.getChangeCursor());
-          return store.description;
-        },
-      });
-    const viewer = config.api.ohifViewer ? lazyViewer() : undefined;
-    const app = createApiApp({
-      token: token.token,
-      store,
-      intake,
-      metrics,
-      metricsSnapshot: async () => ({
-        changeCursor: await store.getChangeCursor(),
-        models: modelList,
-        workerActive: worker.active,
-        workerConcurrency: config.worker.concurrency,
-      }),
-      readiness,
-      version: PACKAGE_VERSION,
-      feedMode: config.feed.mode,
-      models: modelList,
-      maxBodyBytes: config.api.maxBodyBytes,
-      ...(viewer ? { viewer: viewer.router } : {}),
-      ...(config.api.viewerUrlTemplate ? { viewerUrlTemplate: config.api.viewerUrlTemplate } : {}),
-      trustProxy: config.api.trustProxy,
-      onQueued: () => worker.wake(),
-      logger,
-    });
-    const server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(config.api.port, config.api.host);
-      s.once('listening', () => resolve(s));
-      s.once('error', (err) => reject(err));
-    });
-    // Bounded request time: a slow client cannot hold a connection for ever.
-    server.requestTimeout = 120_000;
-    server.headersTimeout = 30_000;
-    const closeServer = (): Promise<void> =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), 2000).unref();
-      });
-    cleanups.push(closeServer);
-    const address = server.address() as AddressInfo;
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    const url = `http://${host}:${address.port}`;
-
-    let viewerReady: Promise<boolean> = Promise.resolve(false);
-    if (viewer) {
-      viewerReady = (options.ohifDistDir ? Promise.resolve(options.ohifDistDir) : ensureOhifDist({ logger })).then(
-        (dist) => {
-          const ca = config.orthanc.caFile ? readFileSync(config.orthanc.caFile, 'utf8') : undefined;
-          const authorization = orthancAuthorization(config.orthanc);
-          viewer.set(
-            createViewerRouter({ ohifDistDir: dist, dicomWebUrl: connection.dicomWebUrl, ...(authorization ? { authorization } : {}), ...(ca ? { ca } : {}), logger }),
-          );
-          logger.info('OHIF viewer ready', { url: `${url}/viewer` });
-          return true;
-        },
-        (err: unknown) => {
-          viewer.fail((err as Error).message);
-          logger.warn('the OHIF viewer is not available; the node runs without it', { err });
-          return false;
-        },
-      );
-    }
+    const http = await startNodeHttp({ config, token, store, orthanc, modelList, work, metrics, dicomWebUrl, ...(options.ohifDistDir ? { ohifDistDir: options.ohifDistDir } : {}), logger });
+    cleanups.push(http.close);
 
     // 7. Go.
-    worker.start();
-    feed?.start();
+    work.worker.start();
+    work.feed?.start();
     logger.info('tsr-node serving', {
-      url,
+      url: http.url,
       feedMode: config.feed.mode,
-      prepareAhead: prepareAhead ? { quietSeconds: config.feed.prepareAhead.quietSeconds } : false,
+      prepareAhead: work.prepareAhead ? { quietSeconds: config.feed.prepareAhead.quietSeconds } : false,
       concurrency: config.worker.concurrency,
       orthanc: orthanc.baseUrl,
       ...(token.file ? { tokenFile: token.file } : {}),
@@ -307,41 +160,42 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
 
     let stopping: Promise<void> | undefined;
     const stop = (stopOptions: { timeoutMs?: number } = {}): Promise<void> => {
+      const timeoutMs = stopOptions.timeoutMs ?? config.worker.stopTimeoutMs;
       stopping ??= (async () => {
-        logger.info('stopping: no new work; running jobs may finish', { timeoutMs: stopOptions.timeoutMs ?? config.worker.stopTimeoutMs });
-        const serverClosed = closeServer();
-        await feed?.stop();
-        await prepareAhead?.stop();
-        await worker.stop({ timeoutMs: stopOptions.timeoutMs ?? config.worker.stopTimeoutMs });
+        logger.info('stopping: no new work; running jobs may finish', { timeoutMs });
+        const serverClosed = http.close();
+        await work.feed?.stop();
+        await work.prepareAhead?.stop();
+        await work.worker.stop({ timeoutMs });
         await serverClosed;
-        cleanups.splice(cleanups.indexOf(closeServer), 1);
-        await cleanup();
+        cleanups.remove(http.close);
+        await cleanups.run();
         logger.info('stopped');
       })();
       return stopping;
     };
 
     return {
-      url,
+      url: http.url,
       token: token.token,
       ...(token.file ? { tokenFile: token.file } : {}),
       config,
       store,
-      worker,
-      intake,
-      ...(feed ? { feed } : {}),
-      ...(prepareAhead ? { prepareAhead } : {}),
+      worker: work.worker,
+      intake: work.intake,
+      ...(work.feed ? { feed: work.feed } : {}),
+      ...(work.prepareAhead ? { prepareAhead: work.prepareAhead } : {}),
       metrics,
       models,
       dicomWeb,
       orthanc,
-      server,
-      readiness,
-      viewerReady,
+      server: http.server,
+      readiness: http.readiness,
+      viewerReady: http.viewerReady,
       stop,
     };
   } catch (err) {
-    await cleanup();
+    await cleanups.run();
     throw err;
   }
 }
