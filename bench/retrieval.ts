@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createDicomWebClient } from '../src/dicomweb/client';
+import { createDicomWebClient, type DicomWebClientHandle } from '../src/dicomweb/client';
 import { stowRequestBody } from '../src/dicomweb/stow';
 import { retrieveSeriesVolume, retrieveVolume } from '../src/study/retrieveVolume';
 import { summarizeSeries } from '../src/study/seriesSummary';
@@ -74,7 +74,7 @@ async function curlStowMs(orthanc: OrthancInstance, file: string, contentType: s
 
 async function deleteSeries(orthanc: OrthancInstance, series: SimpleCtSeries): Promise<void> {
   const found = await orthanc.rest<Array<{ ID: string }>>('POST', '/tools/lookup', series.seriesInstanceUID);
-  for (const f of found) await orthanc.rest('DELETE', `/series/${f.ID}`);
+  for (const match of found) await orthanc.rest('DELETE', `/series/${match.ID}`);
 }
 
 async function dicomwebClientRetrieveMs(orthanc: OrthancInstance, series: SimpleCtSeries): Promise<number> {
@@ -97,7 +97,7 @@ async function dicomwebClientRetrieveMs(orthanc: OrthancInstance, series: Simple
 }
 
 /** Peak RSS of a child process that retrieves two series into HU volumes at once. */
-function peakRssChild(orthanc: OrthancInstance, a: SimpleCtSeries, b: SimpleCtSeries): Promise<{ maxRssBytes: number; rssBeforeBytes: number; huBytes: number; ms: number }> {
+function peakRssChild(orthanc: OrthancInstance, first: SimpleCtSeries, second: SimpleCtSeries): Promise<{ maxRssBytes: number; rssBeforeBytes: number; huBytes: number; ms: number }> {
   const isTs = __filename.endsWith('.ts');
   const child = path.join(__dirname, isTs ? 'retrievalRssChild.ts' : 'retrievalRssChild.js');
   const args = isTs ? ['--require', require.resolve('tsx/cjs'), child] : [child];
@@ -108,177 +108,216 @@ function peakRssChild(orthanc: OrthancInstance, a: SimpleCtSeries, b: SimpleCtSe
         BENCH_DICOMWEB_URL: orthanc.dicomWebUrl,
         BENCH_USERNAME: orthanc.username,
         BENCH_PASSWORD: orthanc.password,
-        BENCH_SERIES: JSON.stringify([a, b].map((s) => [s.studyInstanceUID, s.seriesInstanceUID])),
+        BENCH_SERIES: JSON.stringify([first, second].map((one) => [one.studyInstanceUID, one.seriesInstanceUID])),
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    let out = '';
-    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    let stdout = '';
+    proc.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     proc.once('close', (code) => {
       if (code !== 0) reject(new Error(`RSS child failed with code ${code}`));
-      else resolve(JSON.parse(out) as { maxRssBytes: number; rssBeforeBytes: number; huBytes: number; ms: number });
+      else resolve(JSON.parse(stdout) as { maxRssBytes: number; rssBeforeBytes: number; huBytes: number; ms: number });
     });
   });
+}
+
+/** Samples of the interleaved WADO-RS repetitions, in ms. */
+interface WadoRsSamples {
+  curl: number[];
+  parse: number[];
+  parseCpu: number[];
+  parseNodeHttp: number[];
+  hu: number[];
+  huCpu: number[];
+  huWithMetadata: number[];
+}
+
+interface StowSamples {
+  ours: number[];
+  curl: number[];
+}
+
+type PeakRss = Awaited<ReturnType<typeof peakRssChild>>;
+
+/** Our DICOMweb client, the same one reading the stream with node:http, and the Orthanc they talk to. */
+interface Clients {
+  orthanc: OrthancInstance;
+  client: DicomWebClientHandle;
+  nodeHttpClient: DicomWebClientHandle;
+}
+
+function mebibytes(bytes: number): number {
+  return bytes / 2 ** 20;
+}
+
+/**
+ * STOW-RS: ours stores `series`, curl stores `other` (same size), each deleted between runs so
+ * that every store really writes. `series` stays stored for the WADO-RS runs.
+ */
+async function measureStow(context: BenchContext, clients: Clients, series: SimpleCtSeries, other: SimpleCtSeries, tmp: string): Promise<StowSamples> {
+  const { orthanc, client } = clients;
+  const body = stowRequestBody(other.instances.map((instance) => instance.part10));
+  const bodyFile = path.join(tmp, 'stow.bin');
+  writeFileSync(bodyFile, Buffer.concat(body.chunks));
+  const stow: StowSamples = { ours: [], curl: [] };
+  for (let i = 0; i < 3; i++) {
+    stow.curl.push(await curlStowMs(orthanc, bodyFile, body.contentType));
+    await deleteSeries(orthanc, other);
+    stow.ours.push(await timeMs(() => client.store(series.instances.map((instance) => instance.part10))));
+    if (i < 2) await deleteSeries(orthanc, series);
+  }
+  context.log(`STOW ${seriesMegabytes(series).toFixed(1)} MB: ours ${median(stow.ours).toFixed(0)} ms, curl ${median(stow.curl).toFixed(0)} ms`);
+  return stow;
+}
+
+/** WADO-RS of the stored series: curl, our client (parse, HU, HU with metadata), node:http; interleaved. */
+async function measureWadoRs(context: BenchContext, clients: Clients, series: SimpleCtSeries): Promise<WadoRsSamples> {
+  const { orthanc, client, nodeHttpClient } = clients;
+  const metadata = await client.retrieveSeriesMetadata(series.studyInstanceUID, series.seriesInstanceUID);
+  const summary = summarizeSeries({ '0020000D': { vr: 'UI', Value: [series.studyInstanceUID] }, '0020000E': { vr: 'UI', Value: [series.seriesInstanceUID] } }, metadata);
+  const samples: WadoRsSamples = { curl: [], parse: [], parseCpu: [], parseNodeHttp: [], hu: [], huCpu: [], huWithMetadata: [] };
+  let parts = 0;
+  const retrieveParse = (): Promise<unknown> =>
+    client.retrieveSeries(series.studyInstanceUID, series.seriesInstanceUID, (part) => {
+      parts += part.body.length > 0 ? 1 : 0;
+    });
+  // Warm-up: Orthanc's cache, our keep-alive connection, V8's JIT.
+  await curlRetrieveMs(orthanc, series);
+  await retrieveParse();
+  await nodeHttpClient.retrieveSeries(series.studyInstanceUID, series.seriesInstanceUID, () => undefined);
+  await retrieveVolume(client, summary);
+  for (let i = 0; i < REPETITIONS; i++) {
+    samples.curl.push(await curlRetrieveMs(orthanc, series));
+    parts = 0;
+    const parseTiming = await timeWithCpuMs(retrieveParse);
+    samples.parse.push(parseTiming.wall);
+    samples.parseCpu.push(parseTiming.cpu);
+    if (parts !== 80) throw new Error(`expected 80 parts, got ${parts}`);
+    samples.parseNodeHttp.push(await timeMs(() => nodeHttpClient.retrieveSeries(series.studyInstanceUID, series.seriesInstanceUID, () => undefined)));
+    const huTiming = await timeWithCpuMs(() => retrieveVolume(client, summary));
+    samples.hu.push(huTiming.wall);
+    samples.huCpu.push(huTiming.cpu);
+    samples.huWithMetadata.push(await timeMs(() => retrieveSeriesVolume(client, series.studyInstanceUID, series.seriesInstanceUID)));
+  }
+  context.log(
+    `WADO-RS medians: curl ${median(samples.curl).toFixed(0)} ms, parse ${median(samples.parse).toFixed(0)} ms (CPU ${median(samples.parseCpu).toFixed(0)}), HU ${median(samples.hu).toFixed(0)} ms (CPU ${median(samples.huCpu).toFixed(0)})`,
+  );
+  return samples;
+}
+
+/** WADO-RS of the same series with dicomweb-client and xhr2, after one warm-up. */
+async function measureDicomwebClient(context: BenchContext, orthanc: OrthancInstance, series: SimpleCtSeries): Promise<number[]> {
+  const samples: number[] = [];
+  await dicomwebClientRetrieveMs(orthanc, series);
+  for (let i = 0; i < DICOMWEB_CLIENT_REPETITIONS; i++) samples.push(await dicomwebClientRetrieveMs(orthanc, series));
+  context.log(`dicomweb-client median ${median(samples).toFixed(0)} ms`);
+  return samples;
+}
+
+/** Peak RSS of a child retrieving two freshly stored 200-slice series at once (`other` is deleted first). */
+async function measurePeakRss(context: BenchContext, clients: Clients, other: SimpleCtSeries): Promise<PeakRss> {
+  const { orthanc, client } = clients;
+  await deleteSeries(orthanc, other);
+  context.log('generating and storing two 200-slice 512x512 series');
+  const big: SimpleCtSeries[] = [];
+  for (const seed of ['bench-200-a', 'bench-200-b']) {
+    const generated = makeSimpleCtSeries({ seed, rows: 512, columns: 512, slices: 200 });
+    await client.store(generated.instances.map((instance) => instance.part10));
+    big.push({ ...generated, instances: generated.instances.map((instance) => ({ sopInstanceUID: instance.sopInstanceUID, part10: Buffer.alloc(0) })) });
+  }
+  const rss = await peakRssChild(orthanc, big[0], big[1]);
+  context.log(
+    `two 200-slice series: peak RSS ${mebibytes(rss.maxRssBytes).toFixed(0)} MiB (before ${mebibytes(rss.rssBeforeBytes).toFixed(0)}), HU volumes ${mebibytes(rss.huBytes).toFixed(0)} MiB, ${rss.ms.toFixed(0)} ms`,
+  );
+  return rss;
+}
+
+function seriesMegabytes(series: SimpleCtSeries): number {
+  return series.instances.reduce((total, instance) => total + instance.part10.length, 0) / 1e6;
+}
+
+/** The WADO-RS figures, each against curl's median where it is a retrieval time. */
+function wadoRsFigures(sizeMb: number, wado: WadoRsSamples, dicomwebClient: number[]): Figure[] {
+  const curlMedian = median(wado.curl);
+  const againstCurl = { name: 'curl', value: curlMedian };
+  return [
+    { id: 'wadors_80_curl_ms', name: `WADO-RS 80x512x512 (${sizeMb.toFixed(0)} MB), curl`, value: curlMedian, unit: 'ms', samples: wado.curl },
+    { id: 'wadors_80_retrieve_parse_ms', name: 'WADO-RS 80 slices: our client, retrieve + multipart parse', value: median(wado.parse), unit: 'ms', baseline: againstCurl, samples: wado.parse },
+    {
+      id: 'wadors_80_retrieve_hu_ms',
+      name: 'WADO-RS 80 slices: our client, retrieve + parse + HU assembly',
+      value: median(wado.hu),
+      unit: 'ms',
+      baseline: againstCurl,
+      goal: '<= 4x curl',
+      samples: wado.hu,
+    },
+    {
+      id: 'wadors_80_retrieve_parse_node_http_ms',
+      name: 'same, reading the stream with node:http instead of the socket reader',
+      value: median(wado.parseNodeHttp),
+      unit: 'ms',
+      baseline: againstCurl,
+      samples: wado.parseNodeHttp,
+    },
+    { id: 'wadors_80_retrieve_parse_cpu_ms', name: 'CPU time of the node for retrieve + parse (user + system)', value: median(wado.parseCpu), unit: 'ms', samples: wado.parseCpu },
+    { id: 'wadors_80_retrieve_hu_cpu_ms', name: 'CPU time of the node for retrieve + parse + HU', value: median(wado.huCpu), unit: 'ms', samples: wado.huCpu },
+    {
+      id: 'wadors_80_metadata_retrieve_hu_ms',
+      name: 'same, with the WADO-RS metadata request and volume planning',
+      value: median(wado.huWithMetadata),
+      unit: 'ms',
+      baseline: againstCurl,
+      samples: wado.huWithMetadata,
+    },
+    { id: 'wadors_80_dicomweb_client_ms', name: 'WADO-RS 80 slices: dicomweb-client + xhr2 (replaced)', value: median(dicomwebClient), unit: 'ms', baseline: againstCurl, samples: dicomwebClient },
+  ];
+}
+
+function stowAndRssFigures(sizeMb: number, stow: StowSamples, rss: PeakRss): Figure[] {
+  return [
+    {
+      id: 'stow_80_ms',
+      name: `STOW-RS 80 slices (${sizeMb.toFixed(0)} MB): our client`,
+      value: median(stow.ours),
+      unit: 'ms',
+      baseline: { name: 'curl, no Expect', value: median(stow.curl) },
+      samples: stow.ours,
+    },
+    {
+      id: 'retrieve_two_200_peak_rss_mb',
+      name: 'peak RSS, two 200x512x512 series retrieved into HU at once',
+      value: mebibytes(rss.maxRssBytes),
+      unit: 'MiB',
+      baseline: { name: 'their two float32 HU volumes', value: mebibytes(rss.huBytes) },
+      goal: '< 3x the HU volumes',
+    },
+  ];
 }
 
 async function runRetrieval(context: BenchContext): Promise<Figure[]> {
   const orthanc = await startOrthanc({ stableAgeSeconds: 3600 });
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'tsr-bench-'));
-  const client = createDicomWebClient({ dicomWebUrl: orthanc.dicomWebUrl, username: orthanc.username, password: orthanc.password });
-  // The same client with node:http reading the stream, for the decisions record.
-  const nodeHttpClient = createDicomWebClient({ dicomWebUrl: orthanc.dicomWebUrl, username: orthanc.username, password: orthanc.password }, { streamReader: 'node-http' });
+  const credentials = { dicomWebUrl: orthanc.dicomWebUrl, username: orthanc.username, password: orthanc.password };
+  const clients: Clients = {
+    orthanc,
+    client: createDicomWebClient(credentials),
+    // The same client with node:http reading the stream, for the decisions record.
+    nodeHttpClient: createDicomWebClient(credentials, { streamReader: 'node-http' }),
+  };
   try {
     context.log('generating two 80-slice 512x512 series');
     const series = makeSimpleCtSeries({ seed: 'bench-80', rows: 512, columns: 512, slices: 80 });
     const other = makeSimpleCtSeries({ seed: 'bench-80-curl', rows: 512, columns: 512, slices: 80 });
-    const sizeMb = series.instances.reduce((s, i) => s + i.part10.length, 0) / 1e6;
-
-    // STOW-RS: ours stores `series`, curl stores `other` (same size), each deleted between runs
-    // so that every store really writes.
-    const body = stowRequestBody(other.instances.map((i) => i.part10));
-    const bodyFile = path.join(tmp, 'stow.bin');
-    writeFileSync(bodyFile, Buffer.concat(body.chunks));
-    const stowOurs: number[] = [];
-    const stowCurl: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      stowCurl.push(await curlStowMs(orthanc, bodyFile, body.contentType));
-      await deleteSeries(orthanc, other);
-      stowOurs.push(await timeMs(() => client.store(series.instances.map((x) => x.part10))));
-      if (i < 2) await deleteSeries(orthanc, series);
-    }
-    context.log(`STOW ${sizeMb.toFixed(1)} MB: ours ${median(stowOurs).toFixed(0)} ms, curl ${median(stowCurl).toFixed(0)} ms`);
-
-    // WADO-RS, interleaved.
-    const metadata = await client.retrieveSeriesMetadata(series.studyInstanceUID, series.seriesInstanceUID);
-    const summary = summarizeSeries({ '0020000D': { vr: 'UI', Value: [series.studyInstanceUID] }, '0020000E': { vr: 'UI', Value: [series.seriesInstanceUID] } }, metadata);
-    const curl: number[] = [];
-    const parse: number[] = [];
-    const parseCpu: number[] = [];
-    const parseNodeHttp: number[] = [];
-    const hu: number[] = [];
-    const huCpu: number[] = [];
-    const huWithMetadata: number[] = [];
-    let parts = 0;
-    const retrieveParse = (): Promise<unknown> =>
-      client.retrieveSeries(series.studyInstanceUID, series.seriesInstanceUID, (part) => {
-        parts += part.body.length > 0 ? 1 : 0;
-      });
-    // Warm-up: Orthanc's cache, our keep-alive connection, V8's JIT.
-    await curlRetrieveMs(orthanc, series);
-    await retrieveParse();
-    await nodeHttpClient.retrieveSeries(series.studyInstanceUID, series.seriesInstanceUID, () => undefined);
-    await retrieveVolume(client, summary);
-    for (let i = 0; i < REPETITIONS; i++) {
-      curl.push(await curlRetrieveMs(orthanc, series));
-      parts = 0;
-      const p = await timeWithCpuMs(retrieveParse);
-      parse.push(p.wall);
-      parseCpu.push(p.cpu);
-      if (parts !== 80) throw new Error(`expected 80 parts, got ${parts}`);
-      parseNodeHttp.push(await timeMs(() => nodeHttpClient.retrieveSeries(series.studyInstanceUID, series.seriesInstanceUID, () => undefined)));
-      const h = await timeWithCpuMs(() => retrieveVolume(client, summary));
-      hu.push(h.wall);
-      huCpu.push(h.cpu);
-      huWithMetadata.push(await timeMs(() => retrieveSeriesVolume(client, series.studyInstanceUID, series.seriesInstanceUID)));
-    }
-    context.log(`WADO-RS medians: curl ${median(curl).toFixed(0)} ms, parse ${median(parse).toFixed(0)} ms (CPU ${median(parseCpu).toFixed(0)}), HU ${median(hu).toFixed(0)} ms (CPU ${median(huCpu).toFixed(0)})`);
-
-    const dwc: number[] = [];
-    await dicomwebClientRetrieveMs(orthanc, series);
-    for (let i = 0; i < DICOMWEB_CLIENT_REPETITIONS; i++) dwc.push(await dicomwebClientRetrieveMs(orthanc, series));
-    context.log(`dicomweb-client median ${median(dwc).toFixed(0)} ms`);
-
-    // Peak RSS with two 200-slice series.
-    await deleteSeries(orthanc, other);
-    context.log('generating and storing two 200-slice 512x512 series');
-    const big: SimpleCtSeries[] = [];
-    for (const seed of ['bench-200-a', 'bench-200-b']) {
-      const s = makeSimpleCtSeries({ seed, rows: 512, columns: 512, slices: 200 });
-      await client.store(s.instances.map((x) => x.part10));
-      big.push({ ...s, instances: s.instances.map((x) => ({ sopInstanceUID: x.sopInstanceUID, part10: Buffer.alloc(0) })) });
-    }
-    const rss = await peakRssChild(orthanc, big[0], big[1]);
-    const mb = (bytes: number): number => bytes / 2 ** 20;
-    context.log(`two 200-slice series: peak RSS ${mb(rss.maxRssBytes).toFixed(0)} MiB (before ${mb(rss.rssBeforeBytes).toFixed(0)}), HU volumes ${mb(rss.huBytes).toFixed(0)} MiB, ${rss.ms.toFixed(0)} ms`);
-
-    const curlMedian = median(curl);
-    return [
-      { id: 'wadors_80_curl_ms', name: `WADO-RS 80x512x512 (${sizeMb.toFixed(0)} MB), curl`, value: curlMedian, unit: 'ms', samples: curl },
-      {
-        id: 'wadors_80_retrieve_parse_ms',
-        name: 'WADO-RS 80 slices: our client, retrieve + multipart parse',
-        value: median(parse),
-        unit: 'ms',
-        baseline: { name: 'curl', value: curlMedian },
-        samples: parse,
-      },
-      {
-        id: 'wadors_80_retrieve_hu_ms',
-        name: 'WADO-RS 80 slices: our client, retrieve + parse + HU assembly',
-        value: median(hu),
-        unit: 'ms',
-        baseline: { name: 'curl', value: curlMedian },
-        goal: '<= 4x curl',
-        samples: hu,
-      },
-      {
-        id: 'wadors_80_retrieve_parse_node_http_ms',
-        name: 'same, reading the stream with node:http instead of the socket reader',
-        value: median(parseNodeHttp),
-        unit: 'ms',
-        baseline: { name: 'curl', value: curlMedian },
-        samples: parseNodeHttp,
-      },
-      {
-        id: 'wadors_80_retrieve_parse_cpu_ms',
-        name: 'CPU time of the node for retrieve + parse (user + system)',
-        value: median(parseCpu),
-        unit: 'ms',
-        samples: parseCpu,
-      },
-      {
-        id: 'wadors_80_retrieve_hu_cpu_ms',
-        name: 'CPU time of the node for retrieve + parse + HU',
-        value: median(huCpu),
-        unit: 'ms',
-        samples: huCpu,
-      },
-      {
-        id: 'wadors_80_metadata_retrieve_hu_ms',
-        name: 'same, with the WADO-RS metadata request and volume planning',
-        value: median(huWithMetadata),
-        unit: 'ms',
-        baseline: { name: 'curl', value: curlMedian },
-        samples: huWithMetadata,
-      },
-      {
-        id: 'wadors_80_dicomweb_client_ms',
-        name: 'WADO-RS 80 slices: dicomweb-client + xhr2 (replaced)',
-        value: median(dwc),
-        unit: 'ms',
-        baseline: { name: 'curl', value: curlMedian },
-        samples: dwc,
-      },
-      {
-        id: 'stow_80_ms',
-        name: `STOW-RS 80 slices (${sizeMb.toFixed(0)} MB): our client`,
-        value: median(stowOurs),
-        unit: 'ms',
-        baseline: { name: 'curl, no Expect', value: median(stowCurl) },
-        samples: stowOurs,
-      },
-      {
-        id: 'retrieve_two_200_peak_rss_mb',
-        name: 'peak RSS, two 200x512x512 series retrieved into HU at once',
-        value: mb(rss.maxRssBytes),
-        unit: 'MiB',
-        baseline: { name: 'their two float32 HU volumes', value: mb(rss.huBytes) },
-        goal: '< 3x the HU volumes',
-      },
-    ];
+    const sizeMb = seriesMegabytes(series);
+    const stow = await measureStow(context, clients, series, other, tmp);
+    const wado = await measureWadoRs(context, clients, series);
+    const dicomwebClient = await measureDicomwebClient(context, orthanc, series);
+    const rss = await measurePeakRss(context, clients, other);
+    return [...wadoRsFigures(sizeMb, wado, dicomwebClient), ...stowAndRssFigures(sizeMb, stow, rss)];
   } finally {
-    client.close();
-    nodeHttpClient.close();
+    clients.client.close();
+    clients.nodeHttpClient.close();
     await orthanc.stop();
     rmSync(tmp, { recursive: true, force: true });
   }
