@@ -44,12 +44,26 @@ export const TAG = {
   imageOrientationPatient: '00200037',
   frameOfReferenceUID: '00200052',
   numberOfSeriesRelatedInstances: '00201209',
+  samplesPerPixel: '00280002',
+  photometricInterpretation: '00280004',
   numberOfFrames: '00280008',
   rows: '00280010',
   columns: '00280011',
   pixelSpacing: '00280030',
+  bitsAllocated: '00280100',
+  bitsStored: '00280101',
+  highBit: '00280102',
+  pixelRepresentation: '00280103',
+  pixelPaddingValue: '00280120',
+  pixelPaddingRangeLimit: '00280121',
+  rescaleIntercept: '00281052',
+  rescaleSlope: '00281053',
   sharedFunctionalGroups: '52009229',
   perFrameFunctionalGroups: '52009230',
+  pixelData: '7FE00010',
+  item: 'FFFEE000',
+  itemDelimitationItem: 'FFFEE00D',
+  sequenceDelimitationItem: 'FFFEE0DD',
 } as const;
 
 /** SOP Class UIDs (PS3.6 Annex A). */
@@ -63,5 +77,8 @@ export const SOP_CLASS = {
 
 /** Transfer Syntax UIDs (PS3.6 Annex A). */
 export const TRANSFER_SYNTAX = {
+  implicitVrLittleEndian: '1.2.840.10008.1.2',
   explicitVrLittleEndian: '1.2.840.10008.1.2.1',
+  jpeg2000Lossless: '1.2.840.10008.1.2.4.90',
+  jpeg2000: '1.2.840.10008.1.2.4.91',
 } as const;

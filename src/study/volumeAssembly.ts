@@ -10,7 +10,9 @@
 import { readFileSync } from 'node:fs';
 import { AnalysisRefusedError } from '../errors';
 import { dot, type Vec3 } from './geometry';
-import { decodePixels, isEnhancedMultiframe, parseInstance, storedToHu, type HuOptions, type ParsedInstance } from './instanceParser';
+import { storedToHu, type HuOptions } from './huConversion';
+import { isEnhancedMultiframe, parseInstance, type ParsedInstance } from './instanceParser';
+import { decodePixels } from './pixelDecoding';
 import type { HuVolume } from './volume';
 import type { VolumeBufferPool } from './volumeBuffers';
 import { planVolumeOrThrow, type PlanTolerances, type SliceDescriptor, type VolumePlan } from './volumePlan';

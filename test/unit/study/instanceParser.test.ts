@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { decodePixels, nativePixels, parseInstance, storedToHu, type ParsedInstance } from '../../../src/study/instanceParser';
+import { storedToHu } from '../../../src/study/huConversion';
+import { parseInstance, type ParsedInstance } from '../../../src/study/instanceParser';
+import { decodePixels, nativePixels } from '../../../src/study/pixelDecoding';
 import { expectedPixel, makeSimpleCtSeries } from '../../harness/simpleCtSeries';
 import { ctSlice, IMPLICIT_LE } from './part10Builder';
 import { refusalSync as refusal } from '../../harness/refusal';
