@@ -26,10 +26,11 @@
  * when the trained models are there, else the tiny test fixtures (and says so).
  */
 import { TRANSFER_SYNTAX } from '../src/dicom/dictionary';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcessByStdio } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { configSchema } from '../src/config/schema';
 import { createDicomWebClient } from '../src/dicomweb/client';
@@ -74,7 +75,7 @@ interface PhaseRun {
   last: { studyInstanceUID: string; series: string[]; arterial: string; venous: string };
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function modelsDir(): { dir: string; trained: boolean } {
   const trained = path.join(PROJECT_ROOT, 'models');
@@ -93,7 +94,7 @@ async function curlBothMs(orthanc: LocalOrthanc, study: string, series: string[]
   const auth = `${orthanc.username}:${orthanc.password}`;
   const started = process.hrtime.bigint();
   await Promise.all(
-    series.map((s) => run('curl', ['-s', '-f', '-o', '/dev/null', '-u', auth, '-H', `Accept: ${ACCEPT}`, `${orthanc.dicomWebUrl}/studies/${study}/series/${s}`])),
+    series.map((seriesUID) => run('curl', ['-s', '-f', '-o', '/dev/null', '-u', auth, '-H', `Accept: ${ACCEPT}`, `${orthanc.dicomWebUrl}/studies/${study}/series/${seriesUID}`])),
   );
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
@@ -104,14 +105,21 @@ function vmHwmMb(pid: number): number {
   return kb / 1024;
 }
 
-/** One `tsr-node serve` process on the Orthanc: `seeds.length` studies, one after the other. */
-async function runNodePhase(
-  context: BenchContext,
-  setup: { workDir: string; orthanc: LocalOrthanc; apiPort: number; token: string; modelsDir: string },
-  phase: { label: string; prepareAhead: boolean; seeds: number[] },
-): Promise<PhaseRun> {
+type NodeSetup = { workDir: string; orthanc: LocalOrthanc; apiPort: number; token: string; modelsDir: string };
+type NodePhase = { label: string; prepareAhead: boolean; seeds: number[] };
+
+/** A running `tsr-node serve` child: its JSON log lines so far, its API, and a wait on either. */
+interface NodeProcess {
+  child: ChildProcessByStdio<null, null, Readable>;
+  lines: LogLine[];
+  api: <T>(route: string) => Promise<T>;
+  /** Polls `probe` every 20 ms until it gives a value; fails when the node exits or after `timeoutMs`. */
+  waitFor: <T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs?: number) => Promise<T>;
+}
+
+/** Writes the node's config for this phase; returns the file. */
+function writeNodeConfig(setup: NodeSetup, phase: NodePhase): string {
   const { workDir, orthanc, apiPort, token } = setup;
-  const nodeUrl = `http://127.0.0.1:${apiPort}`;
   const config = configSchema.parse({
     dataDir: path.join(workDir, 'node-data'),
     orthanc: { url: orthanc.url, username: orthanc.username, password: orthanc.password },
@@ -123,6 +131,11 @@ async function runNodePhase(
   });
   const configFile = path.join(workDir, `config-${phase.label}.json`);
   writeFileSync(configFile, JSON.stringify(config));
+  return configFile;
+}
+
+function startNodeProcess(configFile: string, apiPort: number, token: string): NodeProcess {
+  const nodeUrl = `http://127.0.0.1:${apiPort}`;
   const child = spawn(process.execPath, serveCommand(configFile), { stdio: ['ignore', 'ignore', 'pipe'] });
   const lines: LogLine[] = [];
   let pending = '';
@@ -130,95 +143,123 @@ async function runNodePhase(
     pending += chunk.toString('utf8');
     const parts = pending.split('\n');
     pending = parts.pop() ?? '';
-    for (const p of parts) {
-      if (p.startsWith('{')) lines.push(JSON.parse(p) as LogLine);
+    for (const part of parts) {
+      if (part.startsWith('{')) lines.push(JSON.parse(part) as LogLine);
     }
   });
   const api = async <T>(route: string): Promise<T> => (await (await fetch(nodeUrl + route, { headers: { Authorization: `Bearer ${token}` } })).json()) as T;
   const waitFor = async <T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 600_000): Promise<T> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const v = await probe();
-      if (v !== undefined) return v;
+      const value = await probe();
+      if (value !== undefined) return value;
       if (child.exitCode !== null) throw new Error(`the node exited while waiting for ${what}`);
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
       await sleep(20);
     }
   };
+  return { child, lines, api, waitFor };
+}
 
+/** Stores the study with STOW-RS, 25 instances a request; returns when the last one is stored. */
+async function storeStudy(orthanc: LocalOrthanc, study: ReturnType<typeof generateStudy>): Promise<number> {
+  const client = createDicomWebClient({ dicomWebUrl: orthanc.dicomWebUrl, username: orthanc.username, password: orthanc.password });
   try {
-    await waitFor('the node to serve', () => lines.find((l) => l.msg === 'tsr-node serving'), 60_000);
+    for (let i = 0; i < study.files.length; i += 25) await client.store(study.files.slice(i, i + 25).map((file) => file.bytes), study.studyInstanceUID);
+  } finally {
+    client.close();
+  }
+  return Date.now();
+}
+
+/** Intake and queue from the job's times, the pipeline's stages, and the rest as `other`. */
+function jobStagesMs(job: Job, stableAt: number, endedAt: number): Record<string, number> {
+  const stagesMs: Record<string, number> = {
+    intake: Date.parse(job.createdAt) - stableAt,
+    queue: Date.parse(job.startedAt ?? job.createdAt) - Date.parse(job.createdAt),
+  };
+  for (const stage of PIPELINE_STAGES) if (job.timingsMs?.[stage] !== undefined) stagesMs[stage] = job.timingsMs[stage];
+  const accounted = Object.values(stagesMs).reduce((sum, stageMs) => sum + stageMs, 0);
+  stagesMs.other = Math.max(0, endedAt - stableAt - accounted);
+  return stagesMs;
+}
+
+type PreparedAhead = { used?: boolean; preparedAt?: string; reason?: string };
+
+/** What the log line says of prepare-ahead for one study (nothing when it is off). */
+function preparedNote(phase: NodePhase, prepared: PreparedAhead | undefined, preparedAheadMs: number | undefined, stableAt: number): string {
+  if (!phase.prepareAhead) return '';
+  if (prepared?.used === true) return `; prepared ahead ${Math.round(preparedAheadMs ?? 0)} ms, ${stableAt - Date.parse(prepared?.preparedAt ?? '')} ms before stable: used`;
+  return `; prepared result not used${prepared?.used === false ? ` (discarded: ${String(prepared.reason)})` : ' (none)'}`;
+}
+
+/** One study through the node: stored, analysed, its job's times read back from the log and the API. */
+async function runOneStudy(context: BenchContext, node: NodeProcess, orthanc: LocalOrthanc, phase: NodePhase, index: number): Promise<{ run: StudyRun; last: PhaseRun['last'] }> {
+  const { lines, api, waitFor } = node;
+  const study = generateStudy({ seed: phase.seeds[index], columns: 512, slices: 100, extras: 'none', naming: 'english', timingTags: 'present' });
+  const series = [...new Set(study.files.map((file) => file.seriesInstanceUID))];
+  const firstLine = lines.length;
+  const lastStoredAt = await storeStudy(orthanc, study);
+  context.log(`${phase.label} study ${index + 1}/${phase.seeds.length}: ${study.files.length} instances stored; waiting for the node`);
+  const ended = await waitFor('the job', () =>
+    lines.slice(firstLine).find((line) => line.msg === 'job attempt ended' && line.studyInstanceUID === study.studyInstanceUID && (line.result === 'done' || line.result === 'skipped' || line.result === 'failed')),
+  );
+  if (ended.result !== 'done') throw new Error(`the job ended ${String(ended.result)}: see the node's log`);
+  const job = await api<Job>(`/api/jobs/${String(ended.jobId)}`);
+  // Stable: the webhook for this study, or the feed's poll when it saw StableStudy first (mode both).
+  const webhook = await waitFor('the webhook', () => lines.slice(firstLine).find((line) => line.msg === 'webhook: StableStudy received' && line.orthancStudyId === job.orthancStudyId), 10_000);
+  const webhookAt = Math.min(Date.parse(webhook.time), Date.parse(job.createdAt));
+  const endedAt = Date.parse(ended.time);
+  const stagesMs = jobStagesMs(job, webhookAt, endedAt);
+  const prepared = (job.outcome as { preparedAhead?: PreparedAhead } | undefined)?.preparedAhead;
+  const preparedUsed = prepared?.used === true;
+  const preparedAheadMs = preparedUsed ? job.timingsMs?.preparedAheadMs : undefined;
+  const run: StudyRun = { stableWaitMs: webhookAt - lastStoredAt, afterStableMs: endedAt - webhookAt, stagesMs, preparedUsed, ...(preparedAheadMs !== undefined ? { preparedAheadMs } : {}) };
+  context.log(
+    `${phase.label} study ${index + 1}: stable wait ${webhookAt - lastStoredAt} ms, after stable ${endedAt - webhookAt} ms (${Object.entries(stagesMs)
+      .map(([stage, stageMs]) => `${stage} ${Math.round(stageMs)}`)
+      .join(', ')})${preparedNote(phase, prepared, preparedAheadMs, webhookAt)}`,
+  );
+  const selected = job.outcome as { arterial: { seriesInstanceUID: string }; venous: { seriesInstanceUID: string } };
+  // Our own SR and SC make the study stable once more: let that (short) job pass before the next study.
+  await waitFor(
+    'the follow-up job',
+    async () => {
+      const { jobs } = await api<{ jobs: Job[] }>(`/api/jobs?study=${study.studyInstanceUID}`);
+      return jobs.length >= 2 && jobs.every((studyJob) => studyJob.state === 'done' || studyJob.state === 'skipped' || studyJob.state === 'failed') ? true : undefined;
+    },
+    (STABLE_AGE_S + 10) * 1000,
+  ).catch(() => context.log('no follow-up job seen (continuing)'));
+  return { run, last: { studyInstanceUID: study.studyInstanceUID, series, arterial: selected.arterial.seriesInstanceUID, venous: selected.venous.seriesInstanceUID } };
+}
+
+/** One `tsr-node serve` process on the Orthanc: `seeds.length` studies, one after the other. */
+async function runNodePhase(context: BenchContext, setup: NodeSetup, phase: NodePhase): Promise<PhaseRun> {
+  const node = startNodeProcess(writeNodeConfig(setup, phase), setup.apiPort, setup.token);
+  try {
+    await node.waitFor('the node to serve', () => node.lines.find((line) => line.msg === 'tsr-node serving'), 60_000);
     const runs: StudyRun[] = [];
     let last: PhaseRun['last'] | undefined;
-    for (const [n, seed] of phase.seeds.entries()) {
-      const study = generateStudy({ seed, columns: 512, slices: 100, extras: 'none', naming: 'english', timingTags: 'present' });
-      const series = [...new Set(study.files.map((f) => f.seriesInstanceUID))];
-      const client = createDicomWebClient({ dicomWebUrl: orthanc.dicomWebUrl, username: orthanc.username, password: orthanc.password });
-      const firstLine = lines.length;
-      try {
-        for (let i = 0; i < study.files.length; i += 25) await client.store(study.files.slice(i, i + 25).map((f) => f.bytes), study.studyInstanceUID);
-      } finally {
-        client.close();
-      }
-      const lastStoredAt = Date.now();
-      context.log(`${phase.label} study ${n + 1}/${phase.seeds.length}: ${study.files.length} instances stored; waiting for the node`);
-      const ended = await waitFor('the job', () =>
-        lines.slice(firstLine).find((l) => l.msg === 'job attempt ended' && l.studyInstanceUID === study.studyInstanceUID && (l.result === 'done' || l.result === 'skipped' || l.result === 'failed')),
-      );
-      if (ended.result !== 'done') throw new Error(`the job ended ${String(ended.result)}: see the node's log`);
-      const job = await api<Job>(`/api/jobs/${String(ended.jobId)}`);
-      // Stable: the webhook for this study, or the feed's poll when it saw StableStudy first (mode both).
-      const webhook = await waitFor('the webhook', () => lines.slice(firstLine).find((l) => l.msg === 'webhook: StableStudy received' && l.orthancStudyId === job.orthancStudyId), 10_000);
-      const webhookAt = Math.min(Date.parse(webhook.time), Date.parse(job.createdAt));
-      const endedAt = Date.parse(ended.time);
-      const stagesMs: Record<string, number> = {
-        intake: Date.parse(job.createdAt) - webhookAt,
-        queue: Date.parse(job.startedAt ?? job.createdAt) - Date.parse(job.createdAt),
-      };
-      for (const stage of PIPELINE_STAGES) if (job.timingsMs?.[stage] !== undefined) stagesMs[stage] = job.timingsMs[stage];
-      const accounted = Object.values(stagesMs).reduce((a, b) => a + b, 0);
-      stagesMs.other = Math.max(0, endedAt - webhookAt - accounted);
-      const prepared = (job.outcome as { preparedAhead?: { used?: boolean; preparedAt?: string } } | undefined)?.preparedAhead;
-      const preparedUsed = prepared?.used === true;
-      const preparedAheadMs = preparedUsed ? job.timingsMs?.preparedAheadMs : undefined;
-      runs.push({ stableWaitMs: webhookAt - lastStoredAt, afterStableMs: endedAt - webhookAt, stagesMs, preparedUsed, ...(preparedAheadMs !== undefined ? { preparedAheadMs } : {}) });
-      const preparedNote = !phase.prepareAhead
-        ? ''
-        : preparedUsed
-          ? `; prepared ahead ${Math.round(preparedAheadMs ?? 0)} ms, ${webhookAt - Date.parse(prepared?.preparedAt ?? '')} ms before stable: used`
-          : `; prepared result not used${prepared?.used === false ? ` (discarded: ${String((prepared as { reason?: string }).reason)})` : ' (none)'}`;
-      context.log(
-        `${phase.label} study ${n + 1}: stable wait ${webhookAt - lastStoredAt} ms, after stable ${endedAt - webhookAt} ms (${Object.entries(stagesMs)
-          .map(([k, v]) => `${k} ${Math.round(v)}`)
-          .join(', ')})${preparedNote}`,
-      );
-      const selected = job.outcome as { arterial: { seriesInstanceUID: string }; venous: { seriesInstanceUID: string } };
-      last = { studyInstanceUID: study.studyInstanceUID, series, arterial: selected.arterial.seriesInstanceUID, venous: selected.venous.seriesInstanceUID };
-      // Our own SR and SC make the study stable once more: let that (short) job pass before the next study.
-      await waitFor(
-        'the follow-up job',
-        async () => {
-          const { jobs } = await api<{ jobs: Job[] }>(`/api/jobs?study=${study.studyInstanceUID}`);
-          return jobs.length >= 2 && jobs.every((j) => j.state === 'done' || j.state === 'skipped' || j.state === 'failed') ? true : undefined;
-        },
-        (STABLE_AGE_S + 10) * 1000,
-      ).catch(() => context.log('no follow-up job seen (continuing)'));
+    for (let index = 0; index < phase.seeds.length; index++) {
+      const study = await runOneStudy(context, node, setup.orthanc, phase, index);
+      runs.push(study.run);
+      last = study.last;
     }
-    return { runs, peakRssMb: vmHwmMb(child.pid!), last: last! };
+    return { runs, peakRssMb: vmHwmMb(node.child.pid!), last: last! };
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
+    node.child.kill('SIGTERM');
+    await new Promise((resolve) => (node.child.exitCode !== null ? resolve(undefined) : node.child.once('exit', resolve)));
   }
 }
 
 function stageFigures(prefix: string, label: string, runs: StudyRun[]): Figure[] {
-  const stageNames = [...new Set(runs.flatMap((r) => Object.keys(r.stagesMs)))];
+  const stageNames = [...new Set(runs.flatMap((studyRun) => Object.keys(studyRun.stagesMs)))];
   return stageNames.map((stage) => ({
     id: `${prefix}_${stage}_ms`,
     name: `  ${label}stage ${stage}`,
-    value: median(runs.map((r) => r.stagesMs[stage] ?? 0)),
+    value: median(runs.map((studyRun) => studyRun.stagesMs[stage] ?? 0)),
     unit: 'ms',
-    samples: runs.map((r) => r.stagesMs[stage] ?? 0),
+    samples: runs.map((studyRun) => studyRun.stagesMs[stage] ?? 0),
   }));
 }
 
@@ -254,9 +295,9 @@ export const e2eBench: BenchModule = {
         await releaseModels(loaded);
       }
       const floorMs = median(curl) + median(onnx);
-      const afterStable = median(shipped.runs.map((r) => r.afterStableMs));
-      const fullAfterStable = median(full.runs.map((r) => r.afterStableMs));
-      const prepared = shipped.runs.filter((r) => r.preparedAheadMs !== undefined).map((r) => r.preparedAheadMs!);
+      const afterStable = median(shipped.runs.map((studyRun) => studyRun.afterStableMs));
+      const fullAfterStable = median(full.runs.map((studyRun) => studyRun.afterStableMs));
+      const prepared = shipped.runs.filter((studyRun) => studyRun.preparedAheadMs !== undefined).map((studyRun) => studyRun.preparedAheadMs!);
       const tag = models.trained ? '' : ' [tiny fixture models]';
       const figures: Figure[] = [
         {
@@ -266,9 +307,9 @@ export const e2eBench: BenchModule = {
           unit: 'ms',
           baseline: { name: 'floor: curl both series + ONNX alone', value: floorMs },
           goal: '<= 1.5x floor',
-          samples: shipped.runs.map((r) => r.afterStableMs),
+          samples: shipped.runs.map((studyRun) => studyRun.afterStableMs),
         },
-        { id: 'floor_ms', name: `floor: curl of both series + model inference alone${tag}`, value: floorMs, unit: 'ms', samples: curl.map((c, i) => c + (onnx[i] ?? median(onnx))) },
+        { id: 'floor_ms', name: `floor: curl of both series + model inference alone${tag}`, value: floorMs, unit: 'ms', samples: curl.map((curlMs, i) => curlMs + (onnx[i] ?? median(onnx))) },
         { id: 'e2e_vs_floor_ratio', name: 'end to end after stable / floor (prepare-ahead on)', value: afterStable / floorMs, unit: 'x', goal: '<= 1.5' },
         {
           id: 'prepare_ahead_ms',
@@ -280,9 +321,9 @@ export const e2eBench: BenchModule = {
         {
           id: 'prepared_ahead_used_studies',
           name: `  studies whose job used the result prepared ahead (of ${shipped.runs.length})`,
-          value: shipped.runs.filter((r) => r.preparedUsed).length,
+          value: shipped.runs.filter((studyRun) => studyRun.preparedUsed).length,
           unit: 'studies',
-          samples: shipped.runs.map((r) => (r.preparedUsed ? 1 : 0)),
+          samples: shipped.runs.map((studyRun) => (studyRun.preparedUsed ? 1 : 0)),
         },
         ...stageFigures('e2e_stage', '', shipped.runs),
         {
@@ -291,7 +332,7 @@ export const e2eBench: BenchModule = {
           value: fullAfterStable,
           unit: 'ms',
           baseline: { name: 'floor: curl both series + ONNX alone', value: floorMs },
-          samples: full.runs.map((r) => r.afterStableMs),
+          samples: full.runs.map((studyRun) => studyRun.afterStableMs),
         },
         { id: 'e2e_full_path_vs_floor_ratio', name: 'full path after stable / floor', value: fullAfterStable / floorMs, unit: 'x' },
         ...stageFigures('e2e_full_path_stage', 'full path ', full.runs),
@@ -300,9 +341,9 @@ export const e2eBench: BenchModule = {
         {
           id: 'stable_wait_ms',
           name: `stable wait: last instance stored -> StableStudy at the node (StableAge ${STABLE_AGE_S} s + Orthanc's check)`,
-          value: median([...shipped.runs, ...full.runs].map((r) => r.stableWaitMs)),
+          value: median([...shipped.runs, ...full.runs].map((studyRun) => studyRun.stableWaitMs)),
           unit: 'ms',
-          samples: [...shipped.runs, ...full.runs].map((r) => r.stableWaitMs),
+          samples: [...shipped.runs, ...full.runs].map((studyRun) => studyRun.stableWaitMs),
         },
         { id: 'peak_rss_mb', name: `node process peak RSS (VmHWM) after ${STUDIES} studies, prepare-ahead on${tag}`, value: shipped.peakRssMb, unit: 'MB' },
         { id: 'peak_rss_full_path_mb', name: `node process peak RSS (VmHWM) after ${STUDIES} studies, prepare-ahead off${tag}`, value: full.peakRssMb, unit: 'MB' },
