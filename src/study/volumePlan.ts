@@ -90,14 +90,212 @@ function distinct<T>(values: T[]): T[] {
 }
 
 function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 function round(x: number, digits = 3): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
+  const factor = 10 ** digits;
+  return Math.round(x * factor) / factor;
+}
+
+/** A slice and its position along the slice normal. */
+interface PlacedSlice {
+  slice: SliceDescriptor;
+  along: number;
+}
+
+/** The unit axes of the grid: row and column directions and the slice normal. */
+interface GridAxes {
+  rowDirection: Vec3;
+  columnDirection: Vec3;
+  normal: Vec3;
+}
+
+/**
+ * The problem that stops planning before any geometry is compared: no instances, multi-frame
+ * instances, or instances without the geometry attributes.
+ */
+function unplannable(slices: SliceDescriptor[]): PlanProblem | undefined {
+  if (slices.length === 0) return { code: 'no-instances', message: 'the series has no instances' };
+  const multiframe = slices.filter((slice) => slice.enhancedMultiframe === true || (slice.numberOfFrames ?? 1) > 1);
+  if (multiframe.length > 0) {
+    return {
+      code: 'enhanced-multiframe-unsupported',
+      message: `${multiframe.length} instance(s) are multi-frame (e.g. Enhanced CT); the node assembles single-frame CT Image Storage series only`,
+      details: { instances: multiframe.length },
+    };
+  }
+  const missing = slices.filter(
+    (slice) =>
+      slice.imagePositionPatient === undefined ||
+      slice.imageOrientationPatient?.length !== 6 ||
+      slice.pixelSpacing === undefined ||
+      !slice.rows ||
+      !slice.columns,
+  );
+  if (missing.length > 0) {
+    return {
+      code: 'missing-geometry',
+      message: `${missing.length} instance(s) lack ImagePositionPatient, ImageOrientationPatient, PixelSpacing, Rows or Columns`,
+      details: { instances: missing.length },
+    };
+  }
+  return undefined;
+}
+
+/** One image size and pixel spacing for every slice, or the mixed-image-size problem. */
+function imageSizeProblem(slices: SliceDescriptor[]): PlanProblem | undefined {
+  const sizes = distinct(slices.map((slice) => `${slice.rows}x${slice.columns}`));
+  const spacings = distinct(slices.map((slice) => `${round(slice.pixelSpacing![0], 4)}\\${round(slice.pixelSpacing![1], 4)}`));
+  if (sizes.length > 1 || spacings.length > 1) {
+    return {
+      code: 'mixed-image-size',
+      message: `slices differ in size (${sizes.join(', ')}) or pixel spacing (${spacings.join(', ')})`,
+      details: { sizes, pixelSpacings: spacings },
+    };
+  }
+  return undefined;
+}
+
+/**
+ * The orientation problem that ends planning: the first slice's orientation is not two orthogonal
+ * unit vectors, or another slice's differs from it by more than the tolerance.
+ */
+function orientationProblem(slices: SliceDescriptor[], tolerances: PlanTolerances): PlanProblem | undefined {
+  const first = slices[0].imageOrientationPatient!;
+  const rowDirection: Vec3 = [first[0], first[1], first[2]];
+  const columnDirection: Vec3 = [first[3], first[4], first[5]];
+  const orthonormal =
+    Math.abs(norm(rowDirection) - 1) < 0.01 && Math.abs(norm(columnDirection) - 1) < 0.01 && Math.abs(dot(rowDirection, columnDirection)) < 0.01;
+  if (!orthonormal) {
+    return { code: 'invalid-orientation', message: `ImageOrientationPatient ${first.join('\\')} is not two orthogonal unit vectors` };
+  }
+  const differing = slices.filter((slice) => slice.imageOrientationPatient!.some((v, i) => Math.abs(v - first[i]) > tolerances.orientationCosine));
+  if (differing.length > 0) {
+    const orientations = distinct(slices.map((slice) => slice.imageOrientationPatient!.map((v) => round(v, 3)).join('\\')));
+    return {
+      code: 'mixed-orientations',
+      message: `slices have ${orientations.length} different orientations (${orientations.slice(0, 4).join('; ')})`,
+      details: { orientations },
+    };
+  }
+  return undefined;
+}
+
+/** The grid's unit axes from ImageOrientationPatient, re-orthonormalised. */
+function gridAxes(orientation: number[]): GridAxes {
+  const rowCosines: Vec3 = [orientation[0], orientation[1], orientation[2]];
+  const columnCosines: Vec3 = [orientation[3], orientation[4], orientation[5]];
+  const normalRaw = cross(rowCosines, columnCosines);
+  // Re-orthonormalise: DS rounding leaves the cosines slightly off unit length.
+  const normalLength = norm(normalRaw);
+  const normal: Vec3 = [normalRaw[0] / normalLength, normalRaw[1] / normalLength, normalRaw[2] / normalLength];
+  const rowDirection: Vec3 = [rowCosines[0] / norm(rowCosines), rowCosines[1] / norm(rowCosines), rowCosines[2] / norm(rowCosines)];
+  return { rowDirection, columnDirection: cross(normal, rowDirection), normal };
+}
+
+/**
+ * Gantry tilt: the largest angle, in degrees, between the line through two neighbouring positions
+ * and the normal (PS3.3 C.7.6.2.1.1 note; the grid is sheared and a regular-grid geometry would
+ * misplace every voxel).
+ */
+function worstTiltDegrees(sorted: PlacedSlice[], normal: Vec3): number {
+  let worst = 0;
+  for (let i = 1; i < sorted.length; i++) {
+    const previous = sorted[i - 1].slice.imagePositionPatient!;
+    const next = sorted[i].slice.imagePositionPatient!;
+    const delta: Vec3 = [next[0] - previous[0], next[1] - previous[1], next[2] - previous[2]];
+    const along = dot(delta, normal);
+    const perpendicular = norm([delta[0] - along * normal[0], delta[1] - along * normal[1], delta[2] - along * normal[2]]);
+    worst = Math.max(worst, (Math.atan2(perpendicular, Math.abs(along)) * 180) / Math.PI);
+  }
+  return worst;
+}
+
+/**
+ * Steps that differ from the typical one: missing slices when every such step is a whole multiple
+ * (about twice or more) of it, uneven spacing otherwise.
+ */
+function spacingProblem(steps: number[], typical: number, tolerances: PlanTolerances): PlanProblem | undefined {
+  const tolerance = Math.max(tolerances.spacingMm, tolerances.spacingFraction * typical);
+  const irregular = steps.map((step, i) => ({ i, step })).filter(({ step }) => Math.abs(step - typical) > tolerance);
+  if (irregular.length === 0) return undefined;
+  const gaps = irregular.filter(({ step }) => step / typical >= 1.5 && Math.abs(step / typical - Math.round(step / typical)) * typical <= tolerance);
+  if (gaps.length === irregular.length) {
+    const missingSlices = gaps.reduce((sum, { step }) => sum + Math.round(step / typical) - 1, 0);
+    return {
+      code: 'slice-gap',
+      message: `${missingSlices} slice(s) missing: ${gaps.length} step(s) of ${gaps.map(({ step }) => round(step, 2)).join(', ')} mm where the spacing is ${round(typical, 3)} mm`,
+      details: { missingSlices, spacingMm: round(typical, 4), gapsAfterSlice: gaps.map(({ i }) => i) },
+    };
+  }
+  const stepValues = distinct(steps.map((step) => round(step, 2))).sort((a, b) => a - b);
+  return {
+    code: 'uneven-spacing',
+    message: `slice spacing varies: steps of ${stepValues.slice(0, 6).join(', ')}${stepValues.length > 6 ? ', ...' : ''} mm (median ${round(typical, 3)} mm)`,
+    details: { steps: stepValues, medianMm: round(typical, 4), irregularSteps: irregular.length },
+  };
+}
+
+/**
+ * Checks the slices along the normal (no duplicate positions, no gantry tilt, uniform steps),
+ * adding what it finds to `problems`; returns the mean step between slices, or undefined for a
+ * single slice or when positions repeat.
+ */
+function checkSteps(sorted: PlacedSlice[], normal: Vec3, tolerances: PlanTolerances, problems: PlanProblem[]): number | undefined {
+  if (sorted.length <= 1) return undefined;
+  const steps = sorted.slice(1).map((entry, i) => entry.along - sorted[i].along);
+  const positiveSteps = steps.filter((step) => step > 1e-6);
+  const typical = positiveSteps.length > 0 ? median(positiveSteps) : 0;
+  const duplicateTolerance = Math.max(tolerances.spacingMm, 0.1 * typical);
+  const duplicates = steps.filter((step) => step <= duplicateTolerance).length;
+  if (duplicates > 0 || typical === 0) {
+    problems.push({
+      code: 'duplicate-slices',
+      message: `${duplicates} slice(s) share a position along the normal with another (repeated or overlapping acquisitions)`,
+      details: { duplicates },
+    });
+    return undefined;
+  }
+  const tilt = worstTiltDegrees(sorted, normal);
+  if (tilt > tolerances.tiltDegrees) {
+    problems.push({
+      code: 'gantry-tilt',
+      message: `slice positions deviate ${round(tilt, 1)} degrees from the slice normal (gantry tilt or shear); the grid is not rectilinear`,
+      details: { degrees: round(tilt, 2) },
+    });
+  }
+  const unevenSteps = spacingProblem(steps, typical, tolerances);
+  if (unevenSteps !== undefined) problems.push(unevenSteps);
+  return (sorted[sorted.length - 1].along - sorted[0].along) / (sorted.length - 1);
+}
+
+/** The plan of slices that passed every check. */
+function buildPlan(sorted: PlacedSlice[], axes: GridAxes, spacing: number, slices: SliceDescriptor[], seriesUIDs: string[], frames: string[]): VolumePlan {
+  const firstSlice = sorted[0].slice;
+  const geometry: Geometry = {
+    dims: [firstSlice.columns!, firstSlice.rows!, sorted.length],
+    // PixelSpacing is [between rows, between columns] = [spacing along j, along i].
+    spacing: [firstSlice.pixelSpacing![1], firstSlice.pixelSpacing![0], spacing],
+    origin: [...firstSlice.imagePositionPatient!] as Vec3,
+    rowDirection: axes.rowDirection,
+    columnDirection: axes.columnDirection,
+    normal: axes.normal,
+  };
+  const sopInstanceUIDs = sorted.map((entry) => entry.slice.sopInstanceUID);
+  const plan: VolumePlan = {
+    geometry,
+    sopInstanceUIDs,
+    sliceIndex: new Map(sopInstanceUIDs.map((uid, k) => [uid, k])),
+    positions: sorted.map((entry) => [...entry.slice.imagePositionPatient!] as Vec3),
+  };
+  if (seriesUIDs.length === 1) plan.seriesInstanceUID = seriesUIDs[0];
+  const studies = distinct(slices.map((slice) => slice.studyInstanceUID).filter((u): u is string => u !== undefined));
+  if (studies.length === 1) plan.studyInstanceUID = studies[0];
+  if (frames.length === 1 && frames[0] !== '') plan.frameOfReferenceUID = frames[0];
+  return plan;
 }
 
 /**
@@ -108,81 +306,20 @@ function round(x: number, digits = 3): number {
  * twice the median or more is a missing slice, anything else uneven spacing).
  */
 export function planVolume(slices: SliceDescriptor[], tolerances: PlanTolerances = DEFAULT_PLAN_TOLERANCES): PlanResult {
+  const stop = unplannable(slices);
+  if (stop !== undefined) return { ok: false, problems: [stop] };
+
   const problems: PlanProblem[] = [];
-  if (slices.length === 0) return { ok: false, problems: [{ code: 'no-instances', message: 'the series has no instances' }] };
-
-  const multiframe = slices.filter((s) => s.enhancedMultiframe === true || (s.numberOfFrames ?? 1) > 1);
-  if (multiframe.length > 0) {
-    return {
-      ok: false,
-      problems: [
-        {
-          code: 'enhanced-multiframe-unsupported',
-          message: `${multiframe.length} instance(s) are multi-frame (e.g. Enhanced CT); the node assembles single-frame CT Image Storage series only`,
-          details: { instances: multiframe.length },
-        },
-      ],
-    };
-  }
-
-  const missing = slices.filter(
-    (s) => s.imagePositionPatient === undefined || s.imageOrientationPatient?.length !== 6 || s.pixelSpacing === undefined || !s.rows || !s.columns,
-  );
-  if (missing.length > 0) {
-    return {
-      ok: false,
-      problems: [
-        {
-          code: 'missing-geometry',
-          message: `${missing.length} instance(s) lack ImagePositionPatient, ImageOrientationPatient, PixelSpacing, Rows or Columns`,
-          details: { instances: missing.length },
-        },
-      ],
-    };
-  }
-
-  const seriesUIDs = distinct(slices.map((s) => s.seriesInstanceUID).filter((u): u is string => u !== undefined));
+  const seriesUIDs = distinct(slices.map((slice) => slice.seriesInstanceUID).filter((u): u is string => u !== undefined));
   if (seriesUIDs.length > 1) {
     problems.push({ code: 'mixed-series', message: `instances of ${seriesUIDs.length} series given as one volume`, details: { series: seriesUIDs.length } });
   }
+  const sizeProblem = imageSizeProblem(slices);
+  if (sizeProblem !== undefined) problems.push(sizeProblem);
+  const orientation = orientationProblem(slices, tolerances);
+  if (orientation !== undefined) return { ok: false, problems: [...problems, orientation] };
 
-  const sizes = distinct(slices.map((s) => `${s.rows}x${s.columns}`));
-  const spacings = distinct(slices.map((s) => `${round(s.pixelSpacing![0], 4)}\\${round(s.pixelSpacing![1], 4)}`));
-  if (sizes.length > 1 || spacings.length > 1) {
-    problems.push({
-      code: 'mixed-image-size',
-      message: `slices differ in size (${sizes.join(', ')}) or pixel spacing (${spacings.join(', ')})`,
-      details: { sizes, pixelSpacings: spacings },
-    });
-  }
-
-  const first = slices[0].imageOrientationPatient!;
-  const rowDirection: Vec3 = [first[0], first[1], first[2]];
-  const columnDirection: Vec3 = [first[3], first[4], first[5]];
-  const normalRaw = cross(rowDirection, columnDirection);
-  const orthonormal =
-    Math.abs(norm(rowDirection) - 1) < 0.01 && Math.abs(norm(columnDirection) - 1) < 0.01 && Math.abs(dot(rowDirection, columnDirection)) < 0.01;
-  if (!orthonormal) {
-    return {
-      ok: false,
-      problems: [
-        ...problems,
-        { code: 'invalid-orientation', message: `ImageOrientationPatient ${first.join('\\')} is not two orthogonal unit vectors` },
-      ],
-    };
-  }
-  const differing = slices.filter((s) => s.imageOrientationPatient!.some((v, i) => Math.abs(v - first[i]) > tolerances.orientationCosine));
-  if (differing.length > 0) {
-    const orientations = distinct(slices.map((s) => s.imageOrientationPatient!.map((v) => round(v, 3)).join('\\')));
-    problems.push({
-      code: 'mixed-orientations',
-      message: `slices have ${orientations.length} different orientations (${orientations.slice(0, 4).join('; ')})`,
-      details: { orientations },
-    });
-    return { ok: false, problems };
-  }
-
-  const frames = distinct(slices.map((s) => s.frameOfReferenceUID ?? ''));
+  const frames = distinct(slices.map((slice) => slice.frameOfReferenceUID ?? ''));
   if (frames.length > 1) {
     problems.push({
       code: 'mixed-frame-of-reference',
@@ -191,95 +328,14 @@ export function planVolume(slices: SliceDescriptor[], tolerances: PlanTolerances
     });
   }
 
-  // Re-orthonormalise: DS rounding leaves the cosines slightly off unit length.
-  const n = norm(normalRaw);
-  const normal: Vec3 = [normalRaw[0] / n, normalRaw[1] / n, normalRaw[2] / n];
-  const rd: Vec3 = [rowDirection[0] / norm(rowDirection), rowDirection[1] / norm(rowDirection), rowDirection[2] / norm(rowDirection)];
-  const cd = cross(normal, rd);
-
+  const axes = gridAxes(slices[0].imageOrientationPatient!);
   const sorted = slices
-    .map((s) => ({ s, along: dot(s.imagePositionPatient!, normal) }))
-    .sort((a, b) => a.along - b.along || a.s.sopInstanceUID.localeCompare(b.s.sopInstanceUID));
-
-  let spacing = slices[0].sliceThickness && slices[0].sliceThickness > 0 ? slices[0].sliceThickness : 1;
-  if (sorted.length > 1) {
-    const steps = sorted.slice(1).map((e, i) => e.along - sorted[i].along);
-    const positiveSteps = steps.filter((st) => st > 1e-6);
-    const typical = positiveSteps.length > 0 ? median(positiveSteps) : 0;
-    const duplicateTolerance = Math.max(tolerances.spacingMm, 0.1 * typical);
-    const duplicates = steps.filter((st) => st <= duplicateTolerance).length;
-    if (duplicates > 0 || typical === 0) {
-      problems.push({
-        code: 'duplicate-slices',
-        message: `${duplicates} slice(s) share a position along the normal with another (repeated or overlapping acquisitions)`,
-        details: { duplicates },
-      });
-    } else {
-      // Gantry tilt: the line through the positions leaves the normal (PS3.3 C.7.6.2.1.1 note; the
-      // grid is sheared and a regular-grid geometry would misplace every voxel).
-      let worst = 0;
-      for (let i = 1; i < sorted.length; i++) {
-        const a = sorted[i - 1].s.imagePositionPatient!;
-        const b = sorted[i].s.imagePositionPatient!;
-        const d: Vec3 = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
-        const along = dot(d, normal);
-        const perp = norm([d[0] - along * normal[0], d[1] - along * normal[1], d[2] - along * normal[2]]);
-        worst = Math.max(worst, (Math.atan2(perp, Math.abs(along)) * 180) / Math.PI);
-      }
-      if (worst > tolerances.tiltDegrees) {
-        problems.push({
-          code: 'gantry-tilt',
-          message: `slice positions deviate ${round(worst, 1)} degrees from the slice normal (gantry tilt or shear); the grid is not rectilinear`,
-          details: { degrees: round(worst, 2) },
-        });
-      }
-      const tolerance = Math.max(tolerances.spacingMm, tolerances.spacingFraction * typical);
-      const irregular = steps.map((st, i) => ({ i, st })).filter(({ st }) => Math.abs(st - typical) > tolerance);
-      if (irregular.length > 0) {
-        const gaps = irregular.filter(({ st }) => st / typical >= 1.5 && Math.abs(st / typical - Math.round(st / typical)) * typical <= tolerance);
-        if (gaps.length === irregular.length) {
-          const missingSlices = gaps.reduce((sum, { st }) => sum + Math.round(st / typical) - 1, 0);
-          problems.push({
-            code: 'slice-gap',
-            message: `${missingSlices} slice(s) missing: ${gaps.length} step(s) of ${gaps.map(({ st }) => round(st, 2)).join(', ')} mm where the spacing is ${round(typical, 3)} mm`,
-            details: { missingSlices, spacingMm: round(typical, 4), gapsAfterSlice: gaps.map(({ i }) => i) },
-          });
-        } else {
-          const stepValues = distinct(steps.map((st) => round(st, 2))).sort((a, b) => a - b);
-          problems.push({
-            code: 'uneven-spacing',
-            message: `slice spacing varies: steps of ${stepValues.slice(0, 6).join(', ')}${stepValues.length > 6 ? ', ...' : ''} mm (median ${round(typical, 3)} mm)`,
-            details: { steps: stepValues, medianMm: round(typical, 4), irregularSteps: irregular.length },
-          });
-        }
-      }
-      spacing = (sorted[sorted.length - 1].along - sorted[0].along) / (sorted.length - 1);
-    }
-  }
+    .map((slice) => ({ slice, along: dot(slice.imagePositionPatient!, axes.normal) }))
+    .sort((a, b) => a.along - b.along || a.slice.sopInstanceUID.localeCompare(b.slice.sopInstanceUID));
+  const thickness = slices[0].sliceThickness;
+  const spacing = checkSteps(sorted, axes.normal, tolerances, problems) ?? (thickness && thickness > 0 ? thickness : 1);
   if (problems.length > 0) return { ok: false, problems };
-
-  const s0 = sorted[0].s;
-  const geometry: Geometry = {
-    dims: [s0.columns!, s0.rows!, sorted.length],
-    // PixelSpacing is [between rows, between columns] = [spacing along j, along i].
-    spacing: [s0.pixelSpacing![1], s0.pixelSpacing![0], spacing],
-    origin: [...s0.imagePositionPatient!] as Vec3,
-    rowDirection: rd,
-    columnDirection: cd,
-    normal,
-  };
-  const sopInstanceUIDs = sorted.map((e) => e.s.sopInstanceUID);
-  const plan: VolumePlan = {
-    geometry,
-    sopInstanceUIDs,
-    sliceIndex: new Map(sopInstanceUIDs.map((uid, k) => [uid, k])),
-    positions: sorted.map((e) => [...e.s.imagePositionPatient!] as Vec3),
-  };
-  if (seriesUIDs.length === 1) plan.seriesInstanceUID = seriesUIDs[0];
-  const studies = distinct(slices.map((s) => s.studyInstanceUID).filter((u): u is string => u !== undefined));
-  if (studies.length === 1) plan.studyInstanceUID = studies[0];
-  if (frames.length === 1 && frames[0] !== '') plan.frameOfReferenceUID = frames[0];
-  return { ok: true, plan };
+  return { ok: true, plan: buildPlan(sorted, axes, spacing, slices, seriesUIDs, frames) };
 }
 
 /** planVolume, throwing AnalysisRefusedError with the first problem's code and every problem in details. */
@@ -287,6 +343,6 @@ export function planVolumeOrThrow(slices: SliceDescriptor[], tolerances?: PlanTo
   const result = planVolume(slices, tolerances);
   if (result.ok) return result.plan;
   const [firstProblem] = result.problems;
-  const message = result.problems.map((p) => p.message).join('; ');
+  const message = result.problems.map((problem) => problem.message).join('; ');
   throw new AnalysisRefusedError(firstProblem.code, message, { problems: result.problems });
 }
