@@ -3,12 +3,11 @@
  * what the worker runs before retrieval and what `tsr-node inspect` prints. A shell: the decisions
  * are made by the pure selectPhases (phaseSelection.ts).
  */
-import type { ReasonCode } from '../errors';
 import type { DicomWebClient } from '../dicomweb/types';
 import { silentLogger, type Logger } from '../logging/logger';
 import { discoverStudy } from './discovery';
 import { gatherImageEvidence } from './imageEvidence';
-import { selectPhases, type Candidate, type ChosenSeries, type ImageEvidence, type PhaseSelection } from './phaseSelection';
+import { selectPhases, type ImageEvidence, type PhaseSelection } from './phaseSelection';
 import type { SelectionRules } from './selectionRules';
 import type { SeriesSummary } from './seriesSummary';
 
@@ -29,27 +28,27 @@ export async function selectStudyPhases(
   options: { logger?: Logger; onStage?: (stage: 'discover' | 'select' | 'imageEvidence', ms: number) => void } = {},
 ): Promise<StudySelection> {
   const logger = options.logger ?? silentLogger;
-  let t = performance.now();
+  let stageStart = performance.now();
   const summaries = await discoverStudy(client, studyInstanceUID, { logger });
-  options.onStage?.('discover', performance.now() - t);
-  t = performance.now();
+  options.onStage?.('discover', performance.now() - stageStart);
+  stageStart = performance.now();
   let selection = selectPhases(summaries, rules);
-  options.onStage?.('select', performance.now() - t);
+  options.onStage?.('select', performance.now() - stageStart);
   const imageEvidence: ImageEvidence[] = [];
   // Two rounds at most: the first may settle a phase and reveal a thinner candidate to compare.
   for (let round = 0; round < 2 && rules.imageEvidence.enabled && selection.needsImageEvidence.length > 0; round++) {
-    t = performance.now();
+    stageStart = performance.now();
     for (const uid of selection.needsImageEvidence) {
-      const summary = summaries.find((s) => s.seriesInstanceUID === uid);
-      if (summary && !imageEvidence.some((e) => e.seriesInstanceUID === uid)) imageEvidence.push(await gatherImageEvidence(client, summary, rules, { logger }));
+      const summary = summaries.find((series) => series.seriesInstanceUID === uid);
+      if (summary && !imageEvidence.some((measured) => measured.seriesInstanceUID === uid)) imageEvidence.push(await gatherImageEvidence(client, summary, rules, { logger }));
     }
     selection = selectPhases(summaries, rules, imageEvidence);
-    options.onStage?.('imageEvidence', performance.now() - t);
+    options.onStage?.('imageEvidence', performance.now() - stageStart);
   }
   const result: StudySelection = { studyInstanceUID, selection, summaries, imageEvidence };
   if (selection.analyzable) {
-    result.arterial = summaries.find((s) => s.seriesInstanceUID === selection.arterial?.seriesInstanceUID);
-    result.venous = summaries.find((s) => s.seriesInstanceUID === selection.venous?.seriesInstanceUID);
+    result.arterial = summaries.find((summary) => summary.seriesInstanceUID === selection.arterial?.seriesInstanceUID);
+    result.venous = summaries.find((summary) => summary.seriesInstanceUID === selection.venous?.seriesInstanceUID);
   }
   logger.info('phases selected', {
     studyInstanceUID,
@@ -62,28 +61,25 @@ export async function selectStudyPhases(
   return result;
 }
 
-/** The JSON `tsr-node inspect` prints (docs/phase-selection.md describes every field). */
-export interface InspectReport {
+/**
+ * The JSON `tsr-node inspect` prints (docs/phase-selection.md describes every field): the verdict
+ * and choice of the phase selection, with the study and the image evidence gathered for it.
+ */
+export interface InspectReport extends Pick<PhaseSelection, 'analyzable' | 'reasonCode' | 'reason' | 'arterial' | 'venous' | 'candidates'> {
   studyInstanceUID: string;
-  analyzable: boolean;
-  reasonCode?: ReasonCode;
-  reason?: string;
-  arterial: ChosenSeries | null;
-  venous: ChosenSeries | null;
-  candidates: Candidate[];
   imageEvidence: ImageEvidence[];
 }
 
-export function inspectReport(s: StudySelection): InspectReport {
-  const sel = s.selection;
+export function inspectReport(study: StudySelection): InspectReport {
+  const selection = study.selection;
   // Key order is the reading order: verdict first, then the choice, then the evidence.
   return {
-    studyInstanceUID: s.studyInstanceUID,
-    analyzable: sel.analyzable,
-    ...(sel.analyzable ? {} : { reasonCode: sel.reasonCode, reason: sel.reason }),
-    arterial: sel.arterial,
-    venous: sel.venous,
-    candidates: sel.candidates,
-    imageEvidence: s.imageEvidence,
+    studyInstanceUID: study.studyInstanceUID,
+    analyzable: selection.analyzable,
+    ...(selection.analyzable ? {} : { reasonCode: selection.reasonCode, reason: selection.reason }),
+    arterial: selection.arterial,
+    venous: selection.venous,
+    candidates: selection.candidates,
+    imageEvidence: study.imageEvidence,
   };
 }
