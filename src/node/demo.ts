@@ -22,6 +22,7 @@ import { configSchema } from '../config/schema';
 import { ConfigError } from '../errors';
 import { createDicomWebClient } from '../dicomweb/client';
 import { jsonString } from '../dicomweb/dicomJson';
+import { modelSetIdentities } from '../inference/modelSet';
 import type { Job } from '../jobs/jobStore';
 import { createLogger } from '../logging/logger';
 import { PROJECT_ROOT } from '../paths';
@@ -130,8 +131,10 @@ async function startDemoNode(options: DemoOptions, workspace: DemoWorkspace, ort
     api: { port: workspace.apiPort, token: workspace.token, ohifViewer: options.viewer },
   });
   const node = await startNode({ config, logger: createLogger({ level: 'info', write: (line) => log.write(line + '\n') }) });
-  const m = node.models;
-  options.print(`  node      ${node.url} (models ${m.classifier.identity.name} ${m.classifier.identity.version}, ${m.localizer.identity.name} ${m.localizer.identity.version}; log ${logFile})`);
+  // The classifier (the model that answers) first, then the other stages of the set.
+  const stages = modelSetIdentities(node.models).sort((first, second) => Number(second.role === 'classifier') - Number(first.role === 'classifier'));
+  const models = stages.map((model) => `${model.name} ${model.version}`);
+  options.print(`  node      ${node.url} (models ${models.join(', ')}; log ${logFile})`);
   return node;
 }
 
