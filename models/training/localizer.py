@@ -18,7 +18,7 @@ patches and runs on the whole grid. Grid dimensions must be multiples of 8.
 from __future__ import annotations
 
 import time
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -29,14 +29,18 @@ from dataset import Dataset, Item
 from grid_shifts import move_grid
 from runtime import Progress, log
 
+if TYPE_CHECKING:
+    from plans import LocalizerPlan
+
 # Input and output channel order (the manifest's preprocessing.phases says the same).
 LOCALIZER_PHASES = ("arterial", "venous")
 PRIMARY = LOCALIZER_PHASES.index("venous")
 # Shift averaging at inference: the features are computed on a grid twice as coarse as the input,
 # so a small tumour can fall between two feature voxels. The node runs the localiser on its grid
 # and on the grid moved by one voxel along each axis (edges repeated), moves the second output back
-# and takes the mean (src/inference/gridShifts.ts). The export writes these shifts, [x, y, z] in
-# voxels, into the manifest (preprocessing.localizer.averageShifts); the validation here uses them.
+# and takes the mean (src/inference/gridShifts.ts). These shifts, [x, y, z] in voxels, are the
+# default of the localiser plan's average_shifts (plans.py), which the validation here uses and the
+# export writes into the manifest (preprocessing.localizer.averageShifts).
 AVERAGE_SHIFTS: Tuple[Tuple[int, int, int], ...] = ((0, 0, 0), (1, 1, 1))
 
 
@@ -93,7 +97,7 @@ def shifted_probability(net: nn.Module, volume: torch.Tensor, shifts: Sequence[S
     return total
 
 
-def _pairs(items: List[Item]) -> List[Tuple[Tuple[str, ...], Tuple[str, ...]]]:
+def localizer_pairs(items: List[Item]) -> List[Tuple[Tuple[str, ...], Tuple[str, ...]]]:
     """((volume per phase), (mask per phase)) paths, LOCALIZER_PHASES order, of every item that
     has localiser data for both phases."""
     out = []
@@ -223,24 +227,25 @@ def _inside(mask: np.ndarray, centre: Optional[Tuple[float, float, float]]) -> b
 
 @torch.no_grad()
 def evaluate_localizer(net: LocalizerNet, pairs: Sequence[Tuple[Tuple[str, ...], Tuple[str, ...]]], device: torch.device,
-                       level: float, voxel_mm: float = 4.0, arterial_radius_mm: float = 20.0) -> Dict[str, float]:
-    """As the node localises (shift averaging included): the venous centre from the venous
-    channel (hit rate: it lies inside the venous tumour mask; found rate: the peak reaches
-    `level`), then the arterial centre from the arterial channel within `arterial_radius_mm` of
-    it (falling back to the venous centre), scored on the arterial mask. Mean Dice of the venous
-    channel at 0.5."""
+                       plan: LocalizerPlan) -> Dict[str, float]:
+    """As the node localises (the plan's shift averaging included): the venous centre from the
+    venous channel (hit rate: it lies inside the venous tumour mask; found rate: the peak reaches
+    plan.min_confidence), then the arterial centre from the arterial channel within
+    plan.arterial_radius_mm of it (falling back to the venous centre), scored on the arterial
+    mask. Mean Dice of the venous channel at 0.5."""
+    level, arterial_radius_voxels = plan.min_confidence, plan.arterial_radius_mm / plan.voxel_mm
     net.eval()
     hits = found = arterial_hits = 0
     dices = []
     art = LOCALIZER_PHASES.index("arterial")
     for pair in pairs:
         vol, mask = load_pair(pair)
-        prob = shifted_probability(net, torch.from_numpy(vol).to(device)).cpu().numpy()
+        prob = shifted_probability(net, torch.from_numpy(vol).to(device), plan.average_shifts).cpu().numpy()
         centre = predicted_centre(prob[PRIMARY], level)
         if centre is not None:
             found += 1
             hits += int(_inside(mask[PRIMARY], centre))
-            refined = predicted_centre(prob[art], level, near=centre, radius=arterial_radius_mm / voxel_mm)
+            refined = predicted_centre(prob[art], level, near=centre, radius=arterial_radius_voxels)
             arterial_hits += int(_inside(mask[art], refined or centre))
         pred = prob[PRIMARY] >= 0.5
         truth = mask[PRIMARY] > 0
@@ -250,28 +255,29 @@ def evaluate_localizer(net: LocalizerNet, pairs: Sequence[Tuple[Tuple[str, ...],
             "dice": float(np.mean(dices)) if dices else float("nan")}
 
 
-def train_localizer(ds: Dataset, device: torch.device, steps: int, seed: int, base: int = 12, batch_size: int = 4,
-                    patch: Optional[Tuple[int, int, int]] = None, lr: float = 2e-3, val_limit: int = 60,
-                    max_seconds: Optional[float] = None, preload_gb: float = 8.0) -> Tuple[LocalizerNet, Dict[str, float]]:
-    shape = ds.localizer_shape
+def train_localizer(ds: Dataset, device: torch.device, plan: LocalizerPlan) -> Tuple[LocalizerNet, Dict[str, float]]:
+    """Train on patches of the dataset's training studies (the plan's grid, patch, steps, batch
+    size, learning rate, weight decay, seed, preload budget and time cap), then score the
+    validation split (at most plan.validation_limit studies). Returns the network (CPU, eval
+    mode) and figures."""
+    shape = plan.grid_zyx
     if shape is None:
         raise SystemExit("the dataset has no localizer spec")
     if any(s % 8 for s in shape):
         raise SystemExit(f"localizer grid {list(shape)} [Z, Y, X]: every dimension must be a multiple of 8")
-    train = _pairs(ds.split("train"))
+    train = localizer_pairs(ds.split("train"))
     if not train:
         raise SystemExit("no training item has localizer volumes and masks")
     val_items = ds.split("val")
-    val = _pairs(val_items)[:val_limit]
-    patch = patch or tuple(min(s, p) for s, p in zip(shape, (32, 64, 64)))  # type: ignore[assignment]
-    level = float(ds.localizer_spec.get("minConfidence", 0.5)) if ds.localizer_spec else 0.5
+    val = localizer_pairs(val_items)[:plan.validation_limit]
+    patch, steps, batch_size, lr = plan.patch_zyx, plan.steps, plan.batch_size, plan.learning_rate
+    max_seconds = plan.max_minutes * 60 if plan.max_minutes else None
     log(f"train-localizer: {len(train)} training studies (both phases as channels), patch {list(patch)}, batch {batch_size}, {steps} steps, device {device}")
-    torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    voxel_mm = float(ds.localizer_spec.get("voxelMm", 4.0)) if ds.localizer_spec else 4.0
-    loaded = _preload(train, preload_gb)
-    net = LocalizerNet(base).to(device).train()
-    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
+    torch.manual_seed(plan.seed)
+    rng = np.random.default_rng(plan.seed)
+    loaded = _preload(train, plan.preload_gb)
+    net = LocalizerNet(plan.base_channels).to(device).train()
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=plan.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
     progress = Progress("train-localizer", steps)
     losses: List[float] = []
@@ -301,7 +307,7 @@ def train_localizer(ds: Dataset, device: torch.device, steps: int, seed: int, ba
             break
     metrics: Dict[str, float] = {"steps": done, "trainLoss": float(np.mean(losses[-50:])), "seconds": time.time() - start}
     if val:
-        v = evaluate_localizer(net, val, device, level, voxel_mm)
+        v = evaluate_localizer(net, val, device, plan)
         metrics.update({f"val{k[0].upper()}{k[1:]}": x for k, x in v.items()})
         log(f"train-localizer: validation n={v['n']}: venous centre inside the tumour {v['hitRate']:.3f} (found {v['foundRate']:.3f}), "
             f"arterial centre inside {v['arterialHitRate']:.3f}, venous Dice {v['dice']:.3f}")

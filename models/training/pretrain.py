@@ -13,7 +13,7 @@ import copy
 import math
 import re
 import time
-from typing import Dict, List, Optional
+from typing import TYPE_CHECKING, Dict, List, Optional
 
 import numpy as np
 import torch
@@ -24,6 +24,9 @@ from dataset import Dataset, Item, PHASES
 from metrics import auc
 from runtime import Progress, log
 from tokenizer import Tokenizer, WordTokenizer
+
+if TYPE_CHECKING:
+    from plans import ClipPlan
 
 _SENTENCE_END = re.compile(r"(?<=[.;])\s+")
 
@@ -137,16 +140,18 @@ def prompt_loss(model: CLIP, img: torch.Tensor, prompt_tokens: Dict[str, torch.T
     return F.cross_entropy(scale * img @ protos.t(), labels)
 
 
-def pretrain_clip(ds: Dataset, model: CLIP, tokenizer: Tokenizer, device: torch.device, epochs: int,
-                  batch_size: int, lr: float, seed: int, max_shift: int = 4, sentence_keep: float = 0.7,
-                  prompts: Optional[Dict[str, List[str]]] = None, prompt_weight: float = 0.0,
-                  max_seconds: Optional[float] = None) -> Dict[str, float]:
-    """Returns figures; `model` ends with the weights of the epoch with the lowest validation
-    loss (early stopping: a few thousand pairs are quickly memorised).
+def pretrain_clip(ds: Dataset, model: CLIP, tokenizer: Tokenizer, device: torch.device, plan: ClipPlan,
+                  prompts: Optional[Dict[str, List[str]]] = None) -> Dict[str, float]:
+    """Pretrain with the plan's epochs, batch size, learning rate, seed, augmentation shift,
+    sentence keep rate, prompt weight and time cap. Returns figures; `model` ends with the
+    weights of the epoch with the lowest validation loss (early stopping: a few thousand pairs
+    are quickly memorised).
 
-    prompt_weight > 0 adds `prompt_loss` on the training labels: the (crop, class prompt) pairs
-    join the (crop, findings text) pairs, so the frozen features the classifier later reads are
-    shaped by the texts it will be compared with."""
+    plan.prompt_weight > 0 adds `prompt_loss` on the training labels: the (crop, class prompt)
+    pairs join the (crop, findings text) pairs, so the frozen features the classifier later reads
+    are shaped by the texts it will be compared with."""
+    epochs, seed, prompt_weight = plan.epochs, plan.seed, plan.prompt_weight
+    max_seconds = plan.max_minutes * 60 if plan.max_minutes else None
     train, val = ds.split("train"), ds.split("val")
     cfg: ClipConfig = model.cfg
     texts_train = _texts(train)
@@ -162,15 +167,15 @@ def pretrain_clip(ds: Dataset, model: CLIP, tokenizer: Tokenizer, device: torch.
         arr_v = ds.load_crops(val)
         crops_val = torch.from_numpy(np.stack([arr_v[p] for p in PHASES], axis=1))
     n = crops.shape[0]
-    batch_size = max(2, min(batch_size, n))
+    batch_size = max(2, min(plan.batch_size, n))
     steps_per_epoch = max(1, n // batch_size)
     total = epochs * steps_per_epoch
     log(f"pretrain-clip: {n} training studies ({2 * n} crops), {len(val)} validation, {epochs} epochs x {steps_per_epoch} steps, batch {batch_size}, device {device}")
 
     decay = [p for name, p in model.named_parameters() if p.ndim >= 2 and "embedding" not in name]
     no_decay = [p for name, p in model.named_parameters() if not (p.ndim >= 2 and "embedding" not in name)]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=lr, betas=(0.9, 0.98), eps=1e-6)
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": plan.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=plan.learning_rate, betas=(0.9, 0.98), eps=1e-6)
     warmup = max(1, total // 20)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: (s + 1) / warmup if s < warmup else 0.5 * (1 + math.cos(math.pi * (s - warmup) / max(1, total - warmup))))
@@ -187,8 +192,8 @@ def pretrain_clip(ds: Dataset, model: CLIP, tokenizer: Tokenizer, device: torch.
         for s in range(steps_per_epoch):
             idx = perm[s * batch_size:(s + 1) * batch_size]
             c = crops[idx]
-            images = augment(torch.cat([c[:, 0], c[:, 1]]), gen, max_shift).to(device)
-            tokens = tokenizer.tokenize([sentence_dropout(texts_train[i], sentence_keep, text_rng) for i in idx.tolist()], cfg.context_length)
+            images = augment(torch.cat([c[:, 0], c[:, 1]]), gen, plan.augment_shift_px).to(device)
+            tokens = tokenizer.tokenize([sentence_dropout(texts_train[i], plan.sentence_keep, text_rng) for i in idx.tolist()], cfg.context_length)
             img, txt, scale = model(images, tokens.to(device))
             loss = contrastive_loss(img, txt, scale)
             if use_prompts:

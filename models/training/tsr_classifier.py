@@ -23,7 +23,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -37,9 +37,13 @@ from metrics import auc, ece, fit_platt, nll, softmax_high, summary, youden_thre
 from runtime import log
 from tokenizer import Tokenizer
 
-# Crop averaging (see the module docstring): [x, y] pixel shifts, the plain crop first. 4 px is
-# 5 mm at the crop's 1.25 mm pixels. Chosen on the kit's validation + test splits (true centres):
-# fused AUC 0.879 plain, 0.897 with these five (recorded in docs/model-card.md).
+if TYPE_CHECKING:
+    from plans import ClassifierPlan
+
+# Crop averaging (see the module docstring): [x, y] pixel shifts, the plain crop first; the default
+# of the classifiers plan's crop_average_shifts (plans.py). 4 px is 5 mm at the crop's 1.25 mm
+# pixels. Chosen on the kit's validation + test splits (true centres): fused AUC 0.879 plain, 0.897
+# with these five (recorded in docs/model-card.md).
 CROP_AVERAGE_SHIFTS: Tuple[Tuple[int, int], ...] = ((0, 0), (4, 0), (-4, 0), (0, 4), (0, -4))
 
 
@@ -233,23 +237,23 @@ def embed_crops(clip: CLIP, crops: np.ndarray, device: torch.device, views: int 
     return np.stack(out)
 
 
-def train_head(phases: Sequence[str], feats_train: Dict[str, np.ndarray], y_train: np.ndarray,
+def train_head(plan: ClassifierPlan, phases: Sequence[str], feats_train: Dict[str, np.ndarray], y_train: np.ndarray,
                feats_val: Dict[str, np.ndarray], y_val: np.ndarray, prototypes: torch.Tensor, logit_scale: float,
-               epochs: int, seed: int, alpha: float = 0.5, lr: float = 1e-3, batch_size: int = 64,
-               clip: Optional[CLIP] = None, tune_blocks: int = 0,
-               device: torch.device = torch.device("cpu")) -> Tuple[TsrModel, Dict[str, float]]:
-    """Train fusion + adapter (+ logit scale, + the encoder's last `tune_blocks` blocks at a
-    third of the learning rate) with cross-entropy on cached frozen features.
+               clip: Optional[CLIP] = None, device: torch.device = torch.device("cpu")) -> Tuple[TsrModel, Dict[str, float]]:
+    """Train fusion + adapter (+ logit scale, + the encoder's last plan.tune_blocks blocks at a
+    third of the learning rate) with cross-entropy on cached frozen features, for the plan's
+    epochs, batch size, learning rate, weight decay, adapter alpha and seed.
     feats_train[phase]: [views, N, ...] (a random view per phase per step); feats_val[phase]:
     [N, ...]. The epoch with the lowest validation loss is kept (early stopping)."""
+    seed, tune_blocks, lr, batch_size = plan.seed, plan.tune_blocks, plan.learning_rate, plan.batch_size
     torch.manual_seed(seed)
     dim = prototypes.shape[1]
     tail = EncoderTail(clip, tune_blocks) if (clip is not None and tune_blocks > 0) else None
-    model = TsrModel(TsrHead(dim, phases, prototypes, logit_scale, alpha=alpha), tail).to(device)
+    model = TsrModel(TsrHead(dim, phases, prototypes, logit_scale, alpha=plan.adapter_alpha), tail).to(device)
     groups = [{"params": model.head.parameters(), "lr": lr}]
     if tail is not None:
         groups.append({"params": tail.parameters(), "lr": lr / 3})
-    opt = torch.optim.AdamW(groups, lr=lr, weight_decay=1e-2)
+    opt = torch.optim.AdamW(groups, lr=lr, weight_decay=plan.weight_decay)
     gen = torch.Generator().manual_seed(seed)
     tr = {p: torch.from_numpy(feats_train[p]) for p in phases}
     views, n = tr[phases[0]].shape[0], tr[phases[0]].shape[1]
@@ -258,7 +262,7 @@ def train_head(phases: Sequence[str], feats_train: Dict[str, np.ndarray], y_trai
     yv = torch.from_numpy(y_val).to(device)
     best, best_state, best_epoch = float("inf"), copy.deepcopy(model.state_dict()), 0
     start = time.time()
-    for epoch in range(epochs):
+    for epoch in range(plan.epochs):
         model.train()
         perm = torch.randperm(n, generator=gen)
         for s in range(0, n, batch_size):

@@ -1,0 +1,78 @@
+"""The `calibrate` stage: a second Platt scaling of the classifiers on the node's own path
+(node_calibration.py), fitted on `tsr-node evaluate` output and written to the run directory's
+calibration.json; the next export bakes it into the classifiers (calibration_for_export)."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from typing import Dict
+
+from export import sha256_of
+from node_calibration import fit_node_path_calibration
+from plans import CLASSIFIER_MODEL_NAMES, REPO_DIR, NodeCalibrationPlan, RunPlan
+from runtime import log
+
+
+def check_node_cli(plan: NodeCalibrationPlan) -> None:
+    """Before hours of training: the node-path calibration needs Node.js and the built node."""
+    if plan.cohort_count <= 0 or plan.evaluation_dir:
+        return
+    if shutil.which(plan.node_executable) is None:
+        raise SystemExit(f"the node-path calibration runs `tsr-node evaluate`, but `{plan.node_executable}` (Node.js) is not on PATH: "
+                         "install Node.js 20, pass --node PATH, or --calibration-count 0 to skip it")
+    if not os.path.exists(os.path.join(REPO_DIR, "dist", "src", "cli", "main.js")):
+        raise SystemExit(f"the node-path calibration runs `tsr-node evaluate`, but the node is not built: run `npm run build` in {REPO_DIR} "
+                         "(or pass --calibration-count 0 to skip it)")
+
+
+def run_node_evaluation(plan: NodeCalibrationPlan, run: RunPlan) -> str:
+    """`tsr-node evaluate` of the models in plan.models_dir on the calibration cohort; returns its folder."""
+    check_node_cli(plan)
+    out_dir = run.node_evaluation_dir
+    cmd = [plan.node_executable, os.path.join(REPO_DIR, "bin", "tsr-node.js"), "evaluate", "--seed", str(plan.cohort_seed),
+           "--count", str(plan.cohort_count), "--out", out_dir, "--models-dir", plan.models_dir]
+    log("calibrate: " + " ".join(cmd))
+    if subprocess.run(cmd, cwd=REPO_DIR).returncode != 0:
+        raise SystemExit("calibrate: `tsr-node evaluate` failed (see above)")
+    return out_dir
+
+
+def calibrate_stage(plan: NodeCalibrationPlan, run: RunPlan, export_follows: bool) -> Dict:
+    """Fit on plan.evaluation_dir, or else on the kit's own `tsr-node evaluate` of the calibration
+    cohort (plan.cohort_seed, plan.cohort_count). `export_follows`: within `all`, which exports
+    next (else the log says to run `train.py export`)."""
+    if not plan.evaluation_dir and plan.cohort_count <= 0:
+        raise SystemExit("calibrate needs --evaluation DIR (written by `tsr-node evaluate` on the models in --out) or --calibration-count N > 0")
+    evaluation_dir = plan.evaluation_dir or run_node_evaluation(plan, run)
+    fitted = fit_node_path_calibration(evaluation_dir, plan.models_dir, CLASSIFIER_MODEL_NAMES)
+    for variant, c in fitted.items():
+        c["checkpointSha256"] = sha256_of(run.classifier_checkpoint(variant))
+        log(f"calibrate {variant}: T {c['temperature']:.3f}, bias {c['bias']:.3f}, threshold {c['threshold']:.3f} "
+            f"(recalibration T {c['recalibrationTemperature']:.3f}, bias {c['recalibrationBias']:.3f}); "
+            f"ECE on the calibration cohort {c['eceBefore']:.3f} -> {c['eceAfter']:.3f}, n={c['n']}")
+    path = run.calibration_file
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(fitted, f, indent=2)
+    log(f"calibrate: wrote {path}" + ("" if export_follows else "; run `train.py export` to bake it into the models"))
+    return fitted
+
+
+def calibration_for_export(run: RunPlan, variant: str, checkpoint_metrics: Dict) -> Dict:
+    """Temperature, bias and threshold of a classifier: the node-path recalibration when the run
+    directory has one for this very checkpoint, else the validation split's (from the
+    checkpoint's metrics)."""
+    base = {"temperature": checkpoint_metrics["temperature"], "bias": checkpoint_metrics.get("bias", 0.0),
+            "threshold": checkpoint_metrics["threshold"], "fittedOn": "kit validation split, crops at the true centre"}
+    path = run.calibration_file
+    if not os.path.exists(path):
+        return base
+    with open(path, encoding="utf-8") as f:
+        fitted = json.load(f).get(variant)
+    if not fitted:
+        return base
+    if fitted.get("checkpointSha256") != sha256_of(run.classifier_checkpoint(variant)):
+        log(f"export: {path} was fitted for another {variant} checkpoint: ignored (run `train.py calibrate` again)")
+        return base
+    return fitted
