@@ -69,8 +69,12 @@ export const workerSchema = z
     /** First retry delay of a job, in ms; doubles per attempt up to retryMaxDelayMs. */
     retryBaseDelayMs: positiveInt.default(10_000),
     retryMaxDelayMs: positiveInt.default(15 * 60_000),
-    /** How long a claimed job stays claimed without a heartbeat, in ms. */
-    leaseMs: positiveInt.default(5 * 60_000),
+    /**
+     * How long a claimed job stays claimed without a heartbeat, in ms (renewed every third of it).
+     * A node that restarts frees its earlier life's jobs at once; another node takes over a dead
+     * node's jobs when their leases run out.
+     */
+    leaseMs: positiveInt.min(3000).default(30_000),
     /** On SIGTERM/SIGINT, how long running jobs may take to finish before they go back to the queue, in ms. */
     stopTimeoutMs: positiveInt.default(30_000),
   })

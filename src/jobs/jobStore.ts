@@ -15,6 +15,7 @@
  *                        |  \--deadLetter> failed       (attempts exhausted, or a permanent error)
  *                        \--release------> queued       (graceful stop; the attempt is not counted)
  *   a running job whose lease expired can be claimed again (a crashed worker's job comes back);
+ *   running --releaseEarlierLives--> queued   (a restarted node frees what its previous life held)
  *   done / skipped / failed --requeue--> queued          (manual retry or re-run)
  *
  * Time. One clock decides every lease: the store's own. A claim or heartbeat takes the lease's
@@ -186,6 +187,14 @@ export interface JobStore {
 
   /** running -> queued without counting the attempt (graceful stop). */
   release(id: number, owner: string): Promise<boolean>;
+
+  /**
+   * A node that starts again frees the jobs its earlier lives held: every running job whose lease
+   * owner begins with `ownerPrefix` (the node's id and a separator) and is not `currentOwner` goes
+   * back to the queue at once, due now, whatever its lease; its crashed attempt stays counted and
+   * `reason` says what happened. Returns the jobs freed.
+   */
+  releaseEarlierLives(ownerPrefix: string, currentOwner: string, reason: JobReason): Promise<Job[]>;
 
   /**
    * done / skipped / failed -> queued, attempts reset (manual retry or re-run). Returns the

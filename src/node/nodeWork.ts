@@ -33,6 +33,8 @@ export interface NodeWorkOptions {
   onAttemptEnd?: (jobId: number, result: AttemptResult, durationMs: number) => void;
   /** Worker poll interval when idle, in ms (default 1000). */
   workerPollIntervalMs?: number;
+  /** The worker's lease owner (nodeIdentity.ts). */
+  owner: string;
 }
 
 export interface NodeWork {
@@ -101,6 +103,7 @@ export function createNodeWork(options: NodeWorkOptions): NodeWork {
       ...(prepareAhead ? { prepareAhead } : {}),
     }),
     concurrency: config.worker.concurrency,
+    owner: options.owner,
     leaseMs: config.worker.leaseMs,
     maxAttempts: config.worker.maxAttempts,
     retryBaseDelayMs: config.worker.retryBaseDelayMs,

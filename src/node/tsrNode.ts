@@ -32,6 +32,7 @@ import { OrthancRestClient } from '../orthanc/orthancRest';
 import { PACKAGE_VERSION } from '../paths';
 import type { PrepareAhead } from '../pipeline/prepareAhead';
 import { startNodeHttp } from './nodeHttp';
+import { startNodeLife, type NodeIdentity } from './nodeIdentity';
 import { createNodeWork } from './nodeWork';
 
 export interface StartNodeOptions {
@@ -110,6 +111,15 @@ function openPacsClients(config: Config, logger: Logger, cleanups: Cleanups): { 
   return { dicomWeb, orthanc, dicomWebUrl: connection.dicomWebUrl };
 }
 
+/** Jobs an earlier life of this node held when it died run again at once, not after their leases. */
+async function freeEarlierLives(store: JobStore, identity: NodeIdentity, logger: Logger): Promise<void> {
+  const freed = await store.releaseEarlierLives(identity.ownerPrefix, identity.owner, {
+    code: 'node-restarted',
+    message: 'the node stopped while this attempt ran (crash, kill or power loss); it was started again and runs the job again',
+  });
+  if (freed.length > 0) logger.warn('jobs held by an earlier life of this node go back to the queue', { jobIds: freed.map((job) => job.id), nodeId: identity.nodeId });
+}
+
 export async function startNode(options: StartNodeOptions): Promise<RunningNode> {
   const { config } = options;
   const logger = options.logger ?? createLogger({ level: config.logLevel });
@@ -120,7 +130,8 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     const token = resolveApiToken({ token: config.api.token, host: config.api.host, dataDir: config.dataDir });
     if (token.source === 'generated') logger.warn('no API token configured: generated one', { tokenFile: token.file });
 
-    // 2-3. The job store; the model set, loaded and verified once.
+    // 2-3. Who this node is; the job store; the model set, loaded and verified once.
+    const identity = startNodeLife(config.dataDir, logger);
     const { store, models } = await openStoreAndModels(config, logger, cleanups);
     const modelList = modelSetIdentities(models);
 
@@ -137,6 +148,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       orthanc,
       metrics,
       logger,
+      owner: identity.owner,
       ...(options.onAttemptEnd ? { onAttemptEnd: options.onAttemptEnd } : {}),
       ...(options.workerPollIntervalMs ? { workerPollIntervalMs: options.workerPollIntervalMs } : {}),
     });
@@ -146,7 +158,8 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     const http = await startNodeHttp({ config, token, store, orthanc, modelList, work, metrics, dicomWebUrl, ...(options.ohifDistDir ? { ohifDistDir: options.ohifDistDir } : {}), logger });
     cleanups.push(http.close);
 
-    // 7. Go.
+    // 7. Go: first take back what an earlier life of this node held when it died.
+    if (identity.mayFreeEarlierLives) await freeEarlierLives(store, identity, logger);
     work.worker.start();
     work.feed?.start();
     logger.info('tsr-node serving', {

@@ -121,6 +121,26 @@ export function describeJobStoreConformance(adapter: string, factory: JobStoreFa
       });
     });
 
+    describe('a restarted node frees what its earlier lives held', () => {
+      it('releaseEarlierLives: running jobs of earlier lives of this node go back to the queue at once, due now, attempt kept, reason set', async () => {
+        for (const study of [STUDY_A, STUDY_B, '1.2.826.0.1.3', '1.2.826.0.1.4']) await store.enqueue(request(study));
+        const earlierLife = await store.claim({ owner: 'node-a/boot-1', leaseMs: 30_000 });
+        const otherNode = await store.claim({ owner: 'node-ab/boot-1', leaseMs: 30_000 });
+        const thisLife = await store.claim({ owner: 'node-a/boot-2', leaseMs: 30_000 });
+        const reason = { code: 'node-restarted', message: 'the node stopped during this attempt' };
+        const freed = await store.releaseEarlierLives('node-a/', 'node-a/boot-2', reason);
+        expect(freed.map((job) => job.id)).to.deep.equal([earlierLife!.id]);
+        expect(freed[0]).to.deep.include({ state: 'queued', attempts: 1, reason });
+        expect(freed[0].leaseOwner).to.equal(undefined);
+        expect((await store.get(otherNode!.id))?.state, 'another node whose id shares the prefix text').to.equal('running');
+        expect((await store.get(thisLife!.id))?.leaseOwner, 'the current life keeps its job').to.equal('node-a/boot-2');
+        // Due at once, long before its 30 s lease would have run out; the queued job left waits behind it.
+        const next = await store.claim({ owner: 'node-a/boot-2', leaseMs: 30_000 });
+        expect(next).to.include({ id: earlierLife!.id, attempts: 2 });
+        expect(await store.releaseEarlierLives('node-a/', 'node-a/boot-2', reason), 'nothing left to free').to.deep.equal([]);
+      });
+    });
+
     describe('finishing a job', () => {
       it('complete: done, with outcome, result UIDs, and timings merged with those recorded on the way', async () => {
         const { job } = await store.enqueue(request(STUDY_A));

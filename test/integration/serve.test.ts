@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { Config } from '../../src/config/schema';
 import type { Job } from '../../src/jobs/jobStore';
 import { SqliteJobStore } from '../../src/jobs/sqliteJobStore';
+import { readOrCreateNodeId } from '../../src/node/nodeIdentity';
 import { startOrthanc, type OrthancInstance } from '../harness/orthanc';
 import { call, isFinished, runCli, sleep, testNodeConfig, waitForStudyJob, writeConfigFile, type CliChild } from './serveHarness';
 import { makeSphereStudy, uploadSphereStudy } from './serveStudyFixture';
@@ -105,6 +106,34 @@ describe('serve: the tsr-node serve process (real Orthanc, tiny models)', functi
     await store.close();
     expect(job.state, JSON.stringify(job.reason)).to.equal('done');
     expect(job.resultUids).to.have.length(2);
+  });
+
+  it('a restarted node frees the job its earlier life held when it was killed, at once, not after the lease', async () => {
+    // The earlier life: a job claimed under this node's id with a lease far longer than the test.
+    const c = config({ feed: { mode: 'webhook' }, worker: { leaseMs: 600_000 } });
+    const study = makeSphereStudy({ seed: 'serve-crash' });
+    await uploadSphereStudy(orthanc, study);
+    const nodeId = readOrCreateNodeId(c.dataDir);
+    const store = new SqliteJobStore({ path: c.dataDir });
+    const { job } = await store.enqueue({ studyInstanceUID: study.studyInstanceUID, fingerprint: 'before-the-crash', source: 'manual' });
+    const claimed = await store.claim({ owner: `${nodeId}/killed-life`, leaseMs: 600_000 });
+    expect(claimed?.id).to.equal(job.id);
+    // A job of another node sharing the store is not this node's to free.
+    await store.enqueue({ studyInstanceUID: '1.2.826.0.1.99', fingerprint: 'other-node', source: 'manual' });
+    const othersJob = await store.claim({ owner: 'other-node/its-life', leaseMs: 600_000 });
+    await store.close();
+
+    const child = serve(c);
+    const url = await child.url;
+    const done = await waitForStudyJob(url, c.api.token!, study.studyInstanceUID, isFinished);
+    expect(done.id).to.equal(job.id);
+    expect(done.state, JSON.stringify(done.reason)).to.equal('done');
+    expect(done.attempts, 'the crashed attempt counts').to.equal(2);
+    expect(child.output()).to.contain('jobs held by an earlier life of this node go back to the queue').and.contain(`"jobIds":[${job.id}]`);
+    const other = await call<Job>(url, 'GET', `/api/jobs/${othersJob!.id}`, { token: c.api.token! });
+    expect(other.body.state).to.equal('running');
+    child.child.kill('SIGINT');
+    expect(await child.exited).to.equal(0);
   });
 
   it('puts a job still running after worker.stopTimeoutMs back in the queue; after a restart it is done', async () => {
