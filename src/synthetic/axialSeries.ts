@@ -140,8 +140,8 @@ function renderSlice(renderer: SliceRenderer, spec: AxialSeriesSpec, z: number, 
   // Slice profile: the mean of renders across the slice thickness (partial volume in z).
   hu.fill(0);
   for (let s = 0; s < spec.subSamples; s++) {
-    const zs = z + ((s + 0.5) / spec.subSamples - 0.5) * spec.thicknessMm;
-    renderer.render(spec.phase, zs, spec.shift, texture, subSample);
+    const zSample = z + ((s + 0.5) / spec.subSamples - 0.5) * spec.thicknessMm;
+    renderer.render(spec.phase, zSample, spec.shift, texture, subSample);
     for (let i = 0; i < hu.length; i++) hu[i] += subSample[i];
   }
   const inverse = 1 / spec.subSamples;

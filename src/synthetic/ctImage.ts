@@ -142,7 +142,7 @@ function imagePlaneModule(series: CtSeriesAttributes, instance: CtInstanceAttrib
   return {
     PixelSpacing: [ds(series.pixelSpacing[0], 6), ds(series.pixelSpacing[1], 6)],
     ImageOrientationPatient: series.imageOrientation,
-    ImagePositionPatient: instance.imagePosition.map((v) => ds(v, 4)),
+    ImagePositionPatient: instance.imagePosition.map((coordinate) => ds(coordinate, 4)),
     SliceThickness: series.sliceThicknessMm === undefined ? '' : ds(series.sliceThicknessMm, 4),
     ...(series.spacingBetweenSlicesMm !== undefined ? { SpacingBetweenSlices: ds(series.spacingBetweenSlicesMm, 4) } : {}),
     ...(instance.sliceLocation !== undefined ? { SliceLocation: ds(instance.sliceLocation, 4) } : {}),

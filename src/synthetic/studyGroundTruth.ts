@@ -76,7 +76,7 @@ function phaseTruth(plan: StudyPlan, phase: 'arterial' | 'venous'): PhaseTruth {
   const localCentre = plan.anatomy.tumour.centreLocal;
   const centre = toPatient(plan, [localCentre[0] + shift[0], localCentre[1] + shift[1], localCentre[2] + shift[2]]);
   const box = tumourBounds(plan.anatomy.tumour.shape, centre);
-  const round3 = (v: Vec3): Vec3 => [round(v[0], 3), round(v[1], 3), round(v[2], 3)];
+  const round3 = (vector: Vec3): Vec3 => [round(vector[0], 3), round(vector[1], 3), round(vector[2], 3)];
   const thickRole = phase === 'arterial' ? 'arterial-thick' : 'venous-thick';
   return {
     seriesInstanceUID: seriesUid(plan.seed, phase),
@@ -97,7 +97,7 @@ function landmarkTruths(plan: StudyPlan): LandmarkTruth[] {
   const landmarks: LandmarkTruth[] = [];
   for (const name of LANDMARK_STRUCTURES) {
     const structure = anatomy.structures.find((candidate) => candidate.name === name)!;
-    const found = findLandmark(anatomy, name, scanLow, scanHigh, [shifts.arterial, shifts.venous], (p) => tumourLevel(anatomy.tumour.shape, anatomy.tumour.centreLocal, p) <= 1.1);
+    const found = findLandmark(anatomy, name, scanLow, scanHigh, [shifts.arterial, shifts.venous], (point) => tumourLevel(anatomy.tumour.shape, anatomy.tumour.centreLocal, point) <= 1.1);
     if (!found) continue;
     const at = (phase: 'arterial' | 'venous'): Vec3 => {
       const shift = structure.moves ? shifts[phase] : ([0, 0, 0] as Vec3);
