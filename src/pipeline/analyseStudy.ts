@@ -163,6 +163,7 @@ export async function analyseStudyPipeline(pipeline: StudyPipeline, studyInstanc
       srSeriesDescription: pipeline.results.srSeriesDescription,
       scSeriesDescription: pipeline.results.scSeriesDescription,
       now: (pipeline.now ?? (() => new Date()))(),
+      logger,
     });
     stage('buildResults', performance.now() - t);
     throwIfAborted(hooks.signal);

@@ -3,16 +3,19 @@
  * the Patient and Study modules copied from the venous source, the series attributes that General
  * Series and SR Document Series share, General Equipment (with the SR's Enhanced General
  * Equipment, the same attributes), and the node as Contributing Equipment (IHE AIR). A pure
- * builder: each IOD's builder adds the modules of its own around it.
+ * builder, but for one warn line to the injected logger when copied values had to be made valid
+ * for their VR: each IOD's builder adds the modules of its own around it.
  */
 import type { DicomJson } from '../dicomweb/dicomJson';
 import type { TsrAnalysis } from '../inference/result';
+import type { Logger } from '../logging/logger';
 import { CODES, codeItem, codingSchemeIdentification } from './codes';
 import type { DeviceIdentity } from './device';
 import { dicomDate, dicomDateTime, dicomTime, TIMEZONE_OFFSET_UTC } from './dicomDateTime';
 import type { NaturalizedDataset } from './part10';
 import { copyPatientStudy } from './patientStudyCopier';
 import type { ResultIdentity } from './uids';
+import { distinctChanges, type SourceValueChange } from './validSourceValues';
 
 /** The options that the SR and the SC builders both take. */
 export interface ResultObjectOptions {
@@ -26,6 +29,8 @@ export interface ResultObjectOptions {
   seriesNumber?: number;
   /** The injected clock's reading: every date and time the object carries. */
   now: Date;
+  /** Where the changes made to copied source values go (one warn line per object, no values). */
+  logger?: Logger;
 }
 
 /** What sets one result object's common modules apart from the other's. */
@@ -38,6 +43,8 @@ export interface ResultObjectKind {
   seriesInstanceUID: string;
   /** Series Number when the options give none. */
   defaultSeriesNumber: number;
+  /** Changes made to source values that the object's own modules copy, reported with the common ones. */
+  sourceValueChanges?: SourceValueChange[];
 }
 
 /** Series Description is LO: 1 to 64 characters. */
@@ -53,6 +60,8 @@ export function checkSeriesDescription(seriesDescription: string): void {
  */
 export function commonModules(options: ResultObjectOptions, kind: ResultObjectKind): NaturalizedDataset {
   const { device, now } = options;
+  const patientStudy = copyPatientStudy(options.sourceMetadata.venous);
+  reportSourceValueChanges(options, kind, [...patientStudy.changes, ...(kind.sourceValueChanges ?? [])]);
   return {
     // SOP Common
     SOPClassUID: kind.sopClassUID,
@@ -65,7 +74,7 @@ export function commonModules(options: ResultObjectOptions, kind: ResultObjectKi
     CodingSchemeIdentificationSequence: codingSchemeIdentification(kind.codingSchemeDesignators),
     ContributingEquipmentSequence: [contributingEquipment(device, now)],
     // Patient, Clinical Trial Subject, General Study, Patient Study, Clinical Trial Study
-    ...copyPatientStudy(options.sourceMetadata.venous),
+    ...patientStudy.attributes,
     // General Series / SR Document Series
     Modality: kind.modality,
     SeriesInstanceUID: kind.seriesInstanceUID,
@@ -76,6 +85,20 @@ export function commonModules(options: ResultObjectOptions, kind: ResultObjectKi
     // General Equipment (the SR's Enhanced General Equipment too)
     ...equipment(device),
   };
+}
+
+/**
+ * One warn line per result object whose copied source values had to be changed to be valid for
+ * their VR: which attributes and how, never the values (they may identify the patient).
+ */
+function reportSourceValueChanges(options: ResultObjectOptions, kind: ResultObjectKind, changes: SourceValueChange[]): void {
+  if (changes.length === 0) return;
+  options.logger?.warn('source values made valid for their VR', {
+    studyInstanceUID: options.analysis.studyInstanceUID,
+    sopInstanceUID: kind.sopInstanceUID,
+    modality: kind.modality,
+    changes: distinctChanges(changes).map(({ keyword, tag, vr, change }) => ({ keyword, tag, vr, change })),
+  });
 }
 
 /** The node as equipment: General Equipment (C.7.5.1) and Enhanced General Equipment (C.7.5.2). */

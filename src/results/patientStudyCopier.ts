@@ -6,11 +6,19 @@
  *
  * Rules: a Type 1 attribute missing from the source is an error; a Type 2 attribute missing is
  * written empty; Type 1C/2C/3 are copied when present. An optional module (Clinical Trial) is
- * copied only when its key attribute is present. Bulk data (BulkDataURI) is never copied: none of
- * these attributes is bulk data.
+ * copied only when its key attribute is present, and left out whole when one of its Type 1
+ * attributes is missing. Bulk data (BulkDataURI) is never copied: none of these attributes is
+ * bulk data.
+ *
+ * Encode strictly, decode tolerantly: every copied value is made valid for its VR on the way
+ * (validSourceValues.ts: clipped, control characters removed, invalid dates and codes dropped).
+ * An attribute left with no valid value counts as missing, by the rules above, except that a
+ * Type 2C one is written empty (the source had it, so its condition holds). What was changed is
+ * returned, without the values, for the caller to log.
  */
 import type { DicomJson, DicomJsonElement } from '../dicomweb/dicomJson';
 import type { NaturalizedDataset } from './part10';
+import { validElementValues, type SourceValueChange } from './validSourceValues';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- dcmjs ships no type declarations */
 const { DicomMetaDictionary } = (require('dcmjs') as {
@@ -111,26 +119,56 @@ function hasValue(element: DicomJsonElement | undefined): boolean {
   return element !== undefined && Array.isArray(element.Value) && element.Value.length > 0;
 }
 
+/** The copied attributes, naturalized, and what was changed to make their values valid. */
+export interface CopiedPatientStudy {
+  attributes: NaturalizedDataset;
+  changes: SourceValueChange[];
+}
+
+/** The valid values of one attribute of the table in `source`: none when it is missing or has none valid. */
+function validValuesOf(source: DicomJson, attr: CopiedAttribute, changes: SourceValueChange[]): unknown[] {
+  const element = source[attr.tag];
+  if (!hasValue(element) || element?.BulkDataURI !== undefined) return [];
+  const valid = validElementValues(element!, attr.vr, { keyword: attr.keyword, tag: attr.tag });
+  changes.push(...valid.changes);
+  return valid.values;
+}
+
+/** The optional modules of `source` that are there (key attribute present) and complete (every Type 1 attribute valid). */
+function presentOptionalModules(source: DicomJson, changes: SourceValueChange[]): Set<CopiedModule> {
+  const present = new Set<CopiedModule>();
+  for (const [module, keyTag] of Object.entries(OPTIONAL_MODULE_KEY) as Array<[CopiedModule, string]>) {
+    if (!hasValue(source[keyTag])) continue;
+    const incomplete = PATIENT_STUDY_ATTRIBUTES.find((attr) => attr.module === module && attr.type === '1' && validValuesOf(source, attr, []).length === 0);
+    if (incomplete === undefined) present.add(module);
+    else changes.push({ keyword: incomplete.keyword, tag: incomplete.tag, vr: incomplete.vr, change: 'module-left-out' });
+  }
+  return present;
+}
+
 /**
  * The Patient and Study attributes of `source`, naturalized (dcmjs keywords), ready to spread into
- * a new dataset. Throws a TypeError naming the attribute when a Type 1 attribute is missing.
+ * a new dataset, and what was changed to make them valid. Throws a TypeError naming the attribute
+ * when a Type 1 attribute of a mandatory module is missing or has no valid value.
  */
-export function copyPatientStudy(source: DicomJson): NaturalizedDataset {
+export function copyPatientStudy(source: DicomJson): CopiedPatientStudy {
+  const changes: SourceValueChange[] = [];
+  const optionalModules = presentOptionalModules(source, changes);
   const picked: Record<string, DicomJsonElement> = {};
   const empties: NaturalizedDataset = {};
   for (const attr of PATIENT_STUDY_ATTRIBUTES) {
-    const moduleKey = OPTIONAL_MODULE_KEY[attr.module];
-    if (moduleKey !== undefined && !hasValue(source[moduleKey])) continue;
-    const element = source[attr.tag];
-    if (hasValue(element) && element?.BulkDataURI === undefined) {
-      picked[attr.tag] = { vr: element!.vr, Value: element!.Value };
+    if (OPTIONAL_MODULE_KEY[attr.module] !== undefined && !optionalModules.has(attr.module)) continue;
+    const values = validValuesOf(source, attr, changes);
+    if (values.length > 0) {
+      picked[attr.tag] = { vr: source[attr.tag]!.vr, Value: values };
     } else if (attr.type === '1') {
-      throw new TypeError(`source metadata: ${attr.keyword} (${attr.tag}) is Type 1 in the ${attr.module} module and is missing`);
-    } else if (attr.type === '2') {
+      const problem = hasValue(source[attr.tag]) ? 'has no valid value' : 'is missing';
+      throw new TypeError(`source metadata: ${attr.keyword} (${attr.tag}) is Type 1 in the ${attr.module} module and ${problem}`);
+    } else if (attr.type === '2' || (attr.type === '2C' && hasValue(source[attr.tag]))) {
       empties[attr.keyword] = attr.vr === 'SQ' ? [] : '';
     }
   }
   // naturalizeDataset adds a _vrMap for ambiguous VRs; none of these attributes has one.
   const { _vrMap: _unused, ...naturalized } = DicomMetaDictionary.naturalizeDataset(picked);
-  return { ...empties, ...naturalized };
+  return { attributes: { ...empties, ...naturalized }, changes };
 }

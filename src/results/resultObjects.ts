@@ -5,6 +5,7 @@
 import { SOP_CLASS } from '../dicom/dictionary';
 import type { DicomJson } from '../dicomweb/dicomJson';
 import type { TsrAnalysis } from '../inference/result';
+import type { Logger } from '../logging/logger';
 import type { DeviceIdentity } from './device';
 import { writePart10 } from './part10';
 import { renderTsrOverlay } from './sc/overlayImage';
@@ -31,6 +32,8 @@ export interface TsrResultsOptions {
   now: Date;
   /** Panel side of the overlay, px (default 512). */
   overlayPanelSize?: number;
+  /** Gets one warn line per object whose copied source values were made valid for their VR (no values). */
+  logger?: Logger;
 }
 
 export interface TsrResults {
@@ -50,7 +53,7 @@ export function identityOf(analysis: TsrAnalysis): ResultIdentity {
 
 export function buildTsrResults(o: TsrResultsOptions): TsrResults {
   const identity = identityOf(o.analysis);
-  const common = { analysis: o.analysis, sourceMetadata: o.sourceMetadata, identity, device: o.device, now: o.now };
+  const common = { analysis: o.analysis, sourceMetadata: o.sourceMetadata, identity, device: o.device, now: o.now, ...(o.logger ? { logger: o.logger } : {}) };
   const srDataset = buildTsrStructuredReport({ ...common, seriesDescription: o.srSeriesDescription });
   const overlay = renderTsrOverlay({ analysis: o.analysis, now: o.now, ...(o.overlayPanelSize ? { panelSize: o.overlayPanelSize } : {}) });
   const scDataset = buildTsrOverlaySecondaryCapture({ ...common, image: overlay, seriesDescription: o.scSeriesDescription });

@@ -32,6 +32,21 @@ async function runCli(argv: string[], env: Record<string, string>): Promise<{ co
   }
 }
 
+/**
+ * The Part 10 file with one element of 16-bit length (explicit VR little endian) given a new
+ * value, written by hand: the codec would refuse the values that issue 24 is about.
+ */
+function withElementValue(bytes: Uint8Array, group: number, element: number, vr: string, value: string): Uint8Array {
+  const file = Buffer.from(bytes);
+  const header = Buffer.from([group & 0xff, group >> 8, element & 0xff, element >> 8, vr.charCodeAt(0), vr.charCodeAt(1)]);
+  const at = file.indexOf(header, 132);
+  if (at < 0) throw new Error(`no (${group.toString(16)},${element.toString(16)}) ${vr} in the file`);
+  const encoded = Buffer.from(value.length % 2 === 0 ? value : `${value} `, 'latin1');
+  const length = Buffer.alloc(2);
+  length.writeUInt16LE(encoded.length);
+  return Buffer.concat([file.subarray(0, at + 6), length, encoded, file.subarray(at + 8 + file.readUInt16LE(at + 6))]);
+}
+
 describe('tsr-node analyze (real Orthanc, tiny fixture models)', function () {
   this.timeout(120_000);
   let orthanc: OrthancInstance;
@@ -92,6 +107,20 @@ describe('tsr-node analyze (real Orthanc, tiny fixture models)', function () {
     expect(storedAgain.sentNow).to.deep.equal([]);
     expect(storedAgain.alreadyPresent).to.have.members([stored.sr, stored.sc]);
     expect(await instanceCount(study.studyInstanceUID)).to.equal(before + 2);
+  });
+
+  it('stores the SR and SC of a study whose Patient\'s Name is 300 characters with control characters (issue 24)', async () => {
+    const odd = generateStudy({ seed: 603, columns: 96, slices: 30, extras: 'none', naming: 'english' });
+    for (const f of odd.files) {
+      const longName = withElementValue(f.bytes, 0x0010, 0x0010, 'PN', `Doe\u0007${'x'.repeat(290)}^Jane\n`);
+      await orthanc.rest('POST', '/instances', withElementValue(longName, 0x0010, 0x0030, 'DA', '20261399'));
+    }
+    const before = await instanceCount(odd.studyInstanceUID);
+    const { code, stdout, stderr } = await runCli(['analyze', odd.studyInstanceUID], env);
+    expect(code, stderr).to.equal(0);
+    const stored = (JSON.parse(stdout) as { stored: { sr: string; sc: string; sentNow: string[] } }).stored;
+    expect(stored.sentNow).to.have.members([stored.sr, stored.sc]);
+    expect(await instanceCount(odd.studyInstanceUID)).to.equal(before + 2);
   });
 
   it('exits 3 with the reason code when the study cannot be analysed', async () => {

@@ -3,7 +3,7 @@
  * following IHE Radiology AI Results (AIR). A pure builder: typed options in, a naturalized
  * dataset out; the clock and the UIDs come in through the options.
  */
-import { SOP_CLASS } from '../../dicom/dictionary';
+import { SOP_CLASS, TAG } from '../../dicom/dictionary';
 import { jsonString } from '../../dicomweb/dicomJson';
 import type { PhaseFinding, TsrAnalysis } from '../../inference/result';
 import { CODES, IHE_SCHEME, PRIVATE_SCHEME } from '../codes';
@@ -11,6 +11,7 @@ import { checkSeriesDescription, commonModules, type ResultObjectOptions } from 
 import { dicomDate, dicomTime } from '../dicomDateTime';
 import type { NaturalizedDataset } from '../part10';
 import { RESEARCH_USE_NOTICE, tsrShortResult } from '../resultText';
+import { validSourceString } from '../validSourceValues';
 import { tid1500MeasurementReport, tid1501MeasurementGroup, tid300Measurement, type ImageLibraryGroup, type ImageRegion } from './templates';
 
 /** The SR needs nothing beyond what both result objects take. */
@@ -67,8 +68,10 @@ export function buildTsrStructuredReport(options: TsrStructuredReportOptions): N
   checkOptions(options);
   const { analysis: a, device, identity, now } = options;
 
-  const imageLibrary: ImageLibraryGroup[] = PHASES.map((phase) => {
-    const frameOfReferenceUID = jsonString(options.sourceMetadata[phase], '00200052');
+  // Each phase's Frame of Reference UID, copied from its source when valid (UI), else left out.
+  const frameOfReferences = PHASES.map((phase) => validSourceString(options.sourceMetadata[phase], TAG.frameOfReferenceUID, 'UI'));
+  const imageLibrary: ImageLibraryGroup[] = PHASES.map((phase, index) => {
+    const frameOfReferenceUID = frameOfReferences[index].value;
     return {
       modality: CODES.computedTomography,
       targetRegion: CODES.abdomen,
@@ -123,6 +126,7 @@ export function buildTsrStructuredReport(options: TsrStructuredReportOptions): N
       modality: 'SR',
       seriesInstanceUID: identity.srSeriesInstanceUID,
       defaultSeriesNumber: 9001,
+      sourceValueChanges: frameOfReferences.flatMap((frameOfReference) => frameOfReference.changes),
     }),
     // SR Document Series
     ReferencedPerformedProcedureStepSequence: [],

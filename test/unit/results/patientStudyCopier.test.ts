@@ -19,7 +19,7 @@ const source: DicomJson = {
 };
 
 describe('results/patientStudyCopier: table-driven Patient and Study modules', () => {
-  const copied = copyPatientStudy(source);
+  const copied = copyPatientStudy(source).attributes;
 
   it('copies present attributes of the table, sequences included', () => {
     expect(copied.PatientID).to.equal('P123');
@@ -43,7 +43,7 @@ describe('results/patientStudyCopier: table-driven Patient and Study modules', (
   });
 
   it('copies an optional module whole when its key attribute is there', () => {
-    const trial = copyPatientStudy({ ...source, '00120010': { vr: 'LO', Value: ['Sponsor'] }, '00120020': { vr: 'LO', Value: ['PROT'] } });
+    const trial = copyPatientStudy({ ...source, '00120010': { vr: 'LO', Value: ['Sponsor'] }, '00120020': { vr: 'LO', Value: ['PROT'] } }).attributes;
     expect(trial.ClinicalTrialSponsorName).to.equal('Sponsor');
     expect(trial.ClinicalTrialSiteID).to.equal('SITE');
     expect(trial.ClinicalTrialProtocolName, 'Type 2 written empty').to.equal('');
