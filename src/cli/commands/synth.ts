@@ -17,7 +17,9 @@ import {
   PIXEL_ENCODING_NAMES,
   studyBiology,
   writeStudyToFolder,
+  type SyntheticStudy,
   type SyntheticStudyOptions,
+  type TsrLabel,
 } from '../../synthetic';
 import { oracleScores } from '../../synthetic/oracle';
 import { formatOracleReport, oracleReport } from '../../synthetic/oracleReport';
@@ -60,112 +62,156 @@ Other:
   --no-progress          no progress bar on stderr
 `;
 
+/** The options of `tsr-node synth`, read and checked. */
+interface SynthArguments {
+  out?: string;
+  stow?: string;
+  oracleReport: boolean;
+  config?: string;
+  progress: boolean;
+  /** First study seed; study i has seed cohortStudySeed(seed, i). */
+  seed: number;
+  count: number;
+  studyOptions: Omit<SyntheticStudyOptions, 'seed'>;
+  /** The label study i is forced to have (--balance or --label), if any. */
+  labelOf: (index: number) => TsrLabel | undefined;
+}
+
+type OracleCase = { label: TsrLabel; oracle: { fused: number; arterial: number; venous: number } };
+
+function parseSynthArguments(argv: string[]): SynthArguments {
+  const { values } = parseCommandArgs({
+    args: argv,
+    options: {
+      out: { type: 'string' },
+      stow: { type: 'string' },
+      'oracle-report': { type: 'boolean', default: false },
+      seed: { type: 'string', default: '1' },
+      count: { type: 'string', default: '1' },
+      balance: { type: 'boolean', default: false },
+      label: { type: 'string' },
+      columns: { type: 'string' },
+      slices: { type: 'string' },
+      extras: { type: 'string' },
+      naming: { type: 'string' },
+      encoding: { type: 'string' },
+      'timing-tags': { type: 'string' },
+      'instance-order': { type: 'string' },
+      config: { type: 'string' },
+      'no-progress': { type: 'boolean', default: false },
+    },
+  });
+  const seed = integerOption('seed', values.seed, 0, 1);
+  const count = integerOption('count', values.count, 1, 1);
+  const columns = integerOption('columns', values.columns, 32);
+  const slices = integerOption('slices', values.slices, 8);
+  const label = choiceOption('label', values.label, ['low', 'high'] as const);
+  const extras = choiceOption('extras', values.extras, ['none', 'random', 'all'] as const);
+  const naming = choiceOption('naming', values.naming, ['random', 'english', 'blank'] as const);
+  const encoding = choiceOption('encoding', values.encoding, ['random', ...PIXEL_ENCODING_NAMES] as const);
+  const timingTags = choiceOption('timing-tags', values['timing-tags'], ['random', 'present', 'absent'] as const);
+  const instanceOrder = choiceOption('instance-order', values['instance-order'], ['random', 'head-first', 'feet-first', 'shuffled'] as const);
+  if (label && values.balance) throw new UsageError('--label and --balance exclude each other');
+  const studyOptions: Omit<SyntheticStudyOptions, 'seed'> = {
+    ...(columns !== undefined ? { columns } : {}),
+    ...(slices !== undefined ? { slices } : {}),
+    ...(label ? { label } : {}),
+    ...(extras ? { extras } : {}),
+    ...(naming ? { naming } : {}),
+    ...(encoding ? { encoding } : {}),
+    ...(timingTags ? { timingTags } : {}),
+    ...(instanceOrder ? { instanceOrder } : {}),
+  };
+  if (!values.out && !values.stow && !values['oracle-report']) throw new UsageError('give --out DIR, --stow URL or --oracle-report');
+  const balanced = values.balance ? balancedLabels(seed, count) : undefined;
+  return {
+    ...(values.out ? { out: values.out } : {}),
+    ...(values.stow ? { stow: values.stow } : {}),
+    oracleReport: values['oracle-report'],
+    ...(values.config ? { config: values.config } : {}),
+    progress: !values['no-progress'],
+    seed,
+    count,
+    studyOptions,
+    labelOf: (index) => (balanced ? balanced[index] : studyOptions.label),
+  };
+}
+
+/** Oracle only: the biology of each study, no images. */
+function printBiologyOracleReport(args: SynthArguments): void {
+  const cases: OracleCase[] = Array.from({ length: args.count }, (_, i) => {
+    const biology = studyBiology(cohortStudySeed(args.seed, i), args.labelOf(i));
+    return { label: biology.label, oracle: oracleScores(biology.enhancement) };
+  });
+  console.log(formatOracleReport(oracleReport(cases), args.seed));
+}
+
+/** Sends a study with STOW-RS; the number of instances the server refused. */
+async function stowStudy(client: DicomWebClientHandle, study: SyntheticStudy): Promise<number> {
+  // One STOW-RS request per series keeps each request body to tens of megabytes.
+  const bySeries = new Map<string, Uint8Array[]>();
+  for (const file of study.files) {
+    const list = bySeries.get(file.seriesInstanceUID) ?? [];
+    list.push(file.bytes);
+    bySeries.set(file.seriesInstanceUID, list);
+  }
+  let failedInstances = 0;
+  for (const objects of bySeries.values()) {
+    const result = await client.store(objects, study.studyInstanceUID);
+    failedInstances += result.failed.length;
+    for (const failed of result.failed) {
+      console.error(`tsr-node synth: STOW-RS refused ${failed.sopInstanceUID ?? '(unknown instance)'} (FailureReason ${failed.failureReason ?? '?'})`);
+    }
+  }
+  return failedInstances;
+}
+
+/** Generates the cohort study by study, writes it to --out and/or sends it to --stow; the exit code. */
+async function makeCohort(args: SynthArguments): Promise<number> {
+  let client: DicomWebClientHandle | undefined;
+  if (args.stow) {
+    const config = loadConfig(args.config ? { file: args.config } : {});
+    client = createDicomWebClient({ ...config.orthanc, dicomWebUrl: args.stow }, { logger: createLogger({ level: config.logLevel }) });
+  }
+  const progress = args.progress ? createProgressBar({ total: args.count, label: 'synth' }) : undefined;
+  const labels: string[] = [LABELS_CSV_HEADER];
+  const cases: OracleCase[] = [];
+  let failedInstances = 0;
+  try {
+    if (args.out) mkdirSync(args.out, { recursive: true });
+    for (let i = 0; i < args.count; i++) {
+      const label = args.labelOf(i);
+      const study = generateStudy({ ...args.studyOptions, seed: cohortStudySeed(args.seed, i), ...(label ? { label } : {}) });
+      if (args.out) writeStudyToFolder(study, path.join(args.out, `study-${String(i + 1).padStart(4, '0')}`));
+      if (client) failedInstances += await stowStudy(client, study);
+      labels.push(labelsCsvRow(study.groundTruth));
+      cases.push({ label: study.groundTruth.tumour.label, oracle: study.groundTruth.tumour.oracle });
+      progress?.tick();
+    }
+    progress?.done();
+    if (args.out) writeFileSync(path.join(args.out, 'labels.csv'), labels.join('\n') + '\n');
+  } catch (err) {
+    console.error(`tsr-node synth: ${(err as Error).message}`);
+    return 1;
+  } finally {
+    client?.close();
+  }
+  if (args.oracleReport) console.log(formatOracleReport(oracleReport(cases), args.seed));
+  const studies = `${args.count} ${args.count === 1 ? 'study' : 'studies'}`;
+  if (args.out) console.error(`tsr-node synth: ${studies} written to ${args.out}`);
+  if (args.stow) console.error(`tsr-node synth: ${studies} sent to ${args.stow}${failedInstances ? `, ${failedInstances} instances refused` : ''}`);
+  return failedInstances > 0 ? 1 : 0;
+}
+
 export const command: Command = {
   summary: 'make synthetic dual-phase pancreatic CT studies (folder or STOW-RS) and their oracle AUCs',
   usage: USAGE,
   async run(argv) {
-    const { values } = parseCommandArgs({
-      args: argv,
-      options: {
-        out: { type: 'string' },
-        stow: { type: 'string' },
-        'oracle-report': { type: 'boolean', default: false },
-        seed: { type: 'string', default: '1' },
-        count: { type: 'string', default: '1' },
-        balance: { type: 'boolean', default: false },
-        label: { type: 'string' },
-        columns: { type: 'string' },
-        slices: { type: 'string' },
-        extras: { type: 'string' },
-        naming: { type: 'string' },
-        encoding: { type: 'string' },
-        'timing-tags': { type: 'string' },
-        'instance-order': { type: 'string' },
-        config: { type: 'string' },
-        'no-progress': { type: 'boolean', default: false },
-      },
-    });
-    const seed = integerOption('seed', values.seed, 0, 1);
-    const count = integerOption('count', values.count, 1, 1);
-    const columns = integerOption('columns', values.columns, 32);
-    const slices = integerOption('slices', values.slices, 8);
-    const label = choiceOption('label', values.label, ['low', 'high'] as const);
-    const extras = choiceOption('extras', values.extras, ['none', 'random', 'all'] as const);
-    const naming = choiceOption('naming', values.naming, ['random', 'english', 'blank'] as const);
-    const encoding = choiceOption('encoding', values.encoding, ['random', ...PIXEL_ENCODING_NAMES] as const);
-    const timingTags = choiceOption('timing-tags', values['timing-tags'], ['random', 'present', 'absent'] as const);
-    const instanceOrder = choiceOption('instance-order', values['instance-order'], ['random', 'head-first', 'feet-first', 'shuffled'] as const);
-    if (label && values.balance) throw new UsageError('--label and --balance exclude each other');
-    const studyOptions: Omit<SyntheticStudyOptions, 'seed'> = {
-      ...(columns !== undefined ? { columns } : {}),
-      ...(slices !== undefined ? { slices } : {}),
-      ...(label ? { label } : {}),
-      ...(extras ? { extras } : {}),
-      ...(naming ? { naming } : {}),
-      ...(encoding ? { encoding } : {}),
-      ...(timingTags ? { timingTags } : {}),
-      ...(instanceOrder ? { instanceOrder } : {}),
-    };
-    if (!values.out && !values.stow && !values['oracle-report']) throw new UsageError('give --out DIR, --stow URL or --oracle-report');
-    const balanced = values.balance ? balancedLabels(seed, count) : undefined;
-    const labelOf = (i: number): 'low' | 'high' | undefined => (balanced ? balanced[i] : studyOptions.label);
-
-    // Oracle only: the biology of each study, no images.
-    if (!values.out && !values.stow) {
-      const cases = Array.from({ length: count }, (_, i) => {
-        const biology = studyBiology(cohortStudySeed(seed, i), labelOf(i));
-        return { label: biology.label, oracle: oracleScores(biology.enhancement) };
-      });
-      console.log(formatOracleReport(oracleReport(cases), seed));
+    const args = parseSynthArguments(argv);
+    if (!args.out && !args.stow) {
+      printBiologyOracleReport(args);
       return 0;
     }
-
-    let client: DicomWebClientHandle | undefined;
-    if (values.stow) {
-      const config = loadConfig(values.config ? { file: values.config } : {});
-      client = createDicomWebClient({ ...config.orthanc, dicomWebUrl: values.stow }, { logger: createLogger({ level: config.logLevel }) });
-    }
-    const progress = values['no-progress'] ? undefined : createProgressBar({ total: count, label: 'synth' });
-    const labels: string[] = [LABELS_CSV_HEADER];
-    const cases: Array<{ label: 'low' | 'high'; oracle: { fused: number; arterial: number; venous: number } }> = [];
-    let failedInstances = 0;
-    try {
-      if (values.out) mkdirSync(values.out, { recursive: true });
-      for (let i = 0; i < count; i++) {
-        const label = labelOf(i);
-        const study = generateStudy({ ...studyOptions, seed: cohortStudySeed(seed, i), ...(label ? { label } : {}) });
-        if (values.out) writeStudyToFolder(study, path.join(values.out, `study-${String(i + 1).padStart(4, '0')}`));
-        if (client) {
-          // One STOW-RS request per series keeps each request body to tens of megabytes.
-          const bySeries = new Map<string, Uint8Array[]>();
-          for (const f of study.files) {
-            const list = bySeries.get(f.seriesInstanceUID) ?? [];
-            list.push(f.bytes);
-            bySeries.set(f.seriesInstanceUID, list);
-          }
-          for (const objects of bySeries.values()) {
-            const result = await client.store(objects, study.studyInstanceUID);
-            failedInstances += result.failed.length;
-            for (const failed of result.failed) {
-              console.error(`tsr-node synth: STOW-RS refused ${failed.sopInstanceUID ?? '(unknown instance)'} (FailureReason ${failed.failureReason ?? '?'})`);
-            }
-          }
-        }
-        labels.push(labelsCsvRow(study.groundTruth));
-        cases.push({ label: study.groundTruth.tumour.label, oracle: study.groundTruth.tumour.oracle });
-        progress?.tick();
-      }
-      progress?.done();
-      if (values.out) writeFileSync(path.join(values.out, 'labels.csv'), labels.join('\n') + '\n');
-    } catch (err) {
-      console.error(`tsr-node synth: ${(err as Error).message}`);
-      return 1;
-    } finally {
-      client?.close();
-    }
-    if (values['oracle-report']) console.log(formatOracleReport(oracleReport(cases), seed));
-    if (values.out) console.error(`tsr-node synth: ${count} ${count === 1 ? 'study' : 'studies'} written to ${values.out}`);
-    if (values.stow) console.error(`tsr-node synth: ${count} ${count === 1 ? 'study' : 'studies'} sent to ${values.stow}${failedInstances ? `, ${failedInstances} instances refused` : ''}`);
-    return failedInstances > 0 ? 1 : 0;
+    return makeCohort(args);
   },
 };
