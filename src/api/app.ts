@@ -164,6 +164,7 @@ function mountStatusPages(app: Express, options: ApiAppOptions, viewerUrl: (uid:
         changeCursor: snapshot.changeCursor ?? 0,
         feedMode: options.feedMode,
         models: options.models,
+        ...(snapshot.waitingFor ? { waitingFor: snapshot.waitingFor } : {}),
       }),
     );
   });

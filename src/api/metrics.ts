@@ -54,6 +54,8 @@ export interface MetricsSnapshot {
   models?: Array<{ role: string; name: string; version: string; sha256: string }>;
   workerActive?: number;
   workerConcurrency?: number;
+  /** Set while the worker waits for the PACS to answer (it claims nothing meanwhile). */
+  waitingFor?: { name: string; since: string; message: string } | undefined;
 }
 
 export class NodeMetrics {
@@ -133,6 +135,10 @@ export class NodeMetrics {
     if (snapshot.workerActive !== undefined) {
       family('tsr_worker_active_jobs', 'gauge', 'Jobs this node is analysing now.');
       sample('tsr_worker_active_jobs', {}, snapshot.workerActive);
+    }
+    if ('waitingFor' in snapshot) {
+      family('tsr_worker_waiting_for_pacs', 'gauge', '1 while the worker waits for the PACS to answer: it claims nothing, and no attempt is counted.');
+      sample('tsr_worker_waiting_for_pacs', {}, snapshot.waitingFor ? 1 : 0);
     }
     if (snapshot.workerConcurrency !== undefined) {
       family('tsr_worker_concurrency', 'gauge', 'Most jobs this node analyses at once (worker.concurrency).');

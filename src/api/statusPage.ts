@@ -104,6 +104,16 @@ export interface StatusPageData {
   changeCursor: number;
   feedMode: string;
   models: Array<{ role: string; name: string; version: string }>;
+  /** Set while the worker waits for the PACS to answer. */
+  waitingFor?: { name: string; since: string; message: string };
+}
+
+function waitingView(waiting: StatusPageData['waitingFor']): Html {
+  if (!waiting) return html``;
+  return html`<section class="waiting" role="status" aria-label="waiting">
+  <h2>Waiting for ${waiting.name} since ${formatTime(waiting.since)}</h2>
+  <p>It does not answer: ${waiting.message}. Jobs stay queued and spend no attempt; the node asks again every few seconds and resumes by itself when it answers.</p>
+</section>`;
 }
 
 function layout(title: string, csrfToken: string | undefined, body: Html): string {
@@ -166,6 +176,7 @@ export function renderStatusPage(d: StatusPageData): string {
   const body = html`${header(d.version, d.csrfToken)}
 <main>
 ${readinessView(d.readiness)}
+${waitingView(d.waitingFor)}
 <section class="facts">
   <span>Feed: <b>${d.feedMode}</b>, cursor ${d.changeCursor}</span>
   ${d.models.map((m) => html`<span>${m.role}: <b>${m.name}</b> ${m.version}</span>`)}
@@ -299,6 +310,7 @@ dl.chosen dt { font-weight: 600; margin-top: 0.4rem; } dl.chosen dd { margin-lef
 .count { color: #6b7a8c; }
 .readiness { padding: 0.5rem 0.8rem; border-radius: 0.4rem; background: #fff; border-left: 0.4rem solid #1d8a4e; }
 .readiness.not-ready { border-left-color: #c0392b; }
+.waiting { padding: 0.5rem 0.8rem; border-radius: 0.4rem; background: #fff8e6; border-left: 0.4rem solid #d68910; margin-top: 0.8rem; } .waiting h2 { margin: 0 0 0.3rem; } .waiting p { margin: 0; }
 .readiness h2 { margin: 0 0 0.3rem; } .readiness ul { list-style: none; margin: 0; padding: 0; display: flex; gap: 1.5rem; flex-wrap: wrap; }
 .readiness li.bad b { color: #c0392b; } .readiness .detail { color: #6b7a8c; margin-left: 0.4rem; }
 .facts { margin: 0.6rem 0; color: #4a5868; display: flex; gap: 1.5rem; flex-wrap: wrap; }

@@ -75,6 +75,11 @@ export const workerSchema = z
      * node's jobs when their leases run out.
      */
     leaseMs: positiveInt.min(3000).default(30_000),
+    /**
+     * While the PACS does not answer, the node asks it again after 2 s, then twice as long each
+     * time, up to this pause (ms); jobs wait meanwhile without spending attempts.
+     */
+    pacsProbeMaxIntervalMs: positiveInt.min(100).default(30_000),
     /** On SIGTERM/SIGINT, how long running jobs may take to finish before they go back to the queue, in ms. */
     stopTimeoutMs: positiveInt.default(30_000),
   })
@@ -84,9 +89,12 @@ export const jobsSchema = z
   .object({
     /**
      * The job store. Absent: SQLite (`jobs.sqlite` in dataDir). `sqlite:PATH`: a SQLite file
-     * elsewhere. Other stores plug in by URL scheme (src/jobs/createJobStore.ts).
+     * elsewhere. `postgres://USER@HOST:PORT/DATABASE`: PostgreSQL, for several nodes on one
+     * database. Stores plug in by URL scheme (src/jobs/createJobStore.ts).
      */
     databaseUrl: z.string().min(1).optional(),
+    /** A file holding the database password, for a `postgres:` URL without one (else PGPASSWORD). */
+    databasePasswordFile: z.string().min(1).optional(),
   })
   .strict();
 

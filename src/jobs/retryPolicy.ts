@@ -35,7 +35,8 @@ export function jobRetryDelayMs(attempts: number, config: RetryPolicyConfig): nu
   return Math.min(config.retryMaxDelayMs, config.retryBaseDelayMs * 2 ** Math.min(attempts - 1, 30));
 }
 
-function errorMessage(err: unknown): string {
+/** The message of anything thrown. */
+export function failureMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   if (err !== null && typeof err === 'object' && typeof (err as { message?: unknown }).message === 'string') return (err as { message: string }).message;
   return String(err);
@@ -51,7 +52,7 @@ function errorName(err: unknown): string | undefined {
  * threw `err` at `now`.
  */
 export function decideOnFailure(err: unknown, attempts: number, config: RetryPolicyConfig, now: Date): FailureDecision {
-  const message = errorMessage(err);
+  const message = failureMessage(err);
   const name = errorName(err);
   if (name === 'AnalysisRefusedError') {
     const code = (err as { code?: unknown }).code;

@@ -9,12 +9,18 @@
  *
  * `stop()` claims nothing more and lets running jobs finish. After its timeout, it aborts them
  * and puts them back in the queue (`release`: the interrupted attempt does not count).
+ *
+ * With a `dependency` (the PACS), an attempt that fails with a retryable error while the
+ * dependency does not answer goes back to the queue uncounted, and the worker claims nothing until
+ * the dependency answers again (dependencyWait.ts): an outage of any length fails no job.
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { silentLogger, type Logger } from '../logging/logger';
+import { DependencyWait, type Dependency, type DependencyWaitState } from './dependencyWait';
 import type { Job, JobStore, JsonValue } from './jobStore';
-import { decideOnFailure, exhaustedBeforeStart, type RetryPolicyConfig } from './retryPolicy';
+import { isRetryable } from '../errors';
+import { decideOnFailure, exhaustedBeforeStart, failureMessage, type RetryPolicyConfig } from './retryPolicy';
 
 export interface JobOutcome {
   outcome?: JsonValue;
@@ -35,8 +41,8 @@ export interface JobContext {
 
 export type JobHandler = (job: Job, context: JobContext) => Promise<JobOutcome>;
 
-/** How one attempt ended, for metrics and tests. */
-export type AttemptResult = 'done' | 'skipped' | 'retry' | 'failed' | 'released' | 'lease-lost';
+/** How one attempt ended, for metrics and tests ('waiting': back in the queue uncounted, the dependency is down). */
+export type AttemptResult = 'done' | 'skipped' | 'retry' | 'failed' | 'released' | 'lease-lost' | 'waiting';
 
 export interface WorkerOptions extends RetryPolicyConfig {
   store: JobStore;
@@ -53,6 +59,10 @@ export interface WorkerOptions extends RetryPolicyConfig {
   now?: () => Date;
   /** Called after each attempt (metrics: jobs by outcome, durations). */
   onAttemptEnd?: (job: Job, result: AttemptResult, durationMs: number) => void;
+  /** What every job needs (the PACS): its outage is waited out instead of counted. */
+  dependency?: Dependency;
+  /** Probe timing of the dependency wait (tests). */
+  dependencyProbe?: { firstDelayMs?: number; maxDelayMs?: number; timeoutMs?: number };
 }
 
 interface Running {
@@ -75,6 +85,7 @@ export class Worker {
   private pollTimer: NodeJS.Timeout | undefined;
   private pumping = false;
   private pumpAgain = false;
+  private readonly dependencyWait: DependencyWait | undefined;
 
   constructor(private readonly options: WorkerOptions) {
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new RangeError('worker concurrency must be a positive integer');
@@ -82,6 +93,22 @@ export class Worker {
     this.logger = (options.logger ?? silentLogger).child({ worker: this.owner });
     this.now = options.now ?? (() => new Date());
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    const probe = options.dependencyProbe ?? {};
+    this.dependencyWait = options.dependency
+      ? new DependencyWait(options.dependency, {
+          onRecovered: () => this.wake(),
+          logger: this.logger,
+          ...(probe.firstDelayMs !== undefined ? { firstProbeDelayMs: probe.firstDelayMs } : {}),
+          ...(probe.maxDelayMs !== undefined ? { maxProbeDelayMs: probe.maxDelayMs } : {}),
+          ...(probe.timeoutMs !== undefined ? { probeTimeoutMs: probe.timeoutMs } : {}),
+          now: this.now,
+        })
+      : undefined;
+  }
+
+  /** What the worker waits for before it claims again (the PACS is down); undefined when it does not wait. */
+  get waitingFor(): DependencyWaitState | undefined {
+    return this.dependencyWait?.state;
   }
 
   /** Jobs running now. */
@@ -109,6 +136,7 @@ export class Worker {
   async stop(options: { timeoutMs?: number } = {}): Promise<void> {
     this.stopping = true;
     clearTimeout(this.pollTimer);
+    this.dependencyWait?.stop();
     const timeoutMs = options.timeoutMs ?? 30_000;
     const all = (): Promise<void[]> => Promise.all([...this.running.values()].map((r) => r.done));
     let timer: NodeJS.Timeout | undefined;
@@ -145,7 +173,7 @@ export class Worker {
       do {
         this.pumpAgain = false;
         clearTimeout(this.pollTimer);
-        while (!this.stopping && this.running.size < this.options.concurrency) {
+        while (!this.stopping && !this.dependencyWait?.waiting && this.running.size < this.options.concurrency) {
           let job: Job | undefined;
           try {
             job = await this.options.store.claim({ owner: this.owner, leaseMs: this.options.leaseMs });
@@ -231,6 +259,12 @@ export class Worker {
       if (!threw) {
         if (await store.complete(job.id, this.owner, outcome ?? {})) end('done');
         else end('lease-lost');
+        return;
+      }
+      if (isRetryable(failure) && this.dependencyWait && (await this.dependencyWait.isDown(failureMessage(failure)))) {
+        // Not the job's fault: back in the queue without counting the attempt.
+        logger.warn(`job attempt failed while ${this.dependencyWait.state?.name ?? 'a dependency'} does not answer; back in the queue, attempt not counted`);
+        end((await store.release(job.id, this.owner)) ? 'waiting' : 'lease-lost');
         return;
       }
       const decision = decideOnFailure(failure, job.attempts, this.options, this.now());

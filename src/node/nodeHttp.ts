@@ -81,6 +81,7 @@ export async function startNodeHttp(options: NodeHttpOptions): Promise<NodeHttp>
       changeCursor: await store.getChangeCursor(),
       models: options.modelList,
       workerActive: work.worker.active,
+      waitingFor: work.worker.waitingFor,
       workerConcurrency: config.worker.concurrency,
     }),
     readiness,

@@ -104,6 +104,14 @@ export function createNodeWork(options: NodeWorkOptions): NodeWork {
     }),
     concurrency: config.worker.concurrency,
     owner: options.owner,
+    // A PACS outage is waited out: no job fails for it, and none spends an attempt on it.
+    dependency: {
+      name: 'the PACS',
+      check: async () => {
+        await options.orthanc.system();
+      },
+    },
+    dependencyProbe: { maxDelayMs: config.worker.pacsProbeMaxIntervalMs, firstDelayMs: Math.min(2000, config.worker.pacsProbeMaxIntervalMs) },
     leaseMs: config.worker.leaseMs,
     maxAttempts: config.worker.maxAttempts,
     retryBaseDelayMs: config.worker.retryBaseDelayMs,

@@ -25,6 +25,9 @@ export interface OrthancOptions {
   extraConfig?: Record<string, unknown>;
   /** Reuse this storage folder (to restart an Orthanc with its data). */
   storageDir?: string;
+  /** Listen on this port and take this password (to restart an Orthanc at the same address). */
+  port?: number;
+  password?: string;
 }
 
 export interface OrthancInstance {
@@ -65,12 +68,12 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
   const storageDir = options.storageDir ?? path.join(workDir, 'storage');
   mkdirSync(storageDir, { recursive: true });
   const username = 'tsr-test';
-  const password = randomBytes(12).toString('hex');
+  const password = options.password ?? randomBytes(12).toString('hex');
   const logFile = path.join(workDir, 'orthanc.log');
 
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const config = {
       Name: 'tsr-test-orthanc',
       StorageDirectory: storageDir,

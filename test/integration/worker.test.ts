@@ -127,6 +127,61 @@ describe('jobs/worker with the SQLite store', () => {
     expect((await store.get(job.id))?.attempts).to.equal(2);
   });
 
+  describe('an outage of the PACS (the dependency) is waited out, not counted', () => {
+    it('while the PACS does not answer: the job goes back uncounted, nothing is claimed, the worker says why; it resumes by itself and the job ends done', async () => {
+      const [job, other] = await enqueue(2);
+      let pacsUp = false;
+      let probes = 0;
+      let handled = 0;
+      const w = startWorker(
+        async () => {
+          handled++;
+          if (!pacsUp) throw new TransientError('connect ECONNREFUSED 127.0.0.1:8042');
+          return { outcome: { label: 'low' } };
+        },
+        {
+          maxAttempts: 2,
+          dependency: { name: 'the PACS', check: () => (probes++, pacsUp ? Promise.resolve() : Promise.reject(new Error('ECONNREFUSED'))) },
+          dependencyProbe: { firstDelayMs: 20, maxDelayMs: 40 },
+        },
+      );
+      await until(() => w.waitingFor !== undefined, 'the worker to wait for the PACS');
+      expect(w.waitingFor).to.include({ name: 'the PACS' });
+      expect(w.waitingFor?.message).to.include('ECONNREFUSED');
+      // Far longer than the retries would take: nothing is claimed, no attempt spent, nothing failed.
+      await until(() => probes >= 6, 'several probes');
+      expect(handled, 'no job claimed while waiting').to.equal(1);
+      expect(ended).to.deep.equal([[job.id, 'waiting']]);
+      expect(await store.get(job.id)).to.include({ state: 'queued', attempts: 0 });
+      expect((await store.get(other.id))?.state).to.equal('queued');
+      pacsUp = true;
+      await until(async () => (await store.get(other.id))?.state === 'done', 'both jobs done after the outage');
+      expect(await store.get(job.id)).to.include({ state: 'done', attempts: 1 });
+      expect(w.waitingFor).to.equal(undefined);
+    });
+
+    it("while the PACS answers, a transient failure is the job's own: counted and dead-lettered as before", async () => {
+      const [job] = await enqueue(1);
+      startWorker(
+        () => Promise.reject(new TransientError('HTTP 500 from WADO-RS for this series')),
+        { maxAttempts: 2, dependency: { name: 'the PACS', check: () => Promise.resolve() } },
+      );
+      await until(async () => (await store.get(job.id))?.state === 'failed', 'the job to be dead-lettered');
+      expect(await store.get(job.id)).to.deep.include({ attempts: 2, reason: { code: 'attempts-exhausted', message: '2 attempts; last: HTTP 500 from WADO-RS for this series' } });
+    });
+
+    it('a hung PACS (a probe without an answer) counts as down', async () => {
+      const [job] = await enqueue(1);
+      const w = startWorker(() => Promise.reject(new TransientError('no answer for 60000 ms')), {
+        dependency: { name: 'the PACS', check: () => new Promise<void>(() => undefined) },
+        dependencyProbe: { timeoutMs: 50, firstDelayMs: 1000 },
+      });
+      await until(() => w.waitingFor !== undefined, 'the worker to wait for the PACS');
+      expect(w.waitingFor?.message).to.include('no answer within 50 ms');
+      expect(await store.get(job.id)).to.include({ state: 'queued', attempts: 0 });
+    });
+  });
+
   it('PermanentError and defects are dead-lettered at once', async () => {
     const [a, b] = await enqueue(2);
     startWorker((job) => Promise.reject(job.id === a.id ? new PermanentError('HTTP 401 from the PACS') : new TypeError('cannot read x of undefined')));

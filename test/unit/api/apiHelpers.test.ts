@@ -175,5 +175,24 @@ describe('api helpers', () => {
       expect(html).to.contain('&lt;img src=x onerror=alert(1)&gt;');
       expect(html).to.contain('content="c&quot;srf"');
     });
+
+    it('says what the node waits for, and since when, only while it waits', () => {
+      const data = {
+        version: '1',
+        counts: { queued: 1, running: 0, done: 0, skipped: 0, failed: 0 },
+        readiness: { ready: false, checks: { orthanc: { ok: false, detail: 'refused', ms: 1 }, models: { ok: true, detail: 'y', ms: 1 }, store: { ok: true, detail: 'z', ms: 1 } } },
+        jobs: [],
+        events: [],
+        csrfToken: 'c',
+        viewerUrl: (): undefined => undefined,
+        changeCursor: 0,
+        feedMode: 'poll',
+        models: [],
+      };
+      const waiting = renderStatusPage({ ...data, waitingFor: { name: 'the PACS', since: '2025-01-01T10:00:00.000Z', message: 'connect ECONNREFUSED <127.0.0.1>' } });
+      expect(waiting).to.match(/<section class="waiting"[^>]*>\s*<h2>Waiting for the PACS since /);
+      expect(waiting).to.contain('connect ECONNREFUSED &lt;127.0.0.1&gt;').and.contain('resumes by itself');
+      expect(renderStatusPage(data)).to.not.contain('class="waiting"');
+    });
   });
 });
