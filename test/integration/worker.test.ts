@@ -134,10 +134,10 @@ describe('jobs/worker with the SQLite store', () => {
       let probes = 0;
       let handled = 0;
       const w = startWorker(
-        async () => {
+        () => {
           handled++;
-          if (!pacsUp) throw new TransientError('connect ECONNREFUSED 127.0.0.1:8042');
-          return { outcome: { label: 'low' } };
+          if (!pacsUp) return Promise.reject(new TransientError('connect ECONNREFUSED 127.0.0.1:8042'));
+          return Promise.resolve({ outcome: { label: 'low' } });
         },
         {
           maxAttempts: 2,
