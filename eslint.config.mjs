@@ -22,13 +22,13 @@ export default tseslint.config(
     rules: { 'no-console': 'off' },
   },
   {
-    // Size limits for the code we ship and the benchmarks (issue 18): a file over 500 lines or a
+    // Size limits for the code we ship and the benchmarks (issue 18): a file of 500 lines or more, or a
     // function over 100 holds more than one responsibility; split it by what it does. Raw lines,
     // comments and blank lines included, so a count in an editor matches. Tests are exempt: a
     // table of cases or a describe block reads best whole.
     files: ['src/**/*.ts', 'bench/**/*.ts'],
     rules: {
-      'max-lines': ['error', { max: 500, skipBlankLines: false, skipComments: false }],
+      'max-lines': ['error', { max: 499, skipBlankLines: false, skipComments: false }],
       'max-lines-per-function': ['error', { max: 100, skipBlankLines: false, skipComments: false, IIFEs: true }],
     },
   },

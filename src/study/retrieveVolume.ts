@@ -5,7 +5,7 @@
  * volume plus the parts in flight.
  *
  * Asks for explicit VR little endian; the client falls back to `transfer-syntax=*` when Orthanc
- * cannot transcode (JPEG 2000), and instanceParser decodes J2K or refuses other syntaxes.
+ * cannot transcode (JPEG 2000); pixelDecoding.ts decodes J2K, and instanceParser.ts refuses other syntaxes.
  */
 import { TRANSFER_SYNTAX } from '../dicom/dictionary';
 import type { DicomWebClient, RetrieveSummary } from '../dicomweb/types';
