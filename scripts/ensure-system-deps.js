@@ -5,7 +5,7 @@
  * As root it installs what is missing with apt-get; otherwise it prints the exact command and fails.
  * Usage: node scripts/ensure-system-deps.js [--demo]   (--demo: only what `tsr-node demo` needs)
  */
-const { existsSync } = require('node:fs');
+const { existsSync, readdirSync } = require('node:fs');
 const { spawnSync } = require('node:child_process');
 
 const demoOnly = process.argv.includes('--demo');
@@ -24,7 +24,14 @@ if (!demoOnly) {
     // Debian's torch uses the system BLAS; OpenBLAS makes training ~10x faster than netlib.
     { pkg: 'libopenblas0-pthread', ok: () => existsSync('/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3') },
     { pkg: 'fonts-noto-cjk', ok: () => existsSync('/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc') },
+    // The PostgreSQL job store's tests start their own cluster (test/harness/postgres.ts); no service is enabled.
+    { pkg: 'postgresql', ok: () => postgresInstalled() },
   );
+}
+
+function postgresInstalled() {
+  const root = '/usr/lib/postgresql';
+  return existsSync(root) && readdirSync(root).some((version) => existsSync(`${root}/${version}/bin/initdb`));
 }
 
 function pyImports(mod) {

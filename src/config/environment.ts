@@ -27,6 +27,7 @@ export const ENVIRONMENT: EnvBinding[] = [
   { variable: 'TSR_FEED_PREPARE_AHEAD', path: ['feed', 'prepareAhead', 'enabled'], kind: 'bool' },
   { variable: 'TSR_WORKER_CONCURRENCY', path: ['worker', 'concurrency'], kind: 'int' },
   { variable: 'TSR_DATABASE_URL', path: ['jobs', 'databaseUrl'], kind: 'string' },
+  { variable: 'TSR_DATABASE_PASSWORD_FILE', path: ['jobs', 'databasePasswordFile'], kind: 'string' },
   { variable: 'TSR_MODELS_DIR', path: ['models', 'dir'], kind: 'string' },
   { variable: 'TSR_MODELS_THREADS', path: ['models', 'intraOpThreads'], kind: 'int' },
   { variable: 'TSR_MODELS_EXECUTION_PROVIDER', path: ['models', 'executionProvider'], kind: 'string' },

@@ -1,8 +1,9 @@
 /**
  * The job store contract: everything the intake, the worker and the HTTP API need from durable
  * storage. SQLite (sqliteJobStore.ts) is the embedded default; a site that runs several nodes
- * on one PostgreSQL adds a second adapter (claims with `FOR UPDATE SKIP LOCKED`) that passes the
- * same conformance suite (test/integration/jobStoreConformance.ts), without touching callers.
+ * on one PostgreSQL uses the second adapter (postgresJobStore.ts, claims with
+ * `FOR UPDATE SKIP LOCKED`). Both pass the same conformance suite
+ * (test/integration/jobStoreConformance.ts), two stores racing on one database included.
  *
  * Every method is one transaction. Methods that act on a claimed job take the claimer's `owner`
  * and do nothing (returning false) when that owner no longer holds the lease: a worker whose
@@ -109,8 +110,10 @@ export interface RecordedIntakeEvent extends IntakeEvent {
 
 /** One page of Orthanc's /changes, applied atomically with the cursor that follows it. */
 export interface ChangesPageCommit {
-  /** Orthanc's `Last` of the page: the next poll asks `since` this. */
+  /** Orthanc's `Last` of the page: the next poll asks `since` this. The cursor only moves forward: a smaller one is ignored. */
   cursor: number;
+  /** Orthanc's change log started again (a new or restored Orthanc database): the cursor is set to `cursor` even if smaller. */
+  restart?: boolean;
   enqueues: EnqueueRequest[];
   /** Changes that did not become work (deleted study, ...). */
   events: IntakeEvent[];
@@ -148,7 +151,8 @@ export interface JobStore {
 
   /**
    * Enqueues a page of changes and advances the change cursor in one transaction, so a restart
-   * resumes exactly after the last committed page. Results are in the order of `enqueues`.
+   * resumes exactly after the last committed page. Results are in the order of `enqueues`. The
+   * cursor never moves back, even when two writers race, unless the page says `restart`.
    */
   commitChangesPage(page: ChangesPageCommit): Promise<EnqueueResult[]>;
 

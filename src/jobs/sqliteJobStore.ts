@@ -137,8 +137,10 @@ export class SqliteJobStore implements JobStore {
           const at = this.ms();
           const results = page.enqueues.map((r) => this.enqueueInTransaction(r, at));
           for (const event of page.events) this.insertEvent(event, at);
+          // Forward only, unless Orthanc's log restarted.
+          const seq = page.restart ? '@seq' : 'MAX(seq, @seq)';
           this.db
-            .prepare('INSERT INTO change_cursor (id, seq, updated_at) VALUES (1, @seq, @at) ON CONFLICT (id) DO UPDATE SET seq = @seq, updated_at = @at')
+            .prepare(`INSERT INTO change_cursor (id, seq, updated_at) VALUES (1, @seq, @at) ON CONFLICT (id) DO UPDATE SET seq = ${seq}, updated_at = @at`)
             .run({ seq: page.cursor, at });
           return results;
         })

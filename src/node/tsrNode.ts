@@ -90,7 +90,7 @@ class Cleanups {
 
 /** The job store and the model set, opened and verified before anything listens. */
 async function openStoreAndModels(config: Config, logger: Logger, cleanups: Cleanups): Promise<{ store: JobStore; models: ModelSet }> {
-  const store = await createJobStore({ dataDir: config.dataDir, ...(config.jobs.databaseUrl ? { databaseUrl: config.jobs.databaseUrl } : {}) });
+  const store = await createJobStore({ dataDir: config.dataDir, ...config.jobs });
   cleanups.push(() => store.close());
   const models = await loadModelSet({ ...config.models });
   cleanups.push(() => releaseModels(models));

@@ -134,7 +134,7 @@ export class ChangeFeed {
       if (page.changes.length === 0 && page.last < cursor) {
         this.logger.warn("Orthanc's change log is behind the cursor (a new or restored Orthanc database); starting again from 0", { cursor, orthancLast: page.last });
         cursor = 0;
-        await store.commitChangesPage({ cursor, enqueues: [], events: [] });
+        await store.commitChangesPage({ cursor, enqueues: [], events: [], restart: true });
         continue;
       }
       const enqueues: EnqueueRequest[] = [];

@@ -328,5 +328,6 @@ describe('orthanc/changeFeed and intake against a real Orthanc', function () {
     const summary = await feed.poll();
     expect(summary.enqueued).to.equal(1);
     expect(summary.cursor).to.be.below(5000);
+    expect(await store.getChangeCursor(), 'the stored cursor moved back with the restart').to.equal(summary.cursor);
   });
 });

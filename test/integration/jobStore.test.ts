@@ -22,7 +22,11 @@ function tempDir(): string {
 }
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-describeJobStoreConformance('SQLite', (clock) => Promise.resolve(new SqliteJobStore({ path: tempDir(), now: clock.now })));
+describeJobStoreConformance('SQLite', (clock) => {
+  const dir = tempDir();
+  const open = (): Promise<SqliteJobStore> => Promise.resolve(new SqliteJobStore({ path: dir, now: clock.now }));
+  return open().then((store) => ({ store, sameDatabase: open }));
+});
 
 describe('SQLite job store: durability', () => {
   it('keeps jobs and the change cursor across close and reopen, in the data folder', async () => {

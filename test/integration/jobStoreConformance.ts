@@ -1,10 +1,14 @@
 /**
  * The job store contract (src/jobs/jobStore.ts) as a test suite that any adapter must pass.
- * Run it with a factory that makes a fresh, empty store on the given clock:
+ * Run it with a factory that makes a fresh, empty store on the given clock, and can open a second
+ * store on the same database (a second node), on the same clock:
  *
- *   describeJobStoreConformance('SQLite', async (clock) => new SqliteJobStore({ path: tmp, now: clock.now }));
+ *   describeJobStoreConformance('SQLite', async (clock) => {
+ *     const open = () => Promise.resolve(new SqliteJobStore({ path: tmp, now: clock.now }));
+ *     return { store: await open(), sameDatabase: open };
+ *   });
  *
- * A PostgreSQL adapter runs the very same suite.
+ * SQLite (jobStore.test.ts) and PostgreSQL (jobStorePostgres.test.ts) run the very same suite.
  */
 import { expect } from 'chai';
 import type { EnqueueRequest, JobStore } from '../../src/jobs/jobStore';
@@ -19,7 +23,13 @@ export function makeTestClock(start = Date.parse('2024-05-01T08:00:00Z')): TestC
   return { now: () => new Date(t), advance: (ms) => void (t += ms) };
 }
 
-export type JobStoreFactory = (clock: TestClock) => Promise<JobStore>;
+export interface OpenedJobStore {
+  store: JobStore;
+  /** Another store on the same database, as a second node would open it (the caller closes it). */
+  sameDatabase(): Promise<JobStore>;
+}
+
+export type JobStoreFactory = (clock: TestClock) => Promise<OpenedJobStore>;
 
 const STUDY_A = '1.2.826.0.1.1';
 const STUDY_B = '1.2.826.0.1.2';
@@ -32,9 +42,11 @@ export function describeJobStoreConformance(adapter: string, factory: JobStoreFa
   describe(`job store conformance: ${adapter}`, () => {
     let store: JobStore;
     let clock: TestClock;
+    let opened: OpenedJobStore;
     beforeEach(async () => {
       clock = makeTestClock();
-      store = await factory(clock);
+      opened = await factory(clock);
+      store = opened.store;
     });
     afterEach(async () => {
       await store.close();
@@ -239,6 +251,15 @@ export function describeJobStoreConformance(adapter: string, factory: JobStoreFa
         expect(outcomes).to.have.members(['enqueued', 'enqueued', 'recognised', 'study-deleted']);
       });
 
+      it('never moves back, unless the page says that Orthanc\'s log restarted', async () => {
+        await store.commitChangesPage({ cursor: 30, enqueues: [], events: [] });
+        const late = await store.commitChangesPage({ cursor: 20, enqueues: [request(STUDY_A)], events: [] });
+        expect(late.map((r) => r.created), 'the late page\'s work is still taken').to.deep.equal([true]);
+        expect(await store.getChangeCursor()).to.equal(30);
+        await store.commitChangesPage({ cursor: 3, enqueues: [], events: [], restart: true });
+        expect(await store.getChangeCursor()).to.equal(3);
+      });
+
       it('a page that fails half-way leaves neither its jobs nor the new cursor', async () => {
         await store.commitChangesPage({ cursor: 10, enqueues: [request(STUDY_A)], events: [] });
         const broken = { studyInstanceUID: undefined, fingerprint: 'x', source: 'feed' } as unknown as EnqueueRequest;
@@ -251,6 +272,75 @@ export function describeJobStoreConformance(adapter: string, factory: JobStoreFa
         expect(failed).to.equal(true);
         expect(await store.getChangeCursor()).to.equal(10);
         expect((await store.list({ studyInstanceUID: STUDY_B })).jobs).to.deep.equal([]);
+      });
+    });
+
+    describe('two stores racing on one database (two nodes)', () => {
+      let other: JobStore;
+      beforeEach(async () => {
+        other = await opened.sameDatabase();
+      });
+      afterEach(async () => {
+        await other.close();
+      });
+
+      it('the same content enqueued by both at once, singly and in change pages, gives one job per content', async () => {
+        const studies = Array.from({ length: 12 }, (_, i) => `1.2.826.0.9.${i}`);
+        const reversed = [...studies].reverse();
+        const results = (
+          await Promise.all([
+            ...[store, other].flatMap((s) => studies.flatMap((study) => [s.enqueue(request(study)), s.enqueue(request(study, 'fp-1', { source: 'webhook' }))])),
+            store.commitChangesPage({ cursor: 5, enqueues: studies.map((study) => request(study)), events: [] }),
+            other.commitChangesPage({ cursor: 6, enqueues: reversed.map((study) => request(study)), events: [] }),
+          ])
+        ).flat();
+        expect(results).to.have.length(studies.length * 6);
+        for (const study of studies) {
+          const mine = results.filter((r) => r.job.studyInstanceUID === study);
+          expect(mine.filter((r) => r.created), `${study}: created once`).to.have.length(1);
+          expect(new Set(mine.map((r) => r.job.id)).size, `${study}: one job`).to.equal(1);
+        }
+        expect(await store.countByState()).to.deep.include({ queued: studies.length });
+        expect((await other.list({ limit: 500 })).jobs).to.have.length(studies.length);
+        const events = await other.listIntakeEvents(1000);
+        expect(events.filter((e) => e.outcome === 'enqueued')).to.have.length(studies.length);
+        expect(events.filter((e) => e.outcome === 'recognised')).to.have.length(studies.length * 5);
+      });
+
+      it('claims from both at once never hand out one job twice', async () => {
+        for (let i = 0; i < 15; i++) await store.enqueue(request(`1.2.826.0.8.${i}`));
+        const claims = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => [store.claim({ owner: `a-${i}`, leaseMs: 60_000 }), other.claim({ owner: `b-${i}`, leaseMs: 60_000 })]).flat(),
+        );
+        const won = claims.filter((job) => job !== undefined);
+        expect(won).to.have.length(15);
+        expect(new Set(won.map((job) => job.id)).size).to.equal(15);
+        for (const job of won) expect((await other.get(job.id))?.leaseOwner, `job ${job.id} held by its claimer`).to.equal(job.leaseOwner);
+        expect(await store.countByState()).to.deep.include({ queued: 0, running: 15 });
+        // A job whose lease ran out is taken over by the other node, once.
+        clock.advance(60_001);
+        const takeovers = (await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? store : other).claim({ owner: `c-${i}`, leaseMs: 60_000 })))).filter((j) => j !== undefined);
+        expect(new Set(takeovers.map((job) => job.id)).size).to.equal(15);
+        expect(takeovers.every((job) => job.attempts === 2)).to.equal(true);
+      });
+
+      it('the change cursor never moves back when both commit pages at once', async () => {
+        const writer = async (s: JobStore, cursors: number[]): Promise<number[]> => {
+          const seen: number[] = [];
+          for (const cursor of cursors) {
+            await s.commitChangesPage({ cursor, enqueues: [request(`1.2.826.0.7.${(cursor / 5) % 5}`)], events: [] });
+            const now = await s.getChangeCursor();
+            expect(now, 'at least what this writer committed').to.be.at.least(cursor);
+            seen.push(now);
+          }
+          return seen;
+        };
+        const [seenByA, seenByB] = await Promise.all([writer(store, [10, 20, 30, 40, 50, 60]), writer(other, [5, 15, 25, 35, 45, 55])]);
+        for (const seen of [seenByA, seenByB]) expect(seen, 'each writer sees it only grow').to.deep.equal([...seen].sort((a, b) => a - b));
+        expect(await store.getChangeCursor()).to.equal(60);
+        await other.commitChangesPage({ cursor: 42, enqueues: [], events: [] });
+        expect(await store.getChangeCursor(), 'a stale writer does not pull it back').to.equal(60);
+        expect((await store.list()).jobs, 'the pages\' work is all there').to.have.length(5);
       });
     });
   });

@@ -1,7 +1,8 @@
 /**
  * The job store factory (src/jobs/createJobStore.ts): the configuration chooses the store; an
  * unknown kind of URL is refused at start with a message that names the scheme and never the
- * password.
+ * password, and so is a PostgreSQL server that is not there. (A real PostgreSQL behind the
+ * factory: test/integration/jobStorePostgres.test.ts.)
  */
 import { expect } from 'chai';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -9,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../../../src/errors';
 import { createJobStore } from '../../../src/jobs/createJobStore';
+import { freePort } from '../../../src/node/localOrthanc';
 
 describe('jobs/createJobStore: the store chosen by configuration', () => {
   let dir: string;
@@ -59,5 +61,25 @@ describe('jobs/createJobStore: the store chosen by configuration', () => {
     const notUrl = await refusal('/var/lib/s3cret.sqlite');
     expect(notUrl).to.be.instanceOf(ConfigError);
     expect(notUrl.message).to.not.include('s3cret');
+    const badPostgres = await refusal('postgres://tsr:s3cret@db.example:port/tsr');
+    expect(badPostgres).to.be.instanceOf(ConfigError);
+    expect(badPostgres.message).to.include('PostgreSQL URL').and.not.include('s3cret');
+  });
+
+  it('a postgres URL whose server is not there: a clear error naming host, port and database, never the password', async function () {
+    this.timeout(15_000);
+    const port = await freePort();
+    for (const scheme of ['postgres', 'postgresql']) {
+      let error: Error | undefined;
+      try {
+        await createJobStore({ dataDir: dir, databaseUrl: `${scheme}://tsr:s3cret-pw@127.0.0.1:${port}/tsr_jobs` });
+      } catch (err) {
+        error = err as Error;
+      }
+      expect(error, `${scheme}: refused`).to.be.instanceOf(Error);
+      expect(error?.message).to.include(`PostgreSQL 127.0.0.1:${port}/tsr_jobs`).and.include('ECONNREFUSED');
+      expect(`${error?.message} ${error?.stack}`).to.not.include('s3cret-pw');
+    }
+    expect(existsSync(path.join(dir, 'jobs.sqlite')), 'no silent fall-back to SQLite').to.equal(false);
   });
 });
