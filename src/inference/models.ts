@@ -103,5 +103,5 @@ export function loadLocalizer(dir: string, name: string, options: ModelRuntimeOp
 
 /** Releases every session of a set of loaded models (at shutdown, or after a test). */
 export async function releaseModels(models: { [name: string]: LoadedModel | undefined }): Promise<void> {
-  for (const model of Object.values(models) as Array<LoadedModel | undefined>) if (model) await model.session.release();
+  for (const model of Object.values(models)) if (model) await model.session.release();
 }

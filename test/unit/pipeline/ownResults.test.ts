@@ -40,7 +40,7 @@ describe('pipeline/ownResults: our own results coming back', () => {
     const otherLocalizer = MODELS.map((model) => (model.role === 'localizer' ? { ...model, sha256: 'c'.repeat(64) } : model));
     expect(madeByModels(doneJob(1, outcomeOf(otherLocalizer)), MODELS)).to.equal(false);
     // The same hashes under swapped roles are other models.
-    const swapped = MODELS.map((model) => ({ ...model, role: model.role === 'localizer' ? 'classifier' : 'localizer' }) as StageIdentity);
+    const swapped = MODELS.map((model): StageIdentity => ({ ...model, role: model.role === 'localizer' ? 'classifier' : 'localizer' }));
     expect(madeByModels(doneJob(1, outcomeOf(swapped)), MODELS)).to.equal(false);
     expect(madeByModels(doneJob(1, null), MODELS)).to.equal(false);
   });
