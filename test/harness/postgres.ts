@@ -9,11 +9,12 @@
  * initdb and postgres refuse to run as root; as root (CI, this machine) they run as the `postgres`
  * user that the Debian package creates, in a folder handed to it. The server is started through
  * `setpriv --pdeathsig KILL`, so it dies with the test process even when that is killed with
- * SIGKILL; a normal exit also removes the folder. A missing PostgreSQL is an error, never a skip.
+ * SIGKILL; a normal exit also removes the folder, and the next start removes the folders that
+ * killed runs left behind. A missing PostgreSQL is an error, never a skip.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -55,6 +56,33 @@ process.on('exit', () => {
     rmSync(server.workDir, { recursive: true, force: true });
   }
 });
+
+/** Whether `pid` is a live process (a zombie, dead but not yet reaped, counts as dead). */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Removes the folders of test clusters whose test process was killed (SIGKILL leaves no chance to
+ * clean up; the server itself died with it): those whose postmaster is gone, or that never got one
+ * and are over an hour old. A cluster of another test run that is still going is left alone.
+ */
+function sweepStaleClusters(): void {
+  for (const name of readdirSync(os.tmpdir()).filter((n) => n.startsWith('tsr-postgres-'))) {
+    const dir = path.join(os.tmpdir(), name);
+    try {
+      const pidFile = path.join(dir, 'data', 'postmaster.pid');
+      const stale = existsSync(pidFile) ? !alive(Number(readFileSync(pidFile, 'utf8').split('\n')[0])) : Date.now() - statSync(dir).mtimeMs > 3_600_000;
+      if (stale) rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // another run's folder, being made or removed right now
+    }
+  }
+}
 
 /** The newest PostgreSQL under /usr/lib/postgresql with initdb; a clear error when none is. */
 export function postgresBinDir(): { bin: string; version: number } {
@@ -152,6 +180,7 @@ async function initCluster(bin: string, user: { uid: number; gid: number } | und
 export async function startPostgres(): Promise<PostgresServer> {
   const { bin, version } = postgresBinDir();
   const user = serverUser();
+  sweepStaleClusters();
   const { workDir, dataDir, socketDir, logFile, adminPassword } = await initCluster(bin, user);
   const rolePassword = randomBytes(12).toString('hex');
   let lastError: unknown;
