@@ -5,7 +5,7 @@
  * diaphragmatic crura beside the aorta.
  */
 import type { Vec3 } from '../study/geometry';
-import type { Structure, VesselCentreline, VesselName } from './anatomy';
+import type { Structure, VesselCentreline, VesselName } from './anatomyTypes';
 import { column, jitter, structure, Z_HIGH, Z_LOW } from './anatomyHelpers';
 import type { SeededRandom } from './random';
 import { ProfiledCylinder, splinePoints, tube, type IntervalShape, type ProfileKnot } from './shapes';

@@ -10,79 +10,19 @@
  * runs right of the SMA; the left renal vein crosses between SMA and aorta. Sizes are typical
  * adult values, varied per patient; they are assumptions, not measurements.
  */
-import type { Vec3 } from '../study/geometry';
 import { drawGreatVessels, drawMesentericBranches, drawPortalVeins, splenicVessels, vesselCentrelines, vesselStructures } from './abdominalVessels';
 import { drawBodyWall } from './bodyWall';
 import { drawColon, drawSmallBowel, drawStomachAndDuodenum } from './bowel';
 import { drawPancreasAndDuct, drawPancreasCentreLine } from './pancreas';
+import type { Anatomy, AnatomyOptions, Structure } from './anatomyTypes';
 import type { SeededRandom } from './random';
-import type { IntervalShape } from './shapes';
 import { drawRibs, drawSpine } from './skeleton';
 import { drawKidneys, drawLiverAndLungBases, drawSpleen } from './solidOrgans';
-import type { Tissue } from './tissues';
 import { drawTumourPlacement } from './tumourPlacement';
-import type { TumourShape } from './tumourShape';
 
 export { VESSEL_FREE_CORE } from './tumourPlacement';
 
-export interface Structure {
-  name: string;
-  tissue: Tissue;
-  shapes: IntervalShape[];
-  /** Moves with breathing between phases (abdominal organs); the body wall and spine do not. */
-  moves: boolean;
-  /** The tumour is painted voxel by voxel from its TumourShape instead of intervals. */
-  isTumour?: boolean;
-}
-
-export type PancreasRegion = 'uncinate process' | 'head' | 'neck' | 'body' | 'tail';
-
-export type VesselName =
-  | 'superior mesenteric vein'
-  | 'portal vein'
-  | 'splenic vein'
-  | 'superior mesenteric artery'
-  | 'coeliac trunk'
-  | 'common hepatic artery'
-  | 'splenic artery'
-  | 'aorta'
-  | 'inferior vena cava';
-
-export interface VesselCentreline {
-  name: VesselName;
-  /** Points about 1 mm apart (local frame) and the radius at each. */
-  points: Vec3[];
-  radii: number[];
-  moves: boolean;
-}
-
-export interface TumourPlacement {
-  centreLocal: Vec3;
-  shape: TumourShape;
-  diameterMm: number;
-  region: PancreasRegion;
-}
-
-export interface Anatomy {
-  structures: Structure[];
-  tumour: TumourPlacement;
-  vessels: VesselCentreline[];
-  /** Body half-width and half-depth (mm) at the level of the pancreas. */
-  bodyHalfWidthMm: number;
-  bodyHalfDepthMm: number;
-  /** z range (local mm) spanned by the pancreas. */
-  pancreasZ: [number, number];
-  /** Posterior edge of the body outline (local y), where the table starts. */
-  bodyPosteriorY: number;
-  /** Whether the main pancreatic duct is dilated upstream of the tumour. */
-  ductDilated: boolean;
-  gallbladder: boolean;
-}
-
-export interface AnatomyOptions {
-  /** Arterial-phase tumour-to-pancreas contrast; iso-attenuating tumours are drawn smaller (PHANTOM.md). */
-  tpcArterialHu: number;
-}
+export type { Anatomy, AnatomyOptions, PancreasRegion, Structure, TumourPlacement, VesselCentreline, VesselName } from './anatomyTypes';
 
 /**
  * Draws the organ systems in a fixed order (the order of the `anatomy` stream's draws), then

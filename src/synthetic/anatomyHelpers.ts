@@ -3,7 +3,7 @@
  * structure, a jittered point and a vertical column.
  */
 import type { Vec3 } from '../study/geometry';
-import type { Structure } from './anatomy';
+import type { Structure } from './anatomyTypes';
 import type { SeededRandom } from './random';
 import { ProfiledCylinder, type IntervalShape } from './shapes';
 import type { Tissue } from './tissues';

@@ -13,8 +13,7 @@ import { writePart10 } from './part10';
 import { SeededRandom } from './random';
 import { SliceRenderer } from './render';
 import type { InstanceOrder } from './seriesSettings';
-import type { SyntheticFile } from './study';
-import type { StudyPlan } from './studyPlan';
+import type { StudyPlan, SyntheticFile } from './studyPlan';
 import type { ContrastPhase } from './tissues';
 import { syntheticUid } from './uid';
 

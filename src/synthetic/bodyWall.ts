@@ -3,7 +3,7 @@
  * subcutaneous fat, the abdominal wall muscle and the abdominal cavity inside it; and the table
  * under the patient.
  */
-import type { Structure } from './anatomy';
+import type { Structure } from './anatomyTypes';
 import { column, structure, Z_HIGH, Z_LOW } from './anatomyHelpers';
 import type { SeededRandom } from './random';
 import { ProfiledCylinder, type ProfileKnot } from './shapes';

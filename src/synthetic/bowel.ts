@@ -3,7 +3,7 @@
  * C-loop around the pancreatic head), colon, and the jejunal and ileal loops of the small bowel.
  */
 import type { Vec3 } from '../study/geometry';
-import type { Structure } from './anatomy';
+import type { Structure } from './anatomyTypes';
 import { add, jitter, structure } from './anatomyHelpers';
 import type { GreatVessels, PortalVeins } from './abdominalVessels';
 import type { BodyWall } from './bodyWall';

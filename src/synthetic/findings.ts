@@ -6,7 +6,7 @@
  * sees. Wording varies (several phrasings per sentence) so a text encoder cannot key on a template.
  */
 import type { EnhancementParameters } from './biology';
-import type { PancreasRegion } from './anatomy';
+import type { PancreasRegion } from './anatomyTypes';
 import type { SeededRandom } from './random';
 import type { VesselContact } from './vesselContact';
 

@@ -4,7 +4,7 @@
  */
 import type { Vec3 } from '../study/geometry';
 import type { EnhancementParameters, TsrLabel } from './biology';
-import type { PancreasRegion } from './anatomy';
+import type { PancreasRegion } from './anatomyTypes';
 import type { PixelEncodingName } from './encoding';
 import type { SeriesRole } from './naming';
 import type { OracleScores } from './oracle';

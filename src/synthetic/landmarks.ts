@@ -10,7 +10,7 @@
  * middle of the scan.
  */
 import type { Vec3 } from '../study/geometry';
-import type { Anatomy, Structure } from './anatomy';
+import type { Anatomy, Structure } from './anatomyTypes';
 import type { IntervalShape } from './shapes';
 
 export type LandmarkName = 'aorta' | 'portal vein' | 'liver' | 'spleen' | 'kidney cortex' | 'pancreas' | 'paraspinal muscles' | 'subcutaneous fat' | 'vertebral posterior elements';

@@ -5,7 +5,7 @@
  * are expressed on a HU-like scale (about -1000 in air, up to ~2000 behind bone) and stored with
  * the study's pixel encoding.
  */
-import type { Anatomy } from './anatomy';
+import type { Anatomy } from './anatomyTypes';
 import { SliceRenderer, type AxialGrid } from './render';
 import type { PhaseHu } from './tissues';
 

@@ -4,7 +4,7 @@
  * that obstructs it, with tail atrophy), and the tumour's paint slot.
  */
 import type { Vec3 } from '../study/geometry';
-import type { PancreasRegion, Structure } from './anatomy';
+import type { PancreasRegion, Structure } from './anatomyTypes';
 import { jitter, structure } from './anatomyHelpers';
 import type { PortalVeins } from './abdominalVessels';
 import type { SeededRandom } from './random';

@@ -10,19 +10,8 @@ import type { SeededRandom } from './random';
 import type { SeriesDescriptions } from './seriesSettings';
 import type { StudyAttributes } from './studyModules';
 import { syntheticUid } from './uid';
+import type { SyntheticPatient } from './studyPlan';
 import { GENERATOR_VERSION } from './version';
-
-export interface SyntheticPatient {
-  sex: 'F' | 'M';
-  ageYears: number;
-  weightKg: number;
-  heightM: number;
-  /** Days since 1970-01-01 of the birth and of the study. */
-  birthDay: number;
-  studyDay: number;
-  /** Second of the day the study starts. */
-  studyStartSeconds: number;
-}
 
 /** The pixel encoding of the whole study: as asked, or drawn. */
 export function drawPixelEncoding(metadata: SeededRandom, asked: 'random' | PixelEncodingName | undefined): PixelEncodingName {

@@ -7,7 +7,7 @@
  * Painting is "over" compositing: value += coverage * (tissue HU + texture - value).
  */
 import type { Vec3 } from '../study/geometry';
-import type { Anatomy } from './anatomy';
+import type { Anatomy } from './anatomyTypes';
 import { textureAmplitude, type ContrastPhase, type PhaseHu } from './tissues';
 import { tumourBounds, tumourLevel } from './tumourShape';
 

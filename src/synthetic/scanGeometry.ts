@@ -4,7 +4,7 @@
  * phase's breathing shift and the image noise.
  */
 import type { Vec3 } from '../study/geometry';
-import type { Anatomy } from './anatomy';
+import type { Anatomy } from './anatomyTypes';
 import type { SeededRandom } from './random';
 import type { AxialGrid } from './render';
 import type { ContrastPhase } from './tissues';

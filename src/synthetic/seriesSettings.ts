@@ -7,30 +7,11 @@ import type { CtSeriesAttributes } from './ctImage';
 import { dicomTime } from './dicomDateTime';
 import { seriesDescription, type NamingStyle, type SeriesRole } from './naming';
 import type { SeededRandom } from './random';
-import type { StudyPlan } from './studyPlan';
+import type { ExtrasOption, InstanceOrder, InstanceOrderOption, SeriesDescriptions, SeriesSelection, StudyPlan } from './studyPlan';
+
+export type { ExtrasOption, InstanceOrder, InstanceOrderOption, SeriesDescriptions, SeriesSelection } from './studyPlan';
 import type { ContrastPhase } from './tissues';
 import { syntheticUid } from './uid';
-
-export type ExtrasOption = 'none' | 'random' | 'all';
-
-export type InstanceOrder = 'head-first' | 'feet-first' | 'shuffled';
-
-export type InstanceOrderOption = 'random' | InstanceOrder;
-
-export interface SeriesSelection {
-  /** The study's series, in series-number order. */
-  roles: SeriesRole[];
-  /** 5 mm reconstructions of the arterial and venous phases. */
-  thick: boolean;
-  delayed: boolean;
-  doseReport: boolean;
-}
-
-export interface SeriesDescriptions {
-  bySeries: Map<SeriesRole, string>;
-  /** StudyDescription. */
-  study: string;
-}
 
 /** Which extras the study has: none, all, or each drawn (localizer, non-contrast, 5 mm recons, delayed, dose report). */
 export function drawSeriesSelection(acquisition: SeededRandom, extras: ExtrasOption): SeriesSelection {

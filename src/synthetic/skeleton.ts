@@ -3,7 +3,7 @@
  * posterior elements), the spinal canal, paraspinal and psoas muscles, and ribs 8-12.
  */
 import type { Vec3 } from '../study/geometry';
-import type { Structure } from './anatomy';
+import type { Structure } from './anatomyTypes';
 import { column, structure, Z_HIGH, Z_LOW } from './anatomyHelpers';
 import type { BodyWall } from './bodyWall';
 import type { SeededRandom } from './random';

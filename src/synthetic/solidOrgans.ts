@@ -4,7 +4,7 @@
  * renal veins.
  */
 import type { Vec3 } from '../study/geometry';
-import type { Structure } from './anatomy';
+import type { Structure } from './anatomyTypes';
 import { structure, Z_HIGH } from './anatomyHelpers';
 import type { GreatVessels, PortalVeins } from './abdominalVessels';
 import type { BodyWall } from './bodyWall';

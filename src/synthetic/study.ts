@@ -17,7 +17,7 @@ import { SeededRandom } from './random';
 import { drawScanGeometry } from './scanGeometry';
 import { drawDescriptions, drawSeriesSelection, numberSeries, type ExtrasOption } from './seriesSettings';
 import { studyGroundTruth } from './studyGroundTruth';
-import type { StudyPlan } from './studyPlan';
+import type { StudyPlan, SyntheticFile } from './studyPlan';
 import { writeStudySeries } from './studySeries';
 import { drawTissueHu } from './tissues';
 
@@ -45,13 +45,7 @@ export interface SyntheticStudyOptions {
   instanceOrder?: 'random' | 'head-first' | 'feet-first' | 'shuffled';
 }
 
-export interface SyntheticFile {
-  /** Path of the Part 10 file relative to the study folder, e.g. `S003/I0001.dcm`. */
-  relativePath: string;
-  seriesInstanceUID: string;
-  sopInstanceUID: string;
-  bytes: Uint8Array;
-}
+export type { SyntheticFile } from './studyPlan';
 
 export interface SyntheticStudy {
   studyInstanceUID: string;

@@ -2,18 +2,59 @@
  * StudyPlan: everything drawn about a study before its series are written (the patient's
  * biology, tissues and anatomy, the scan geometry, the series and their names, the patient and
  * study attributes, the acquisition protocol). The series writers and the ground truth read it.
+ * The types the drawing files share live here too, so that they import this file and not each
+ * other.
  */
 import type { AcquisitionProtocol } from './acquisitionProtocol';
-import type { Anatomy } from './anatomy';
+import type { Anatomy } from './anatomyTypes';
 import type { TumourBiology } from './biology';
 import type { PixelEncoding, PixelEncodingName } from './encoding';
 import type { NamingStyle, SeriesRole } from './naming';
-import type { SyntheticPatient } from './patientAndStudy';
 import type { SeededRandom } from './random';
 import type { ScanGeometry } from './scanGeometry';
-import type { InstanceOrderOption, SeriesDescriptions, SeriesSelection } from './seriesSettings';
 import type { StudyAttributes } from './studyModules';
 import type { PhaseHu } from './tissues';
+
+export type ExtrasOption = 'none' | 'random' | 'all';
+
+export type InstanceOrder = 'head-first' | 'feet-first' | 'shuffled';
+
+export type InstanceOrderOption = 'random' | InstanceOrder;
+
+export interface SeriesSelection {
+  /** The study's series, in series-number order. */
+  roles: SeriesRole[];
+  /** 5 mm reconstructions of the arterial and venous phases. */
+  thick: boolean;
+  delayed: boolean;
+  doseReport: boolean;
+}
+
+export interface SeriesDescriptions {
+  bySeries: Map<SeriesRole, string>;
+  /** StudyDescription. */
+  study: string;
+}
+
+export interface SyntheticPatient {
+  sex: 'F' | 'M';
+  ageYears: number;
+  weightKg: number;
+  heightM: number;
+  /** Days since 1970-01-01 of the birth and of the study. */
+  birthDay: number;
+  studyDay: number;
+  /** Second of the day the study starts. */
+  studyStartSeconds: number;
+}
+
+export interface SyntheticFile {
+  /** Path of the Part 10 file relative to the study folder, e.g. `S003/I0001.dcm`. */
+  relativePath: string;
+  seriesInstanceUID: string;
+  sopInstanceUID: string;
+  bytes: Uint8Array;
+}
 
 export interface StudyPlan {
   seed: number;

@@ -14,8 +14,7 @@ import { renderLocalizer } from './localizer';
 import type { SeriesRole } from './naming';
 import { ds, writePart10 } from './part10';
 import { ctSeriesAttributes, drawInstanceOrder, seriesUid } from './seriesSettings';
-import type { SyntheticFile } from './study';
-import type { StudyPlan } from './studyPlan';
+import type { StudyPlan, SyntheticFile } from './studyPlan';
 import type { ContrastPhase } from './tissues';
 import { syntheticUid } from './uid';
 

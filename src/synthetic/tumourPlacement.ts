@@ -4,7 +4,7 @@
  * irregular lobulated outline.
  */
 import type { Vec3 } from '../study/geometry';
-import type { AnatomyOptions, TumourPlacement, VesselCentreline } from './anatomy';
+import type { AnatomyOptions, TumourPlacement, VesselCentreline } from './anatomyTypes';
 import { jitter } from './anatomyHelpers';
 import type { PancreasCentreLine } from './pancreas';
 import type { SeededRandom } from './random';

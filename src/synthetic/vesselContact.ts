@@ -6,7 +6,7 @@
  * tumour, times 360, is the contact angle.
  */
 import type { Vec3 } from '../study/geometry';
-import type { VesselCentreline, VesselName } from './anatomy';
+import type { VesselCentreline, VesselName } from './anatomyTypes';
 import { tumourBounds, tumourLevel, type TumourShape } from './tumourShape';
 
 export interface VesselContact {
