@@ -25,7 +25,8 @@ function parserFor(oid: number): (value: string) => unknown {
 const rowTypes = { getTypeParser: parserFor as typeof types.getTypeParser };
 
 export function openPool(config: PoolConfig): Pool {
-  const pool = new Pool({ max: 4, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000, application_name: 'tsr-node', ...config, types: rowTypes });
+  // TCP keepalive, so that a connection to a database that vanished (a failover, a cut link) is noticed.
+  const pool = new Pool({ max: 4, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000, keepAlive: true, application_name: 'tsr-node', ...config, types: rowTypes });
   // An idle connection that the server drops (restart, failover) must not crash the node: the pool
   // forgets it, and the next operation opens a new one (or fails, and says why).
   pool.on('error', () => undefined);
