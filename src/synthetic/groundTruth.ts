@@ -9,6 +9,7 @@ import type { PixelEncodingName } from './encoding';
 import type { SeriesRole } from './naming';
 import type { OracleScores } from './oracle';
 import type { LandmarkName } from './landmarks';
+import type { StudyRandomisation } from './randomisationTruth';
 import type { ContrastPhase, Tissue } from './tissues';
 import type { TumourShape } from './tumourShape';
 import type { VesselContact } from './vesselContact';
@@ -98,4 +99,8 @@ export interface SyntheticGroundTruth {
     noiseSdHu: number;
   };
   patient: { sex: 'F' | 'M'; ageYears: number; weightKg: number; heightM: number };
+  /** The centre profile (src/synthetic/profiles/); absent for the baseline profile. */
+  profile?: string;
+  /** Every value the profile's domain randomisation drew; absent for the baseline profile. */
+  randomisation?: StudyRandomisation;
 }

@@ -25,6 +25,16 @@ export { LABEL_DEFINITION, STROMA_THRESHOLD, type TsrLabel, type EnhancementPara
 export { PIXEL_ENCODINGS, PIXEL_ENCODING_NAMES, type PixelEncodingName } from './encoding';
 export type { SeriesRole, NamingStyle } from './naming';
 export type { ContrastPhase } from './tissues';
+export {
+  CENTRE_PROFILE_NAMES,
+  DEFAULT_CENTRE_PROFILE,
+  loadCentreProfile,
+  checkTrainingProfile,
+  parseCentreProfile,
+  CentreProfileError,
+  type CentreProfile,
+} from './profiles';
+export type { StudyRandomisation } from './randomisationTruth';
 
 /** Writes the study's Part 10 files under `dir` (by their relativePath) and ground-truth.json beside them. */
 export function writeStudyToFolder(study: SyntheticStudy, dir: string): void {

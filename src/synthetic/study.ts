@@ -13,6 +13,7 @@ import { PIXEL_ENCODING_NAMES, PIXEL_ENCODINGS, type PixelEncodingName } from '.
 import type { SyntheticGroundTruth } from './groundTruth';
 import type { NamingStyle } from './naming';
 import { drawPatient, drawPixelEncoding, studyAttributes } from './patientAndStudy';
+import { resolveCentreProfile, type CentreProfile } from './profiles';
 import { SeededRandom } from './random';
 import { drawScanGeometry } from './scanGeometry';
 import { drawDescriptions, drawSeriesSelection, numberSeries, type ExtrasOption } from './seriesSettings';
@@ -43,6 +44,11 @@ export interface SyntheticStudyOptions {
   timingTags?: 'random' | 'present' | 'absent';
   /** InstanceNumber order: head first, feet first, shuffled, or drawn (default 'random': 70/15/15%). */
   instanceOrder?: 'random' | 'head-first' | 'feet-first' | 'shuffled';
+  /**
+   * Centre profile: a name from CENTRE_PROFILE_NAMES (src/synthetic/profiles/<name>.json) or a
+   * profile object; default 'baseline', the generator as it always was (same bytes per seed).
+   */
+  profile?: string | CentreProfile;
 }
 
 export type { SyntheticFile } from './studyPlan';
@@ -76,6 +82,8 @@ export function studyBiology(seed: number, label?: TsrLabel): TumourBiology {
 
 export function generateStudy(options: SyntheticStudyOptions): SyntheticStudy {
   const { columns, slices } = validate(options);
+  const profile = resolveCentreProfile(options.profile);
+  if (profile.randomisation) throw new Error(`centre profile ${profile.name}: the domain randomisation is not implemented yet`);
   const seed = options.seed;
   const stream = (name: string): SeededRandom => new SeededRandom(seed, name);
 
