@@ -28,6 +28,13 @@
  * The only absolute times a caller passes in are `notBefore` (enqueue, retry): the earliest claim
  * time, from the caller's clock; a skew between machines shifts a retry by that skew, no more.
  *
+ * Several nodes on one store (PostgreSQL). Orthanc keeps no cursor per reader, so exactly one node
+ * at a time follows /changes: the one that holds the feed lease (acquireFeedLease, renewed like a
+ * job's lease, released at a graceful stop; when its holder dies another node takes it once it has
+ * run out). Every node registers itself with a heartbeat (nodeHeartbeat) so that the status page
+ * and GET /api/nodes list the nodes, which one follows the feed, and the jobs each one runs. Both
+ * are timed by the store's clock, as the job leases are.
+ *
  * Which store a node uses is configuration (createJobStore.ts).
  */
 
@@ -139,6 +146,44 @@ export interface JobPage {
   nextBeforeId?: number;
 }
 
+/** Who follows Orthanc's change feed now (an unexpired feed lease). */
+export interface FeedLease {
+  /** The holder, `<node id>/<boot id>` as in job leases. */
+  owner: string;
+  /** When this owner took the lease (renewals keep it). */
+  since: string;
+  expiresAt: string;
+}
+
+/** What a node says of itself on each heartbeat. */
+export interface NodeRegistration {
+  /** dataDir/node-id: the same across restarts. */
+  nodeId: string;
+  /** This life of the node (a new one at each start). */
+  bootId: string;
+  host: string;
+  /** tsr-node's version. */
+  version: string;
+}
+
+/** A registered node, as the store sees it now. */
+export interface NodeRecord extends NodeRegistration {
+  /** Start of the life named by bootId. */
+  startedAt: string;
+  lastHeartbeatAt: string;
+  /** Set when the node stopped gracefully (nodeStopped). */
+  stoppedAt?: string;
+  /** Heard from within its time to live, and not stopped. */
+  live: boolean;
+  /** This life of the node holds the feed lease (and it has not run out). */
+  followsFeed: boolean;
+  /** Jobs whose lease this life of the node holds, oldest first. */
+  runningJobIds: number[];
+}
+
+/** Nodes not heard from for this long are forgotten (pruned at the next heartbeat of any node). */
+export const FORGET_NODES_AFTER_MS = 7 * 24 * 3600_000;
+
 export interface JobStore {
   /** What an administrator reads in readiness and logs, e.g. `SQLite /var/lib/tsr-node/jobs.sqlite`; never a password. */
   readonly description: string;
@@ -212,6 +257,34 @@ export interface JobStore {
 
   /** Jobs per state, every state present (0 when none). */
   countByState(): Promise<Record<JobState, number>>;
+
+  /**
+   * Takes the change feed's lease for `owner` when nobody holds it, it has run out, or `owner`
+   * holds it already (then it is extended); true when `owner` holds it now. Two nodes asking at
+   * once: one gets it.
+   */
+  acquireFeedLease(owner: string, leaseMs: number): Promise<boolean>;
+
+  /** Extends the feed lease while `owner` holds it; false when another owner took it (or none holds it). */
+  renewFeedLease(owner: string, leaseMs: number): Promise<boolean>;
+
+  /** Gives the feed lease up when `owner` holds it (graceful stop): another node may take it at once. */
+  releaseFeedLease(owner: string): Promise<void>;
+
+  /** The feed lease, when one is held and has not run out. */
+  getFeedLease(): Promise<FeedLease | undefined>;
+
+  /**
+   * Registers this life of a node, or renews its registration: heard from now, live for `ttlMs`.
+   * A new bootId for the same nodeId (a restart) starts its record again (startedAt now).
+   */
+  nodeHeartbeat(node: NodeRegistration, ttlMs: number): Promise<void>;
+
+  /** Marks this life of the node stopped (graceful stop); nothing when another life has registered since. */
+  nodeStopped(nodeId: string, bootId: string): Promise<void>;
+
+  /** Registered nodes, by node id, with whether each is live, follows the feed, and its running jobs. */
+  listNodes(): Promise<NodeRecord[]>;
 
   /** Readiness probe: takes the write lock and writes nothing (rolled back); rejects when the store cannot be written. Optional. */
   checkWritable?(): Promise<void>;

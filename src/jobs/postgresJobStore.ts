@@ -21,6 +21,7 @@ import type {
   ClaimOptions,
   EnqueueRequest,
   EnqueueResult,
+  FeedLease,
   IntakeEvent,
   Job,
   JobPage,
@@ -29,9 +30,12 @@ import type {
   JobStore,
   JsonValue,
   ListJobsQuery,
+  NodeRecord,
+  NodeRegistration,
   RecordedIntakeEvent,
 } from './jobStore';
 import { JOB_STATES } from './jobStore';
+import * as nodes from './postgresNodes';
 import { CHANGES_PAGE_LOCK, MAX_INTAKE_EVENTS, migrate, rowToIntakeEvent, rowToJob, type IntakeEventRow, type JobRow } from './postgresSchema';
 import { openPool, PgDatabase, type Operation } from './postgresSql';
 
@@ -302,6 +306,34 @@ export class PostgresJobStore implements JobStore {
       counts[row.state] = row.n;
     }
     return counts;
+  }
+
+  acquireFeedLease(owner: string, leaseMs: number): Promise<boolean> {
+    return nodes.acquireFeedLease(this.db, owner, leaseMs);
+  }
+
+  renewFeedLease(owner: string, leaseMs: number): Promise<boolean> {
+    return nodes.renewFeedLease(this.db, owner, leaseMs);
+  }
+
+  releaseFeedLease(owner: string): Promise<void> {
+    return nodes.releaseFeedLease(this.db, owner);
+  }
+
+  getFeedLease(): Promise<FeedLease | undefined> {
+    return nodes.getFeedLease(this.db);
+  }
+
+  nodeHeartbeat(node: NodeRegistration, ttlMs: number): Promise<void> {
+    return nodes.nodeHeartbeat(this.db, node, ttlMs);
+  }
+
+  nodeStopped(nodeId: string, bootId: string): Promise<void> {
+    return nodes.nodeStopped(this.db, nodeId, bootId);
+  }
+
+  listNodes(): Promise<NodeRecord[]> {
+    return nodes.listNodes(this.db);
   }
 
   /** Readiness: writes in a transaction that is rolled back; rejects on a read-only database (a standby), missing rights or no connection. */

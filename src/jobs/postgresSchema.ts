@@ -53,6 +53,23 @@ export const MIGRATIONS: string[] = [
      job_id bigint,
      message text
    );`,
+  // 2: several nodes: the change feed's lease (one follower) and the node registry.
+  `CREATE TABLE feed_lease (
+     id smallint PRIMARY KEY CHECK (id = 1),
+     owner text NOT NULL,
+     since timestamptz NOT NULL,
+     expires_at timestamptz NOT NULL
+   );
+   CREATE TABLE nodes (
+     node_id text PRIMARY KEY,
+     boot_id text NOT NULL,
+     host text NOT NULL,
+     version text NOT NULL,
+     started_at timestamptz NOT NULL,
+     last_heartbeat_at timestamptz NOT NULL,
+     expires_at timestamptz NOT NULL,
+     stopped_at timestamptz
+   );`,
 ];
 
 /** Intake events kept; older ones are pruned on insert. */

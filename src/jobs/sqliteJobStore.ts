@@ -12,6 +12,7 @@ import type {
   ClaimOptions,
   EnqueueRequest,
   EnqueueResult,
+  FeedLease,
   IntakeEvent,
   Job,
   JobPage,
@@ -20,9 +21,12 @@ import type {
   JobStore,
   JsonValue,
   ListJobsQuery,
+  NodeRecord,
+  NodeRegistration,
   RecordedIntakeEvent,
 } from './jobStore';
 import { JOB_STATES } from './jobStore';
+import * as nodes from './sqliteNodes';
 import { MAX_INTAKE_EVENTS, MIGRATIONS, rowToJob, type IntakeEventRow, type JobRow } from './sqliteSchema';
 
 export const JOB_STORE_FILE = 'jobs.sqlite';
@@ -386,6 +390,34 @@ export class SqliteJobStore implements JobStore {
     });
   }
 
+
+  acquireFeedLease(owner: string, leaseMs: number): Promise<boolean> {
+    return this.op(() => nodes.acquireFeedLease(this.db, owner, leaseMs, this.ms()));
+  }
+
+  renewFeedLease(owner: string, leaseMs: number): Promise<boolean> {
+    return this.op(() => nodes.renewFeedLease(this.db, owner, leaseMs, this.ms()));
+  }
+
+  releaseFeedLease(owner: string): Promise<void> {
+    return this.op(() => nodes.releaseFeedLease(this.db, owner));
+  }
+
+  getFeedLease(): Promise<FeedLease | undefined> {
+    return this.op(() => nodes.getFeedLease(this.db, this.ms()));
+  }
+
+  nodeHeartbeat(node: NodeRegistration, ttlMs: number): Promise<void> {
+    return this.op(() => nodes.nodeHeartbeat(this.db, node, ttlMs, this.ms()));
+  }
+
+  nodeStopped(nodeId: string, bootId: string): Promise<void> {
+    return this.op(() => nodes.nodeStopped(this.db, nodeId, bootId, this.ms()));
+  }
+
+  listNodes(): Promise<NodeRecord[]> {
+    return this.op(() => nodes.listNodes(this.db, this.ms()));
+  }
 
   /** SQLite's own consistency check ("ok" when sound); for tests and `tsr-node` diagnostics. */
   integrityCheck(): string {

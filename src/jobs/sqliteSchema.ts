@@ -47,6 +47,23 @@ export const MIGRATIONS: string[] = [
      job_id INTEGER,
      message TEXT
    );`,
+  // 2: several nodes: the change feed's lease (one follower) and the node registry.
+  `CREATE TABLE feed_lease (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     owner TEXT NOT NULL,
+     since INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   );
+   CREATE TABLE nodes (
+     node_id TEXT PRIMARY KEY,
+     boot_id TEXT NOT NULL,
+     host TEXT NOT NULL,
+     version TEXT NOT NULL,
+     started_at INTEGER NOT NULL,
+     last_heartbeat_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     stopped_at INTEGER
+   );`,
 ];
 
 /** Intake events kept; older ones are pruned on insert. */

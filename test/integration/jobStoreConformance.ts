@@ -12,6 +12,7 @@
  */
 import { expect } from 'chai';
 import type { EnqueueRequest, JobStore } from '../../src/jobs/jobStore';
+import { describeSeveralNodes } from './jobStoreNodesConformance';
 
 export interface TestClock {
   now: () => Date;
@@ -343,5 +344,7 @@ export function describeJobStoreConformance(adapter: string, factory: JobStoreFa
         expect((await store.list()).jobs, 'the pages\' work is all there').to.have.length(5);
       });
     });
+
+    describeSeveralNodes(() => ({ store, clock, opened }));
   });
 }

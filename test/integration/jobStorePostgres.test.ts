@@ -100,6 +100,16 @@ describe('PostgreSQL job store', function () {
         expect(started).to.be.within(before.getTime(), after.getTime());
         expect(Date.parse(job?.leaseExpiresAt ?? '') - started).to.equal(45_000);
         expect(await store.heartbeat(job?.id ?? 0, 'w', 90_000)).to.equal(true);
+        // The feed lease and the node registry too.
+        expect(await store.acquireFeedLease('node/boot', 20_000)).to.equal(true);
+        await store.nodeHeartbeat({ nodeId: 'node', bootId: 'boot', host: 'h', version: 'v' }, 10_000);
+        const [{ later }] = await queryAs<{ later: Date }>(db, 'SELECT now() AS later');
+        const lease = await store.getFeedLease();
+        expect(Date.parse(lease?.since ?? '')).to.be.within(after.getTime(), later.getTime());
+        expect(Date.parse(lease?.expiresAt ?? '') - Date.parse(lease?.since ?? '')).to.equal(20_000);
+        const [registered] = await store.listNodes();
+        expect(Date.parse(registered.lastHeartbeatAt)).to.be.within(after.getTime(), later.getTime());
+        expect(registered).to.include({ live: true, followsFeed: true });
       } finally {
         await store.close();
       }
