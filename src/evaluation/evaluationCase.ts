@@ -1,7 +1,7 @@
 /**
  * One held-out synthetic study through the node's own path, for `tsr-node evaluate`:
- *   - prepareSeed (a worker thread): generate it in memory and assemble both phase volumes from
- *     its Part-10 bytes, exactly as the node does after WADO-RS;
+ *   - prepareSeed (a worker thread): generate it in memory with the cohort's centre profile and
+ *     assemble both phase volumes from its Part-10 bytes, exactly as the node does after WADO-RS;
  *   - evaluatePrepared (the main thread, which holds the onnxruntime sessions: onnxruntime-node is
  *     not safe in several worker threads at once): the node's analysis (the localiser finds the
  *     tumour, the fused classifier classifies the crops), the single-phase baselines on the same
@@ -16,8 +16,8 @@ import { extractCrop } from '../inference/preprocessing';
 import { runClassifier } from '../inference/sessions';
 import type { Geometry, Vec3 } from '../study/geometry';
 import { assembleVolumeFromFiles } from '../study/volumeAssembly';
-import { generateSyntheticStudy, truthFacts, truthMask } from '../dataset/syntheticTruth';
-import type { SyntheticGroundTruth } from '../synthetic';
+import { truthFacts, truthMask } from '../dataset/syntheticTruth';
+import { DEFAULT_CENTRE_PROFILE, generateStudy, type SyntheticGroundTruth, type SyntheticStudy, type SyntheticStudyOptions } from '../synthetic';
 import type { HuVolume } from '../study/volume';
 
 export type ModelRole = 'fused' | 'arterial' | 'venous';
@@ -33,6 +33,8 @@ export interface EvaluationModelNames {
 
 export interface EvaluationCase {
   seed: number;
+  /** The centre profile the study was generated with (src/synthetic/profiles/). */
+  profile: string;
   studyInstanceUID: string;
   label: 'low' | 'high';
   /** The generated tumour: nominal greatest diameter (mm) and region of the pancreas. */
@@ -58,6 +60,8 @@ export interface EvaluationCase {
   };
   /** Node analysis time (localise + crop + classify + key slices), ms. */
   analysisMs?: number;
+  /** The venous volume the node assembled: columns, slices and slice spacing (mm). */
+  venousVolume?: { columns: number; slices: number; sliceSpacingMm: number };
 }
 
 export interface EvaluationModels {
@@ -106,22 +110,41 @@ async function classifyAll(m: EvaluationModels, volumes: Record<Phase, Parameter
 export interface EvaluationSettings {
   columns?: number;
   slices?: number;
+  /** Centre profile of the generated studies; the generator's default (baseline) when absent. */
+  profile?: string;
 }
 
 /** A generated study, ready for the models: its ground truth and both phase volumes. */
 export interface PreparedStudy {
   seed: number;
+  profile: string;
   groundTruth: SyntheticGroundTruth;
   volumes: Record<Phase, HuVolume>;
 }
 
+/**
+ * One study in memory with the profile's settings, without the extra series (non-contrast,
+ * delayed, localizer, thick recons): the phase series' pixels do not depend on them.
+ */
+function generateEvaluationStudy(seed: number, settings: EvaluationSettings): SyntheticStudy {
+  const options: SyntheticStudyOptions = { seed, extras: 'none', profile: settings.profile ?? DEFAULT_CENTRE_PROFILE };
+  if (settings.columns !== undefined) options.columns = settings.columns;
+  if (settings.slices !== undefined) options.slices = settings.slices;
+  return generateStudy(options);
+}
+
 /** Worker side: generate and assemble. */
 export async function prepareSeed(seed: number, settings: EvaluationSettings): Promise<PreparedStudy> {
-  const study = generateSyntheticStudy(seed, { columns: settings.columns, slices: settings.slices });
+  const study = generateEvaluationStudy(seed, settings);
   const facts = truthFacts(study.groundTruth);
   const bytesOf = (phase: Phase): Buffer[] =>
     study.files.filter((f) => f.seriesInstanceUID === facts.phases[phase].seriesInstanceUID).map((f) => Buffer.from(f.bytes.buffer, f.bytes.byteOffset, f.bytes.byteLength));
-  return { seed, groundTruth: study.groundTruth, volumes: { arterial: await assembleVolumeFromFiles(bytesOf('arterial')), venous: await assembleVolumeFromFiles(bytesOf('venous')) } };
+  return {
+    seed,
+    profile: settings.profile ?? DEFAULT_CENTRE_PROFILE,
+    groundTruth: study.groundTruth,
+    volumes: { arterial: await assembleVolumeFromFiles(bytesOf('arterial')), venous: await assembleVolumeFromFiles(bytesOf('venous')) },
+  };
 }
 
 /** The buffers to move (not copy) from the worker to the main thread. */
@@ -133,13 +156,16 @@ export function preparedTransferList(p: PreparedStudy): ArrayBuffer[] {
 export async function evaluatePrepared(m: EvaluationModels, prepared: PreparedStudy): Promise<EvaluationCase> {
   const facts = truthFacts(prepared.groundTruth);
   const volumes = prepared.volumes;
+  const venous = volumes.venous.geometry;
   const base: EvaluationCase = {
     seed: prepared.seed,
+    profile: prepared.profile,
     studyInstanceUID: facts.studyInstanceUID,
     label: facts.label,
     tumour: facts.tumour,
     oracle: facts.oracle ?? { fused: Number.NaN, arterial: Number.NaN, venous: Number.NaN },
     analysed: false,
+    venousVolume: { columns: venous.dims[0], slices: venous.dims[2], sliceSpacingMm: venous.spacing[2] },
   };
   const trueCentres = { arterial: facts.phases.arterial.centreMm, venous: facts.phases.venous.centreMm };
   const atTrueCentre = await classifyAll(m, volumes, trueCentres);

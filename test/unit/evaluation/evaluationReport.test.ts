@@ -1,12 +1,14 @@
 import { expect } from 'chai';
 import type { EvaluationCase } from '../../../src/evaluation/evaluationCase';
-import { buildEvaluationReport, evaluationTable } from '../../../src/evaluation/evaluationReport';
+import { buildEvaluationReport } from '../../../src/evaluation/evaluationReport';
+import { evaluationTable } from '../../../src/evaluation/evaluationTables';
 
 const identity = { name: 'm', version: '1', sha256: 'a'.repeat(64) };
 
 function kase(seed: number, label: 'low' | 'high', p: { fused: number; arterial: number; venous: number }, hit = true, diameterMm = 30): EvaluationCase {
   return {
     seed,
+    profile: 'baseline',
     studyInstanceUID: `2.25.${seed}`,
     label,
     tumour: { diameterMm, region: 'head' },
@@ -26,13 +28,13 @@ describe('evaluation/evaluationReport', () => {
     kase(2, 'high', { fused: 0.8, arterial: 0.3, venous: 0.5 }),
     kase(3, 'low', { fused: 0.2, arterial: 0.4, venous: 0.5 }, false, 15),
     kase(4, 'low', { fused: 0.1, arterial: 0.1, venous: 0.5 }),
-    { seed: 5, studyInstanceUID: '2.25.5', label: 'high', tumour: { diameterMm: 19.5, region: 'tail' }, oracle: { fused: 0.7, arterial: 0.5, venous: 0.5 }, analysed: false, refusal: { code: 'tumour-not-found', message: 'x' } },
+    { seed: 5, profile: 'baseline', studyInstanceUID: '2.25.5', label: 'high', tumour: { diameterMm: 19.5, region: 'tail' }, oracle: { fused: 0.7, arterial: 0.5, venous: 0.5 }, analysed: false, refusal: { code: 'tumour-not-found', message: 'x' } },
   ];
   const { report, curves } = buildEvaluationReport({
-    cases,
-    failed: [],
+    cohorts: [{ profile: 'baseline', heldOut: false, cases, failed: [], seconds: 10 }],
     seeds: { from: 1, to: 5 },
     imageSize: { columns: 64, slices: 20 },
+    generator: 'test generator',
     models: { fused: identity, arterial: identity, venous: identity, localizer: identity },
     thresholds: { fused: 0.5, arterial: 0.5, venous: 0.5 },
     bootstrap: { replicates: 100, seed: 1 },
@@ -52,7 +54,7 @@ describe('evaluation/evaluationReport', () => {
     // All five: high oracle scores 0.9, 0.9, 0.7 vs low 0.1, 0.1: still perfect.
     expect(report.oracleAucAll.fused).to.equal(1);
     expect(report.prevalenceHigh).to.equal(0.5);
-    expect(curves.fused[curves.fused.length - 1]).to.include({ truePositiveRate: 1, falsePositiveRate: 1 });
+    expect(curves.all.fused[curves.all.fused.length - 1]).to.include({ truePositiveRate: 1, falsePositiveRate: 1 });
   });
 
   it('gives sensitivity and specificity at the threshold, and the ECE', () => {
@@ -87,10 +89,10 @@ describe('evaluation/evaluationReport', () => {
   it('refuses a cohort with one class only', () => {
     expect(() =>
       buildEvaluationReport({
-        cases: cases.filter((c) => c.label === 'high'),
-        failed: [],
+        cohorts: [{ profile: 'baseline', heldOut: false, cases: cases.filter((c) => c.label === 'high'), failed: [], seconds: 1 }],
         seeds: { from: 1, to: 2 },
         imageSize: { columns: 64, slices: 20 },
+        generator: 'test generator',
         models: { fused: identity, arterial: identity, venous: identity, localizer: identity },
         thresholds: { fused: 0.5, arterial: 0.5, venous: 0.5 },
         seconds: 1,
