@@ -5,7 +5,10 @@
  *
  * While a job runs, its lease is renewed every third of `leaseMs`. A worker that loses its lease
  * (it stalled longer than the lease and another worker took the job) aborts the handler's signal
- * and records nothing: the new holder owns the job now.
+ * and records nothing: the new holder owns the job now. So does a worker whose renewals fail (the
+ * store does not answer) before the lease can have run out in the store's clock, counted from
+ * the moment it sent the last renewal that succeeded: another node may claim the job after that,
+ * and two holders must never store a study's results at once.
  *
  * `stop()` claims nothing more and lets running jobs finish. After its timeout, it aborts them
  * and puts them back in the queue (`release`: the interrupted attempt does not count).
@@ -71,6 +74,8 @@ interface Running {
   /** Set when stop() timed out: the job goes back to the queue. */
   interrupted: boolean;
   leaseLost: boolean;
+  /** performance.now() until which the lease is surely held: the last successful claim or renewal was sent leaseMs before. */
+  leaseSureUntil: number;
   done: Promise<void>;
 }
 
@@ -175,6 +180,7 @@ export class Worker {
         clearTimeout(this.pollTimer);
         while (!this.stopping && !this.dependencyWait?.waiting && this.running.size < this.options.concurrency) {
           let job: Job | undefined;
+          const claimSentAt = performance.now();
           try {
             job = await this.options.store.claim({ owner: this.owner, leaseMs: this.options.leaseMs });
           } catch (err) {
@@ -182,7 +188,7 @@ export class Worker {
             break;
           }
           if (!job) break;
-          this.begin(job);
+          this.begin(job, claimSentAt + this.options.leaseMs);
         }
       } while (this.pumpAgain && !this.stopping);
     } finally {
@@ -194,8 +200,8 @@ export class Worker {
     }
   }
 
-  private begin(job: Job): void {
-    const entry: Running = { job, controller: new AbortController(), interrupted: false, leaseLost: false, done: Promise.resolve() };
+  private begin(job: Job, leaseSureUntil: number): void {
+    const entry: Running = { job, controller: new AbortController(), interrupted: false, leaseLost: false, leaseSureUntil, done: Promise.resolve() };
     this.running.set(job.id, entry);
     entry.done = this.runAttempt(entry).finally(() => {
       this.running.delete(job.id);
@@ -220,17 +226,30 @@ export class Worker {
         return;
       }
 
+      const abandon = (why: string): void => {
+        if (entry.leaseLost || entry.interrupted) return;
+        entry.leaseLost = true;
+        logger.warn(why);
+        controller.abort(Object.assign(new Error('lease lost'), { name: 'AbortError' }));
+      };
       const heartbeat = async (): Promise<boolean> => {
         if (entry.leaseLost || entry.interrupted) return false;
+        const sentAt = performance.now();
         const held = await store.heartbeat(job.id, this.owner, this.options.leaseMs);
-        if (!held && !entry.interrupted) {
-          entry.leaseLost = true;
-          logger.warn('lease lost; abandoning the job to its new holder');
-          controller.abort(Object.assign(new Error('lease lost'), { name: 'AbortError' }));
-        }
+        if (held) entry.leaseSureUntil = Math.max(entry.leaseSureUntil, sentAt + this.options.leaseMs);
+        else abandon('lease lost; abandoning the job to its new holder');
         return held;
       };
-      const beat = setInterval(() => void heartbeat().catch((err: unknown) => logger.warn('heartbeat failed', { err })), Math.max(10, Math.floor(this.options.leaseMs / 3)));
+      const beatMs = Math.max(10, Math.floor(this.options.leaseMs / 3));
+      const beat = setInterval(
+        () =>
+          void heartbeat().catch((err: unknown) => {
+            logger.warn('heartbeat failed', { err });
+            // The next renewal would come too late: the lease may run out before it, and another node take the job.
+            if (performance.now() + beatMs >= entry.leaseSureUntil) abandon('the job store does not answer and the lease may run out before the next renewal; abandoning the job (it comes back when the lease has run out)');
+          }),
+        beatMs,
+      );
       logger.info('job attempt started', { attempt: job.attempts });
       let outcome: JobOutcome | undefined;
       let failure: unknown;

@@ -66,6 +66,8 @@ export interface PipelineHooks {
   onBytesRetrieved?: (bytes: number) => void;
   /** Override of ResultOptions.store for this call (`tsr-node analyze --no-store`). */
   store?: boolean;
+  /** Called right before the results are stored; a rejection stores nothing (the job's lease check). */
+  beforeStore?: () => Promise<void>;
 }
 
 export interface StudyPipelineResult {
@@ -171,6 +173,7 @@ export async function analyseStudyPipeline(pipeline: StudyPipeline, studyInstanc
     // 7: store, idempotently.
     let stored: StoreOutcome | undefined;
     if (hooks.store ?? pipeline.results.store) {
+      await hooks.beforeStore?.();
       t = performance.now();
       stored = await storeResults(client, studyInstanceUID, [results.sr, results.sc], logger);
       stage('store', performance.now() - t);

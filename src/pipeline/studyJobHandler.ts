@@ -13,6 +13,11 @@
  * selection and stores the prepared SR and SC (the same QIDO-RS check and one STOW-RS). Its
  * timings say so: `preparedAheadMs` and the prepared stages as `preparedAhead.<stage>`, done
  * before StableStudy; the outcome carries `preparedAhead`. Otherwise the full pipeline runs.
+ *
+ * Several nodes: right before the QIDO-RS check and the STOW-RS, either way, the job renews its
+ * lease (`storeFence`); a node that lost it (its lease ran out and another node claimed the job)
+ * stores nothing. With the store's one job per content, one lease holder at a time, the QIDO-RS
+ * check and the deterministic UIDs, a study's content gets one SR and one SC.
  */
 import type { Job, JobStore, JsonValue } from '../jobs/jobStore';
 import type { JobHandler, JobOutcome } from '../jobs/worker';
@@ -39,6 +44,11 @@ export interface StudyJobHandlerOptions {
 
 function toJson(value: unknown): JsonValue {
   return JSON.parse(JSON.stringify(value)) as JsonValue;
+}
+
+/** Renews the job's lease right before storing; a node that no longer holds it must not store. */
+async function storeFence(context: Parameters<JobHandler>[1]): Promise<void> {
+  if (!(await context.heartbeat())) throw Object.assign(new Error('lease lost before storing the results; the job belongs to another node now'), { name: 'AbortError' });
 }
 
 function round(ms: number): number {
@@ -97,6 +107,7 @@ export function createStudyJobHandler(options: StudyJobHandlerOptions): JobHandl
     try {
       const result = await analyseStudyPipeline({ ...pipeline, logger: context.logger }, job.studyInstanceUID, {
         signal: context.signal,
+        beforeStore: () => storeFence(context),
         onSelection: (selection) => {
           selectionRecorded = context.recordProgress({ selection: toJson(selection) });
           return selectionRecorded;
@@ -136,6 +147,7 @@ export function createStudyJobHandler(options: StudyJobHandlerOptions): JobHandl
     const timings: Record<string, number> = {};
     let stored = prepared.stored;
     if (pipeline.results.store) {
+      await storeFence(context);
       const t = performance.now();
       stored = await storeResults(pipeline.dicomWeb, job.studyInstanceUID, [prepared.results.sr, prepared.results.sc], logger);
       timings.store = round(performance.now() - t);

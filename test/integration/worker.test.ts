@@ -270,4 +270,37 @@ describe('jobs/worker with the SQLite store', () => {
     expect(ended[0][1]).to.equal('lease-lost');
     expect(await store.get(job.id)).to.include({ state: 'running', leaseOwner: 'other-node' });
   });
+
+  it('a worker whose lease renewals fail (the store does not answer) abandons the job before its lease can run out', async () => {
+    const [job] = await enqueue(1);
+    let abortedAfterMs: number | undefined;
+    let started = 0;
+    let storeAway = false;
+    // The store answers every call but the job's heartbeat while it is "away".
+    const flaky = new Proxy(store, {
+      get(target, key, receiver) {
+        if (key === 'heartbeat' && storeAway) return () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
+        const value = Reflect.get(target, key, receiver) as unknown;
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    startWorker(
+      (_job, ctx) =>
+        new Promise((_resolve, reject) => {
+          started = performance.now();
+          storeAway = true;
+          ctx.signal.addEventListener('abort', () => {
+            abortedAfterMs = performance.now() - started;
+            reject(new TransientError('aborted'));
+          });
+        }),
+      { store: flaky, leaseMs: 900 },
+    );
+    await until(() => ended.length === 1, 'attempt ended', 5000);
+    expect(ended[0][1]).to.equal('lease-lost');
+    expect(abortedAfterMs, 'abandoned before the 900 ms lease ran out').to.be.below(900);
+    expect(abortedAfterMs, 'after the renewals had failed').to.be.at.least(550);
+    // Nothing recorded: the job is still running under the old lease until the store's clock passes it.
+    expect(await store.get(job.id)).to.include({ state: 'running', attempts: 1 });
+  });
 });
