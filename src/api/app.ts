@@ -7,6 +7,7 @@
  *   GET  /readyz                  Orthanc reachable, models verified, store writable (each reported)
  *   GET  /metrics                 Prometheus text exposition
  *   /api/...                      jobs, manual trigger, retry, intake events, Orthanc's webhook (jobRoutes.ts)
+ *   GET  /api/nodes               the nodes sharing the job store: live, feed follower, running jobs
  *   GET  /, GET /jobs/:id         the status page
  *   everything else               the OHIF viewer and its read-only DICOMweb proxy, when mounted
  *
@@ -33,6 +34,8 @@ export interface ApiAppOptions {
   metricsSnapshot: () => Promise<Omit<MetricsSnapshot, 'jobsByState'>>;
   readiness: () => Promise<ReadinessReport>;
   version: string;
+  /** This node's id (dataDir/node-id), marked `self` in the nodes list. */
+  nodeId?: string;
   feedMode: 'poll' | 'webhook' | 'both';
   models: Array<{ role: string; name: string; version: string }>;
   /** config api.maxBodyBytes */
@@ -133,6 +136,10 @@ function mountJobApi(app: Express, options: ApiAppOptions, viewerUrl: (uid: stri
       logger,
     }),
   );
+  app.get('/api/nodes', async (_req, res) => {
+    const nodes = await options.store.listNodes();
+    res.json({ nodes: nodes.map((node) => ({ ...node, self: node.nodeId === options.nodeId })) });
+  });
   app.use('/api', (req, res) => sendError(res, 404, 'not-found', `no route ${req.method} ${req.baseUrl}${req.path}`));
 }
 
@@ -141,12 +148,13 @@ function mountStatusPages(app: Express, options: ApiAppOptions, viewerUrl: (uid:
   app.get('/', async (req, res) => {
     const state = typeof req.query.state === 'string' && (JOB_STATES as string[]).includes(req.query.state) ? (req.query.state as JobState) : undefined;
     const before = typeof req.query.before === 'string' && /^[1-9][0-9]{0,14}$/.test(req.query.before) ? Number(req.query.before) : undefined;
-    const [counts, pageOfJobs, events, readiness, snapshot] = await Promise.all([
+    const [counts, pageOfJobs, events, readiness, snapshot, nodes] = await Promise.all([
       options.store.countByState(),
       options.store.list({ ...(state ? { state } : {}), limit: 50, ...(before ? { beforeId: before } : {}) }),
       options.store.listIntakeEvents(10),
       options.readiness(),
       options.metricsSnapshot(),
+      options.store.listNodes(),
     ]);
     page(
       res,
@@ -163,6 +171,8 @@ function mountStatusPages(app: Express, options: ApiAppOptions, viewerUrl: (uid:
         viewerUrl,
         changeCursor: snapshot.changeCursor ?? 0,
         feedMode: options.feedMode,
+        nodes,
+        ...(options.nodeId !== undefined ? { nodeId: options.nodeId } : {}),
         models: options.models,
         ...(snapshot.waitingFor ? { waitingFor: snapshot.waitingFor } : {}),
       }),

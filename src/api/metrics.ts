@@ -5,7 +5,9 @@
  *
  * What an administrator watches: jobs by state and the queue depth (is it keeping up?), attempts
  * by result (is it failing?), stage durations (where does the time go?), bytes retrieved, the
- * change-feed cursor (is it following Orthanc?), and which models are loaded.
+ * change-feed cursor (is it following Orthanc?), and which models are loaded. With several nodes
+ * on one job store, every sample carries the node's id as the label `node`, and
+ * `tsr_feed_follower` says whether this node follows the change feed.
  */
 import type { JobState } from '../jobs/jobStore';
 import type { AttemptResult } from '../jobs/worker';
@@ -56,6 +58,8 @@ export interface MetricsSnapshot {
   workerConcurrency?: number;
   /** Set while the worker waits for the PACS to answer (it claims nothing meanwhile). */
   waitingFor?: { name: string; since: string; message: string } | undefined;
+  /** Whether this node follows Orthanc's change feed now (it holds the feed lease). */
+  followsFeed?: boolean;
 }
 
 export class NodeMetrics {
@@ -71,7 +75,11 @@ export class NodeMetrics {
   ]);
   private readonly startedAt = Date.now();
 
-  constructor(private readonly version: string) {}
+  /** `nodeId`: the node's id (dataDir/node-id), the `node` label of every sample. */
+  constructor(
+    private readonly version: string,
+    private readonly nodeId?: string,
+  ) {}
 
   /** One job attempt ended (worker.onAttemptEnd). */
   attemptEnded(result: AttemptResult, durationMs: number): void {
@@ -109,8 +117,9 @@ export class NodeMetrics {
     const family = (name: string, type: string, help: string): void => {
       out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     };
+    const nodeLabel: Labels = this.nodeId !== undefined ? { node: this.nodeId } : {};
     const sample = (name: string, labels: Labels, value: number): void => {
-      out.push(`${name}${formatLabels(labels)} ${formatNumber(value)}`);
+      out.push(`${name}${formatLabels({ ...nodeLabel, ...labels })} ${formatNumber(value)}`);
     };
     const histogram = (name: string, labelName: string, series: Map<string, Histogram>): void => {
       for (const [labelValue, h] of [...series.entries()].sort(([a], [b]) => a.localeCompare(b))) {
@@ -143,6 +152,10 @@ export class NodeMetrics {
     if (snapshot.workerConcurrency !== undefined) {
       family('tsr_worker_concurrency', 'gauge', 'Most jobs this node analyses at once (worker.concurrency).');
       sample('tsr_worker_concurrency', {}, snapshot.workerConcurrency);
+    }
+    if (snapshot.followsFeed !== undefined) {
+      family('tsr_feed_follower', 'gauge', "1 while this node follows Orthanc's change feed (it holds the feed lease; one node of those sharing the job store does), else 0.");
+      sample('tsr_feed_follower', {}, snapshot.followsFeed ? 1 : 0);
     }
     if (snapshot.changeCursor !== undefined) {
       family('tsr_change_cursor', 'gauge', "Last Orthanc /changes sequence number committed by the change feed.");

@@ -5,7 +5,7 @@
  * Its one small script (STATUS_PAGE_SCRIPT) sends retries and manual triggers with the session's
  * CSRF token; everything else works without it.
  */
-import type { Job, JobState, RecordedIntakeEvent } from '../jobs/jobStore';
+import type { Job, JobState, NodeRecord, RecordedIntakeEvent } from '../jobs/jobStore';
 import { JOB_STATES } from '../jobs/jobStore';
 import type { ReadinessReport } from './readiness';
 
@@ -106,6 +106,37 @@ export interface StatusPageData {
   models: Array<{ role: string; name: string; version: string }>;
   /** Set while the worker waits for the PACS to answer. */
   waitingFor?: { name: string; since: string; message: string };
+  /** The nodes sharing the job store (JobStore.listNodes); the section is shown when given. */
+  nodes?: NodeRecord[];
+  /** This node's id, marked in the nodes section. */
+  nodeId?: string;
+}
+
+function nodeState(node: NodeRecord): string {
+  if (node.stoppedAt) return `stopped ${formatTime(node.stoppedAt)}`;
+  return node.live ? 'live' : 'not heard from';
+}
+
+/** Every node on the job store: who follows the change feed, and what each one runs. */
+function nodesView(nodes: NodeRecord[] | undefined, self: string | undefined): Html {
+  if (!nodes) return html``;
+  const row = (n: NodeRecord): Html => html`<tr data-node-id="${n.nodeId}" class="${n.live ? 'live' : 'silent'}">
+  <td>${n.nodeId}${n.nodeId === self ? html` <small>(this node)</small>` : ''}</td>
+  <td>${n.host}</td>
+  <td>${n.version}</td>
+  <td>${nodeState(n)}</td>
+  <td>${n.followsFeed ? html`<b class="feed-follower">follows the feed</b>` : ''}</td>
+  <td>${n.runningJobIds.map((id, i) => html`${i > 0 ? ', ' : ''}<a href="/jobs/${id}">${id}</a>`)}</td>
+  <td class="time">${formatTime(n.startedAt)}</td>
+  <td class="time">${formatTime(n.lastHeartbeatAt)}</td>
+</tr>`;
+  return html`<section aria-label="nodes">
+  <h2>Nodes</h2>
+  <table class="nodes">
+    <thead><tr><th>Node</th><th>Host</th><th>Version</th><th>State</th><th>Change feed</th><th>Running jobs</th><th>Started</th><th>Last heartbeat</th></tr></thead>
+    <tbody>${nodes.length > 0 ? nodes.map(row) : html`<tr><td colspan="8" class="empty">No node registered.</td></tr>`}</tbody>
+  </table>
+</section>`;
 }
 
 function waitingView(waiting: StatusPageData['waitingFor']): Html {
@@ -190,6 +221,7 @@ ${waitingView(d.waitingFor)}
   </table>
   ${older ? html`<p><a href="${older}">Older jobs →</a></p>` : ''}
 </section>
+${nodesView(d.nodes, d.nodeId)}
 <section>
   <h2>Analyse a study</h2>
   <form id="analyze-form" class="analyze"><label>StudyInstanceUID <input name="uid" required pattern="[0-9.]{1,64}" size="64" autocomplete="off"></label> <button type="submit">Analyse</button> <output id="analyze-result"></output></form>
@@ -315,6 +347,7 @@ dl.chosen dt { font-weight: 600; margin-top: 0.4rem; } dl.chosen dd { margin-lef
 .readiness li.bad b { color: #c0392b; } .readiness .detail { color: #6b7a8c; margin-left: 0.4rem; }
 .facts { margin: 0.6rem 0; color: #4a5868; display: flex; gap: 1.5rem; flex-wrap: wrap; }
 .empty { color: #6b7a8c; text-align: center; }
+table.nodes tr.silent { color: #6b7a8c; } .feed-follower { color: #1f6fd1; }
 button { font: inherit; padding: 0.2rem 0.7rem; border: 1px solid #9fb0c3; border-radius: 0.3rem; background: #fff; cursor: pointer; }
 header button { background: transparent; color: #fff; }
 code { background: #eef2f6; padding: 0 0.25rem; border-radius: 0.2rem; }

@@ -56,6 +56,12 @@ export const feedSchema = z
     pollSchedule: z.string().default('*/3 * * * * *'),
     /** Changes asked for per /changes page. */
     pageSize: positiveInt.max(1000).default(200),
+    /**
+     * Several nodes on one job store: one follows /changes, holding a lease of this many ms in the
+     * store, renewed every third of it; when it dies another node takes over within about
+     * leaseMs + leaseMs / 3.
+     */
+    leaseMs: positiveInt.min(3000).max(600_000).default(15_000),
     prepareAhead: prepareAheadSchema.prefault({}),
   })
   .strict();

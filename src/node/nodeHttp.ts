@@ -25,7 +25,9 @@ export interface NodeHttpOptions {
   orthanc: OrthancRestClient;
   /** The model set, stage by stage. */
   modelList: StageIdentity[];
-  work: Pick<NodeWork, 'worker' | 'intake'>;
+  work: Pick<NodeWork, 'worker' | 'intake' | 'feed'>;
+  /** This node's id (dataDir/node-id): marked in the nodes list. */
+  nodeId: string;
   metrics: NodeMetrics;
   /** The DICOMweb root the viewer's proxy forwards to. */
   dicomWebUrl: string;
@@ -83,9 +85,11 @@ export async function startNodeHttp(options: NodeHttpOptions): Promise<NodeHttp>
       workerActive: work.worker.active,
       waitingFor: work.worker.waitingFor,
       workerConcurrency: config.worker.concurrency,
+      followsFeed: work.feed?.following ?? false,
     }),
     readiness,
     version: PACKAGE_VERSION,
+    nodeId: options.nodeId,
     feedMode: config.feed.mode,
     models: options.modelList,
     maxBodyBytes: config.api.maxBodyBytes,

@@ -143,6 +143,8 @@ export function createNodeWork(options: NodeWorkOptions): NodeWork {
         pageSize: config.feed.pageSize,
         logger,
         onEnqueued: () => worker.wake(),
+        // Of the nodes sharing the job store, the one holding the feed lease polls.
+        lease: { owner: options.owner, leaseMs: config.feed.leaseMs },
         ...(prepareAhead ? { activity: prepareAhead } : {}),
       })
     : undefined;

@@ -33,6 +33,7 @@ import { PACKAGE_VERSION } from '../paths';
 import type { PrepareAhead } from '../pipeline/prepareAhead';
 import { startNodeHttp } from './nodeHttp';
 import { startNodeLife, type NodeIdentity } from './nodeIdentity';
+import { registerNode } from './nodeRegistry';
 import { createNodeWork } from './nodeWork';
 
 export interface StartNodeOptions {
@@ -53,6 +54,8 @@ export interface RunningNode {
   /** Where the generated token was written, when none was configured. */
   tokenFile?: string;
   config: Config;
+  /** Who this node is (node id, boot id, lease owner). */
+  identity: NodeIdentity;
   store: JobStore;
   worker: Worker;
   intake: StudyIntake;
@@ -118,6 +121,12 @@ async function freeEarlierLives(store: JobStore, identity: NodeIdentity, logger:
     message: 'the node stopped while this attempt ran (crash, kill or power loss); it was started again and runs the job again',
   });
   if (freed.length > 0) logger.warn('jobs held by an earlier life of this node go back to the queue', { jobIds: freed.map((job) => job.id), nodeId: identity.nodeId });
+  // The change feed too, when an earlier life followed it: this life asks for it at once.
+  const feedLease = await store.getFeedLease();
+  if (feedLease && feedLease.owner.startsWith(identity.ownerPrefix) && feedLease.owner !== identity.owner) {
+    await store.releaseFeedLease(feedLease.owner);
+    logger.warn('the change feed lease held by an earlier life of this node is released', { nodeId: identity.nodeId });
+  }
 }
 
 export async function startNode(options: StartNodeOptions): Promise<RunningNode> {
@@ -134,12 +143,14 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     const identity = startNodeLife(config.dataDir, logger);
     const { store, models } = await openStoreAndModels(config, logger, cleanups);
     const modelList = modelSetIdentities(models);
+    const registered = await registerNode({ store, identity, version: PACKAGE_VERSION, ttlMs: config.worker.leaseMs, logger });
+    cleanups.push(() => registered.stop());
 
     // 4. PACS clients.
     const { dicomWeb, orthanc, dicomWebUrl } = openPacsClients(config, logger, cleanups);
 
     // 5. Pipeline, worker, intake, feed.
-    const metrics = new NodeMetrics(PACKAGE_VERSION);
+    const metrics = new NodeMetrics(PACKAGE_VERSION, identity.nodeId);
     const work = createNodeWork({
       config,
       store,
@@ -155,7 +166,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     cleanups.push(() => work.release());
 
     // 6. The HTTP API, with the viewer mounted lazily.
-    const http = await startNodeHttp({ config, token, store, orthanc, modelList, work, metrics, dicomWebUrl, ...(options.ohifDistDir ? { ohifDistDir: options.ohifDistDir } : {}), logger });
+    const http = await startNodeHttp({ config, token, store, orthanc, modelList, work, metrics, dicomWebUrl, nodeId: identity.nodeId, ...(options.ohifDistDir ? { ohifDistDir: options.ohifDistDir } : {}), logger });
     cleanups.push(http.close);
 
     // 7. Go: first take back what an earlier life of this node held when it died.
@@ -166,6 +177,8 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       url: http.url,
       feedMode: config.feed.mode,
       prepareAhead: work.prepareAhead ? { quietSeconds: config.feed.prepareAhead.quietSeconds } : false,
+      nodeId: identity.nodeId,
+      owner: identity.owner,
       concurrency: config.worker.concurrency,
       orthanc: orthanc.baseUrl,
       ...(token.file ? { tokenFile: token.file } : {}),
@@ -193,6 +206,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       token: token.token,
       ...(token.file ? { tokenFile: token.file } : {}),
       config,
+      identity,
       store,
       worker: work.worker,
       intake: work.intake,

@@ -14,6 +14,9 @@
  * - If Orthanc's newest change is older than the cursor, Orthanc's database was replaced (a new
  *   install, a restore): the cursor starts again from 0, and content already analysed is
  *   recognised by its fingerprint.
+ * - With a `lease` (always, in `tsr-node serve`), it polls only while this node holds the job
+ *   store's feed lease (feedLease.ts): of several nodes sharing a store, one follows /changes, and
+ *   another takes over from the persisted cursor when it dies. Every node still takes webhooks.
  * - With an `activity` observer (prepare-ahead, pipeline/prepareAhead.ts), it also reports which
  *   studies are still receiving instances, in the order of the log: a NewStudy change names its
  *   study; a NewInstance carries only the instance's id, so the study of the last NewInstance of
@@ -23,6 +26,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import { silentLogger, type Logger } from '../logging/logger';
 import type { EnqueueRequest, IntakeEvent, JobStore } from '../jobs/jobStore';
+import { FeedLeaseKeeper } from './feedLease';
 import type { StudyIntake } from './intake';
 import type { OrthancChange, OrthancRestClient } from './orthancRest';
 
@@ -39,6 +43,8 @@ export interface ChangeFeedOptions {
   onEnqueued?: (jobId: number) => void;
   /** Told which Orthanc studies are receiving instances, and which became stable (prepare-ahead). */
   activity?: StudyActivityObserver;
+  /** Poll only while holding the store's feed lease as `owner` (config feed.leaseMs). */
+  lease?: { owner: string; leaseMs: number };
 }
 
 /** Who wants to know that studies are still arriving (pipeline/prepareAhead.ts). */
@@ -69,10 +75,19 @@ export class ChangeFeed {
   private task: ScheduledTask | undefined;
   private inFlight: Promise<PollSummary> | undefined;
   private stopped = false;
+  private readonly lease: FeedLeaseKeeper | undefined;
 
   constructor(private readonly options: ChangeFeedOptions) {
     if (!cron.validate(options.pollSchedule)) throw new RangeError(`feed.pollSchedule is not a valid cron expression: "${options.pollSchedule}"`);
     this.logger = (options.logger ?? silentLogger).child({ component: 'change-feed' });
+    this.lease = options.lease
+      ? new FeedLeaseKeeper({ store: options.store, ...options.lease, logger: this.logger, onAcquired: () => void this.pollInBackground() })
+      : undefined;
+  }
+
+  /** Whether this node follows /changes now: started, and holding the feed lease when there is one. */
+  get following(): boolean {
+    return this.task !== undefined && (this.lease?.held ?? true);
   }
 
   /** Starts polling on the schedule. */
@@ -92,7 +107,8 @@ export class ChangeFeed {
       },
     });
     void this.task.start();
-    this.logger.info('change feed started', { schedule: this.options.pollSchedule });
+    this.lease?.start();
+    this.logger.info('change feed started', { schedule: this.options.pollSchedule, ...(this.lease ? { leaseMs: this.options.lease?.leaseMs } : {}) });
   }
 
   /** Stops the schedule and waits for a poll in progress (its current page commits or not at all). */
@@ -103,11 +119,12 @@ export class ChangeFeed {
       this.task = undefined;
     }
     await this.inFlight?.catch(() => undefined);
+    await this.lease?.stop();
   }
 
   /** One scheduled tick: polls unless a poll is still running; never throws. */
   private pollInBackground(): Promise<void> {
-    if (this.inFlight) return Promise.resolve();
+    if (this.inFlight || this.stopped || (this.lease && !this.lease.held)) return Promise.resolve();
     return this.poll().then(
       () => undefined,
       (err: unknown) => this.logger.warn('change feed poll failed; the next poll resumes from the last committed page', { err }),
@@ -128,7 +145,8 @@ export class ChangeFeed {
     let cursor = await store.getChangeCursor();
     const summary: PollSummary = { pages: 0, changes: 0, stableStudies: 0, enqueued: 0, recognised: 0, deleted: 0, cursor };
     for (;;) {
-      if (this.stopped) break;
+      // Stopped, or another node follows the feed now: the pages committed so far stand.
+      if (this.stopped || (this.lease && !this.lease.held)) break;
       const page = await orthanc.getChanges(cursor, pageSize);
       summary.pages++;
       if (page.changes.length === 0 && page.last < cursor) {

@@ -285,12 +285,26 @@ describe('api: the HTTP API of a running node (real Orthanc, tiny models)', func
       expect(r.body.checks.store.ok).to.be.true;
     });
 
+    it('GET /api/nodes lists this node: live, its version and host, not following the feed (webhook mode), its running jobs', async () => {
+      const r = await call<{ nodes: Array<Record<string, unknown>> }>(base, 'GET', '/api/nodes', { token: TOKEN });
+      expect(r.status).to.equal(200);
+      expect(r.body.nodes).to.have.length(1);
+      expect(r.body.nodes[0]).to.deep.include({ nodeId: node.identity.nodeId, bootId: node.identity.bootId, version: '0.1.0', live: true, followsFeed: false, self: true, runningJobIds: [] });
+      expect((await call(base, 'GET', '/api/nodes')).status, 'needs the token').to.equal(401);
+      const page = await call<string>(base, 'GET', '/', { token: TOKEN });
+      expect(page.body).to.contain('<h2>Nodes</h2>').and.contain(`data-node-id="${node.identity.nodeId}"`).and.contain('(this node)');
+    });
+
     it('/metrics is Prometheus text with jobs by state, stage histograms, bytes, queue depth and cursor', async () => {
       await sleep(10);
       const r = await call<string>(base, 'GET', '/metrics', { token: TOKEN });
       expect(r.status).to.equal(200);
       expect(r.headers.get('content-type')).to.match(/^text\/plain; version=0\.0\.4/);
-      const text = r.body;
+      // Every sample carries the node's id; the rest of the checks read the text without it.
+      const nodeLabel = `node="${node.identity.nodeId}"`;
+      for (const line of r.body.trim().split('\n').filter((l) => !l.startsWith('#'))) expect(line).to.contain(`{${nodeLabel}`);
+      const text = r.body.replaceAll(`{${nodeLabel}}`, '').replaceAll(`{${nodeLabel},`, '{');
+      expect(text).to.match(/^tsr_feed_follower 0$/m);
       expect(text).to.match(/^tsr_jobs\{state="done"\} [1-9]\d*$/m);
       expect(text).to.match(/^tsr_jobs\{state="skipped"\} [1-9]\d*$/m);
       expect(text).to.match(/^tsr_queue_depth \d+$/m);

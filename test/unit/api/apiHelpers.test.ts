@@ -194,5 +194,35 @@ describe('api helpers', () => {
       expect(waiting).to.contain('connect ECONNREFUSED &lt;127.0.0.1&gt;').and.contain('resumes by itself');
       expect(renderStatusPage(data)).to.not.contain('class="waiting"');
     });
+
+    it('lists the nodes: which follows the feed, each one\'s running jobs, live / not heard from / stopped', () => {
+      const base = { bootId: 'b', host: 'h', version: '1', startedAt: '2025-01-01T10:00:00.000Z', lastHeartbeatAt: '2025-01-01T10:05:00.000Z' };
+      const html = renderStatusPage({
+        version: '1',
+        counts: { queued: 0, running: 3, done: 0, skipped: 0, failed: 0 },
+        readiness: { ready: true, checks: { orthanc: { ok: true, detail: 'x', ms: 1 }, models: { ok: true, detail: 'y', ms: 1 }, store: { ok: true, detail: 'z', ms: 1 } } },
+        jobs: [],
+        events: [],
+        csrfToken: 'c',
+        viewerUrl: () => undefined,
+        changeCursor: 0,
+        feedMode: 'poll',
+        models: [],
+        nodeId: 'node-b',
+        nodes: [
+          { ...base, nodeId: 'node-a', live: true, followsFeed: true, runningJobIds: [7, 9] },
+          { ...base, nodeId: 'node-b', live: true, followsFeed: false, runningJobIds: [8] },
+          { ...base, nodeId: 'node-c', live: false, followsFeed: false, runningJobIds: [] },
+          { ...base, nodeId: 'node-d<', live: false, followsFeed: false, runningJobIds: [], stoppedAt: '2025-01-01T10:06:00.000Z' },
+        ],
+      });
+      const row = (id: string): string => new RegExp(`<tr data-node-id="${id}"[\\s\\S]*?</tr>`).exec(html)?.[0] ?? '';
+      expect(row('node-a')).to.contain('follows the feed').and.contain('<a href="/jobs/7">7</a>, <a href="/jobs/9">9</a>').and.contain('live');
+      expect(row('node-b')).to.contain('(this node)').and.contain('<a href="/jobs/8">8</a>');
+      expect(row('node-b')).to.not.contain('follows the feed');
+      expect(row('node-c')).to.contain('not heard from');
+      expect(row('node-d&lt;')).to.contain('stopped 2025-01-01 10:06:00Z');
+      expect(html.match(/follows the feed/g), 'one follower').to.have.length(1);
+    });
   });
 });
