@@ -117,6 +117,7 @@ function phaseFinding(
     saliency: cropMapOnSlice(g, k, plane, saliency),
     sourceSopInstanceUIDs: volume.sopInstanceUIDs.slice(),
     sopClassUID,
+    volumeGeometry: g,
   };
 }
 
@@ -197,6 +198,7 @@ export async function analyseStudy(models: ModelSet, input: AnalysisInput, optio
     tumour: { centreMm: venous.centreMm, diameterMm: venous.diameterMm, confidence: venous.confidence },
     arterial,
     venous: venousFinding,
+    tumourLocalisation: { grid: localisation.venous.grid, peakIndex: venous.peakIndex, level: venous.level },
     timingsMs: {
       localise: t1 - t0,
       crop: t2 - t1,

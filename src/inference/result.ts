@@ -3,8 +3,9 @@
  * (src/results) need and what `tsr-node analyze` prints. Pixel arrays are left out of the JSON
  * printout (see toPrintable).
  */
-import type { Vec3 } from '../study/geometry';
+import type { Geometry, Vec3 } from '../study/geometry';
 import type { Phase } from './manifest';
+import type { ProbabilityGrid } from './tumourFinding';
 
 export interface ModelIdentity {
   name: string;
@@ -49,6 +50,19 @@ export interface PhaseFinding {
   /** Every source image of the series that went into the volume (image library, evidence). */
   sourceSopInstanceUIDs: string[];
   sopClassUID: string;
+  /** The volume's grid: slice k is the image sourceSopInstanceUIDs[k] (where a SEG's frames go). */
+  volumeGeometry: Geometry;
+}
+
+/**
+ * The localisation the tumour was found in (venous phase): the localiser's probability grid, its
+ * peak and the level that delimits the tumour component (tumourFinding.ts). The SEG's tumour
+ * segment is that component. Left out of the JSON printout.
+ */
+export interface TumourLocalisation {
+  grid: ProbabilityGrid;
+  peakIndex: Vec3;
+  level: number;
 }
 
 export interface TsrAnalysis {
@@ -70,6 +84,7 @@ export interface TsrAnalysis {
   };
   arterial: PhaseFinding;
   venous: PhaseFinding;
+  tumourLocalisation: TumourLocalisation;
   /** Stage timings in ms (localise, crop, classify). */
   timingsMs: Record<string, number>;
 }
@@ -80,5 +95,6 @@ export function toPrintable(analysis: TsrAnalysis): Record<string, unknown> {
     const { keySliceHu: _k, saliency: _s, sourceSopInstanceUIDs, ...rest } = p;
     return { ...rest, sourceImageCount: sourceSopInstanceUIDs.length };
   };
-  return { ...analysis, arterial: phase(analysis.arterial), venous: phase(analysis.venous) };
+  const { tumourLocalisation: _l, ...rest } = analysis;
+  return { ...rest, arterial: phase(analysis.arterial), venous: phase(analysis.venous) };
 }

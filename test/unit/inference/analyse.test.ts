@@ -34,6 +34,11 @@ describe('inference/analyse: localise, crop, classify (tiny fixture models)', ()
     expect(distance(analysis.tumour.centreMm, venousCentre)).to.be.below(2);
     expect(distance(analysis.arterial.tumourCentreMm, arterialCentre)).to.be.below(2);
     expect(localisation.arterial.refined).to.be.true;
+    // The venous localisation is what the results' SEG is made from: its grid, peak and level.
+    expect(analysis.tumourLocalisation.grid).to.equal(localisation.venous.grid);
+    expect(analysis.tumourLocalisation.peakIndex).to.deep.equal(localisation.venous.finding?.peakIndex);
+    expect(analysis.tumourLocalisation.level).to.equal(localisation.venous.finding?.level);
+    expect(analysis.venous.volumeGeometry).to.deep.equal(venous.geometry);
     expect(analysis.tumour.diameterMm).to.be.within(14, 26);
     expect(analysis.tumour.confidence).to.be.above(0.9);
 
@@ -78,6 +83,7 @@ describe('inference/analyse: localise, crop, classify (tiny fixture models)', ()
     }
     const printable = toPrintable(analysis);
     expect(JSON.stringify(printable)).to.not.contain('keySliceHu');
+    expect(printable).to.not.have.property('tumourLocalisation');
     expect((printable.venous as Record<string, unknown>).sourceImageCount).to.equal(30);
   });
 

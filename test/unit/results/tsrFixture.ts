@@ -7,7 +7,8 @@
 import { SOP_CLASS } from '../../../src/dicom/dictionary';
 import { makeSimpleCtSeries, type SimpleCtSeries } from '../../harness/simpleCtSeries';
 import type { DicomJson } from '../../../src/dicomweb/dicomJson';
-import type { PhaseFinding, SliceImage, TsrAnalysis } from '../../../src/inference/result';
+import type { PhaseFinding, SliceImage, TsrAnalysis, TumourLocalisation } from '../../../src/inference/result';
+import { indexToPatient, type Geometry, type Vec3 } from '../../../src/study/geometry';
 import type { Phase } from '../../../src/inference/manifest';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- dcmjs ships no type declarations */
@@ -75,6 +76,50 @@ function circle(centre: [number, number], radius: number, points = 24): Array<[n
   });
 }
 
+/**
+ * The grid of the simple CT harness's series (slices in instance order): ImagePositionPatient
+ * [-columns * spacing / 2, -rows * spacing / 2, -k * thickness], axial. Its slices run feet-wards, so
+ * the normal is -z (what volume assembly would sort the other way round; the fixture keeps the
+ * instance order, and every position follows the normal it states).
+ */
+export function seriesGeometry(size: number, slices: number, pixelSpacingMm: number, thicknessMm: number): Geometry {
+  return {
+    dims: [size, size, slices],
+    spacing: [pixelSpacingMm, pixelSpacingMm, thicknessMm],
+    origin: [-(size * pixelSpacingMm) / 2, -(size * pixelSpacingMm) / 2, 0],
+    rowDirection: [1, 0, 0],
+    columnDirection: [0, 1, 0],
+    normal: [0, 0, -1],
+  };
+}
+
+/**
+ * A localiser output on a 4 mm grid over the fixture's volume: one Gaussian blob of peak 0.95 whose
+ * half-maximum surface is the sphere of `radiusMm` around `centreMm`, the peak on the voxel nearest it.
+ */
+export function localisationBlob(centreMm: Vec3, radiusMm: number): TumourLocalisation {
+  const geometry: Geometry = {
+    dims: [24, 24, 16],
+    spacing: [4, 4, 4],
+    origin: [centreMm[0] - 48, centreMm[1] - 48, centreMm[2] - 32],
+    rowDirection: [1, 0, 0],
+    columnDirection: [0, 1, 0],
+    normal: [0, 0, 1],
+  };
+  const sigma = radiusMm / Math.sqrt(2 * Math.LN2);
+  const data = new Float32Array(24 * 24 * 16);
+  for (let k = 0; k < 16; k++) {
+    for (let j = 0; j < 24; j++) {
+      for (let i = 0; i < 24; i++) {
+        const p = indexToPatient(geometry, i, j, k);
+        const d2 = (p[0] - centreMm[0]) ** 2 + (p[1] - centreMm[1]) ** 2 + (p[2] - centreMm[2]) ** 2;
+        data[(k * 24 + j) * 24 + i] = 0.95 * Math.exp(-d2 / (2 * sigma * sigma));
+      }
+    }
+  }
+  return { grid: { geometry, data }, peakIndex: [12, 12, 8], level: 0.475 };
+}
+
 export function makeTsrFixture(options: TsrFixtureOptions = {}): TsrFixture {
   const seed = options.seed ?? 'tsr-results';
   const size = options.size ?? 96;
@@ -94,6 +139,8 @@ export function makeTsrFixture(options: TsrFixtureOptions = {}): TsrFixture {
   const tumourPx: [number, number] = [Math.round(size * 0.58), Math.round(size * 0.55)];
   const radiusPx = size * 0.08;
   const spacing: [number, number] = [0.7, 0.7];
+  const volumeGeometry = seriesGeometry(size, slices, spacing[0], 2.5);
+  const tumourCentreMm = indexToPatient(volumeGeometry, tumourPx[0], tumourPx[1], keySliceIndex);
   const finding = (phase: Phase, s: SimpleCtSeries, enhancement: number): PhaseFinding => ({
     phase,
     seriesInstanceUID: s.seriesInstanceUID,
@@ -107,6 +154,7 @@ export function makeTsrFixture(options: TsrFixtureOptions = {}): TsrFixture {
     saliency: saliency(size, tumourPx, radiusPx * 1.2),
     sourceSopInstanceUIDs: s.instances.map((i) => i.sopInstanceUID),
     sopClassUID: SOP_CLASS.ctImageStorage,
+    volumeGeometry,
   });
   const label = options.label ?? 'high';
   const analysis: TsrAnalysis = {
@@ -122,6 +170,7 @@ export function makeTsrFixture(options: TsrFixtureOptions = {}): TsrFixture {
     tumour: { centreMm: [0, 0, -keySliceIndex * 2.5], diameterMm: 2 * radiusPx * spacing[0], confidence: 0.91 },
     arterial: finding('arterial', arterial, 80),
     venous: finding('venous', venous, 40),
+    tumourLocalisation: localisationBlob(tumourCentreMm, radiusPx * spacing[0]),
     timingsMs: { localise: 10, crop: 2, classify: 5 },
   };
   return {
