@@ -83,7 +83,12 @@ export const CODES = {
   morphologicallyAbnormalStructure: { value: '49755003', scheme: 'SCT', meaning: 'Morphologically Abnormal Structure' },
   /** PS3.16 CID 639 lists it with this meaning; the ductal type is the one the model was built for. */
   adenocarcinomaOfPancreas: { value: '700423003', scheme: 'SCT', meaning: 'Adenocarcinoma of pancreas' },
-  /** CID 4031 "Common Anatomic Region". */
+  /**
+   * CID 7159 "Lesion Segmentation Type" (within CID 7151 "Segmentation Property Type", through
+   * CID 7194 for the category above): the SEG's tumour segment type.
+   */
+  neoplasmPrimary: { value: '372087000', scheme: 'SCT', meaning: 'Neoplasm, Primary' },
+  /** CID 4031 "Common Anatomic Region" (and CID 4 "Anatomic Region", the SEG's anatomic region). */
   pancreas: { value: '15776009', scheme: 'SCT', meaning: 'Pancreas' },
   /** CID 7470 "Linear Measurement". */
   diameter: { value: '81827009', scheme: 'SCT', meaning: 'Diameter' },
@@ -98,6 +103,12 @@ export const CODES = {
   // --- Images ---
   /** CID 7202 "Source Image Purpose of Reference". */
   sourceImageForProcessing: { value: '121322', scheme: 'DCM', meaning: 'Source image for image processing operation' },
+  /** CID 7203 "Image Derivation": what the SEG's frames are of their source images. */
+  segmentation: { value: '113076', scheme: 'DCM', meaning: 'Segmentation' },
+
+  // --- TID 1411 rows: the SR's reference to the SEG's segment ---
+  referencedSegment: { value: '121191', scheme: 'DCM', meaning: 'Referenced Segment' },
+  sourceSeriesForSegmentation: { value: '121232', scheme: 'DCM', meaning: 'Source series for segmentation' },
 
   // --- IHE AIR: Contributing Equipment Sequence purpose ---
   processingAlgorithm: { value: 'Newcode1', scheme: IHE_SCHEME.designator, meaning: 'Processing Algorithm' },

@@ -1,6 +1,7 @@
 /**
- * One call from an analysis to the two Part 10 objects that go back to the PACS: the TID 1500 SR
- * and the overlay SC, with their deterministic identity. Pure (the clock is an argument).
+ * One call from an analysis to the three Part 10 objects that go back to the PACS: the TID 1500
+ * SR, the overlay SC and the tumour's SEG, with their deterministic identity. Pure (the clock is
+ * an argument).
  */
 import { SOP_CLASS } from '../dicom/dictionary';
 import type { DicomJson } from '../dicomweb/dicomJson';
@@ -9,12 +10,13 @@ import type { Logger } from '../logging/logger';
 import type { DeviceIdentity } from './device';
 import { writePart10 } from './part10';
 import { renderTsrOverlay } from './sc/overlayImage';
+import { TUMOUR_SEGMENT_NUMBER, buildTumourSegmentation } from './seg/tumourSegmentation';
 import { buildTsrOverlaySecondaryCapture } from './sc/tsrOverlaySecondaryCapture';
 import { buildTsrStructuredReport } from './sr/tsrStructuredReport';
 import { resultIdentity, type ResultIdentity } from './uids';
 
 export interface ResultObject {
-  role: 'sr' | 'sc';
+  role: 'sr' | 'sc' | 'seg';
   sopClassUID: string;
   sopInstanceUID: string;
   seriesInstanceUID: string;
@@ -29,6 +31,8 @@ export interface TsrResultsOptions {
   /** config results.srSeriesDescription / results.scSeriesDescription */
   srSeriesDescription: string;
   scSeriesDescription: string;
+  /** The SEG's Series Description; default DEFAULT_SEG_SERIES_DESCRIPTION. */
+  segSeriesDescription?: string;
   now: Date;
   /** Panel side of the overlay, px (default 512). */
   overlayPanelSize?: number;
@@ -40,6 +44,14 @@ export interface TsrResults {
   identity: ResultIdentity;
   sr: ResultObject;
   sc: ResultObject;
+  seg: ResultObject;
+}
+
+export const DEFAULT_SEG_SERIES_DESCRIPTION = 'TSR AI tumour segmentation (research use)';
+
+/** Every result object, in the order they are stored. */
+export function resultObjectsOf(results: TsrResults): ResultObject[] {
+  return [results.sr, results.sc, results.seg];
 }
 
 /** The identity of an analysis's results: its study, every source instance, every model of the set. */
@@ -54,12 +66,16 @@ export function identityOf(analysis: TsrAnalysis): ResultIdentity {
 export function buildTsrResults(o: TsrResultsOptions): TsrResults {
   const identity = identityOf(o.analysis);
   const common = { analysis: o.analysis, sourceMetadata: o.sourceMetadata, identity, device: o.device, now: o.now, ...(o.logger ? { logger: o.logger } : {}) };
-  const srDataset = buildTsrStructuredReport({ ...common, seriesDescription: o.srSeriesDescription });
+  // The SR points at the SEG's tumour segment by the SEG's UID, known before the SEG is built.
+  const tumourSegment = { segmentation: { sopClassUID: SOP_CLASS.segmentationStorage, sopInstanceUID: identity.segSopInstanceUID }, segmentNumber: TUMOUR_SEGMENT_NUMBER };
+  const srDataset = buildTsrStructuredReport({ ...common, seriesDescription: o.srSeriesDescription, tumourSegment });
   const overlay = renderTsrOverlay({ analysis: o.analysis, now: o.now, ...(o.overlayPanelSize ? { panelSize: o.overlayPanelSize } : {}) });
   const scDataset = buildTsrOverlaySecondaryCapture({ ...common, image: overlay, seriesDescription: o.scSeriesDescription });
+  const segDataset = buildTumourSegmentation({ ...common, seriesDescription: o.segSeriesDescription ?? DEFAULT_SEG_SERIES_DESCRIPTION });
   return {
     identity,
     sr: { role: 'sr', sopClassUID: SOP_CLASS.comprehensive3dSrStorage, sopInstanceUID: identity.srSopInstanceUID, seriesInstanceUID: identity.srSeriesInstanceUID, part10: writePart10(srDataset) },
     sc: { role: 'sc', sopClassUID: SOP_CLASS.secondaryCaptureImageStorage, sopInstanceUID: identity.scSopInstanceUID, seriesInstanceUID: identity.scSeriesInstanceUID, part10: writePart10(scDataset) },
+    seg: { role: 'seg', sopClassUID: SOP_CLASS.segmentationStorage, sopInstanceUID: identity.segSopInstanceUID, seriesInstanceUID: identity.segSeriesInstanceUID, part10: writePart10(segDataset) },
   };
 }

@@ -6,6 +6,9 @@ import type { TsrAnalysis } from '../inference/result';
 
 export const RESEARCH_USE_NOTICE = 'Research use only - not for diagnostic use';
 
+/** The tumour's Tracking Identifier: the SR's measurement group and the SEG's tumour segment. */
+export const TUMOUR_TRACKING_IDENTIFIER = 'TSR pancreatic tumour';
+
 /** "Low" or "High". */
 export function tsrClassWord(label: TsrAnalysis['label']): string {
   return label === 'high' ? 'High' : 'Low';

@@ -1,5 +1,5 @@
 /**
- * Result identity (docs/decisions: "Result identity"): the UIDs of the SR and the SC are derived
+ * Result identity (docs/decisions: "Result identity"): the UIDs of the SR, the SC and the SEG are derived
  * from the StudyInstanceUID, the selected input instances and the models' sha256, so that the same
  * input analysed by the same model always gives the same UIDs (a re-run adds nothing new to the
  * PACS), and new input or a new model gives new ones.
@@ -25,6 +25,10 @@ export interface ResultIdentity {
   srSopInstanceUID: string;
   scSeriesInstanceUID: string;
   scSopInstanceUID: string;
+  segSeriesInstanceUID: string;
+  segSopInstanceUID: string;
+  /** Dimension Organization UID of the SEG's Multi-frame Dimension module. */
+  segDimensionOrganizationUID: string;
   /** Tracking Unique Identifier (112040) of the TID 1501 measurement group. */
   trackingUID: string;
 }
@@ -57,6 +61,9 @@ export function resultIdentity(input: ResultIdentityInput): ResultIdentity {
     srSopInstanceUID: uid('sr-instance'),
     scSeriesInstanceUID: uid('sc-series'),
     scSopInstanceUID: uid('sc-instance'),
+    segSeriesInstanceUID: uid('seg-series'),
+    segSopInstanceUID: uid('seg-instance'),
+    segDimensionOrganizationUID: uid('seg-dimension-organization'),
     trackingUID: uid('tracking'),
   };
 }

@@ -2,8 +2,8 @@
  * Issue 24 "Encode strictly, decode tolerantly": a source whose Patient and Study values are not
  * valid for their VR (a 300-character Patient's Name with control characters, an impossible birth
  * date, over-long descriptions and accession number, a lower-case code, a broken Frame of
- * Reference UID) still gets its SR and SC, both valid, and the log says what was changed without
- * saying what the values were.
+ * Reference UID) still gets its SR, SC and SEG, all valid, and the log says what was changed
+ * without saying what the values were.
  */
 import { expect } from 'chai';
 import type { DicomJson } from '../../src/dicomweb/dicomJson';
@@ -61,14 +61,14 @@ describe('results: a source with values invalid for their VR still gets valid re
     overlayPanelSize: 128,
     logger,
   });
-  const objects = { sr: results.sr.part10, sc: results.sc.part10 };
+  const objects = { sr: results.sr.part10, sc: results.sc.part10, seg: results.seg.part10 };
 
   it('is the case the issue describes: copied as it was, the Patient\'s Name is refused by the codec', () => {
     const dataset = readPart10(objects.sr);
     expect(() => writePart10({ ...dataset, PatientName: [{ Alphabetic: LONG_NAME }] })).to.throw(/exceeds max length, vr: PN/);
   });
 
-  for (const [role, iod] of [['sr', 'Comprehensive3DSR'], ['sc', 'SCImage']] as const) {
+  for (const [role, iod] of [['sr', 'Comprehensive3DSR'], ['sc', 'SCImage'], ['seg', 'Segmentation']] as const) {
     it(`${role.toUpperCase()}: written, and dciodvfy finds no error`, () => {
       const report = dciodvfy(objects[role]);
       expect(report.iod).to.equal(iod);
@@ -98,8 +98,8 @@ describe('results: a source with values invalid for their VR still gets valid re
 
   it('logs one warning per object with what changed, never the values', () => {
     const warnings = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.msg === 'source values made valid for their VR');
-    expect(warnings.map((w) => w.modality)).to.deep.equal(['SR', 'OT']);
-    expect(warnings.map((w) => w.sopInstanceUID)).to.deep.equal([results.identity.srSopInstanceUID, results.identity.scSopInstanceUID]);
+    expect(warnings.map((w) => w.modality)).to.deep.equal(['SR', 'OT', 'SEG']);
+    expect(warnings.map((w) => w.sopInstanceUID)).to.deep.equal([results.identity.srSopInstanceUID, results.identity.scSopInstanceUID, results.identity.segSopInstanceUID]);
     const changesOf = (warning: Record<string, unknown>): string[] =>
       (warning.changes as Array<{ keyword: string; vr: string; change: string }>).map((c) => `${c.keyword} ${c.vr} ${c.change}`);
     const common = [
@@ -115,6 +115,8 @@ describe('results: a source with values invalid for their VR still gets valid re
     ];
     expect(changesOf(warnings[0])).to.have.members([...common, 'FrameOfReferenceUID UI invalid-dropped']);
     expect(changesOf(warnings[1])).to.have.members(common);
+    // The SEG copies the venous Frame of Reference, which is valid here.
+    expect(changesOf(warnings[2])).to.have.members(common);
     const logged = lines.join('\n');
     for (const value of ['xxxxxxxxxx', 'Jane', BIRTH_DATE, 'dddddddddd', ACCESSION_NUMBER, '63 years', 'first line', 'FOR-not-a-uid', '256100']) {
       expect(logged, value).to.not.include(value);

@@ -91,10 +91,19 @@ export function num(relationship: RelationshipType, name: Code, value: number, u
   );
 }
 
-/** IMAGE reference (PS3.3 C.18.4); name is optional (e.g. TID 1601 entries, TID 320 SELECTED FROM). */
-export function image(relationship: RelationshipType, name: Code | undefined, ref: SopReference): ContentItem {
+/**
+ * IMAGE reference (PS3.3 C.18.4); name is optional (e.g. TID 1601 entries, TID 320 SELECTED FROM).
+ * A reference to a Segmentation may name one of its segments (Referenced Segment Number).
+ */
+export function image(relationship: RelationshipType, name: Code | undefined, ref: SopReference, referencedSegmentNumber?: number): ContentItem {
   return item(relationship, 'IMAGE', name, {
-    ReferencedSOPSequence: [{ ReferencedSOPClassUID: ref.sopClassUID, ReferencedSOPInstanceUID: ref.sopInstanceUID }],
+    ReferencedSOPSequence: [
+      {
+        ReferencedSOPClassUID: ref.sopClassUID,
+        ReferencedSOPInstanceUID: ref.sopInstanceUID,
+        ...(referencedSegmentNumber !== undefined ? { ReferencedSegmentNumber: referencedSegmentNumber } : {}),
+      },
+    ],
   });
 }
 

@@ -86,6 +86,24 @@ export function tid300Measurement(concept: Code, value: number, unit: Code, regi
   );
 }
 
+/** A segment of a Segmentation instance and the series it was drawn on. */
+export interface ReferencedSegment {
+  segmentation: SopReference;
+  segmentNumber: number;
+  sourceSeriesInstanceUID: string;
+}
+
+/**
+ * The segment rows of TID 1411 Volumetric ROI Measurements: "Referenced Segment" (IMAGE, with the
+ * segment number) and "Source series for segmentation" (UIDREF).
+ */
+export function tid1411ReferencedSegment(ref: ReferencedSegment): ContentItem[] {
+  return [
+    image('CONTAINS', CODES.referencedSegment, ref.segmentation, ref.segmentNumber),
+    uidref('CONTAINS', CODES.sourceSeriesForSegmentation, ref.sourceSeriesInstanceUID),
+  ];
+}
+
 export interface MeasurementGroupOptions {
   trackingIdentifier: string;
   trackingUID: string;
@@ -93,6 +111,8 @@ export interface MeasurementGroupOptions {
   finding: Code;
   findingSite: Code;
   algorithm: AlgorithmIdentification;
+  /** The finding's segment in a SEG, when there is one (TID 1411's rows; TID 1501 is extensible). */
+  referencedSegment?: ReferencedSegment;
   measurements: ContentItem[];
   /** Coded qualitative evaluations (concept, value). */
   qualitativeEvaluations: Array<{ concept: Code; value: Code }>;
@@ -112,6 +132,7 @@ export function tid1501MeasurementGroup(o: MeasurementGroupOptions): ContentItem
       code('CONTAINS', CODES.finding, o.finding),
       code('HAS CONCEPT MOD', CODES.findingSite, o.findingSite),
       ...tid4019AlgorithmIdentification(o.algorithm),
+      ...(o.referencedSegment ? tid1411ReferencedSegment(o.referencedSegment) : []),
       ...o.measurements,
       ...o.qualitativeEvaluations.map((q) => code('CONTAINS', q.concept, q.value)),
       ...o.textEvaluations.map((t) => text('CONTAINS', t.concept, t.value)),

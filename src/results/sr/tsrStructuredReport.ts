@@ -10,12 +10,15 @@ import { CODES, IHE_SCHEME, PRIVATE_SCHEME } from '../codes';
 import { checkSeriesDescription, commonModules, type ResultObjectOptions } from '../commonModules';
 import { dicomDate, dicomTime } from '../dicomDateTime';
 import type { NaturalizedDataset } from '../part10';
-import { RESEARCH_USE_NOTICE, tsrShortResult } from '../resultText';
+import { RESEARCH_USE_NOTICE, TUMOUR_TRACKING_IDENTIFIER, tsrShortResult } from '../resultText';
 import { validSourceString } from '../validSourceValues';
+import type { SopReference } from './contentItems';
 import { tid1500MeasurementReport, tid1501MeasurementGroup, tid300Measurement, type ImageLibraryGroup, type ImageRegion } from './templates';
 
-/** The SR needs nothing beyond what both result objects take. */
-export type TsrStructuredReportOptions = ResultObjectOptions;
+export interface TsrStructuredReportOptions extends ResultObjectOptions {
+  /** The tumour's segment in the SEG written with the SR: the measurement group points at it. */
+  tumourSegment?: { segmentation: SopReference; segmentNumber: number };
+}
 
 const PHASES = ['venous', 'arterial'] as const;
 
@@ -49,17 +52,28 @@ export function keySliceRegion(finding: PhaseFinding): ImageRegion {
   };
 }
 
-function evidence(analysis: TsrAnalysis): NaturalizedDataset[] {
+/** Every instance the content tree references: the source images of both phases, and the SEG when it points at one. */
+function evidence(analysis: TsrAnalysis, segmentation?: { seriesInstanceUID: string; reference: SopReference }): NaturalizedDataset[] {
   return [
     {
       StudyInstanceUID: analysis.studyInstanceUID,
-      ReferencedSeriesSequence: PHASES.map((phase) => ({
-        SeriesInstanceUID: analysis[phase].seriesInstanceUID,
-        ReferencedSOPSequence: analysis[phase].sourceSopInstanceUIDs.map((uid) => ({
-          ReferencedSOPClassUID: analysis[phase].sopClassUID,
-          ReferencedSOPInstanceUID: uid,
+      ReferencedSeriesSequence: [
+        ...PHASES.map((phase) => ({
+          SeriesInstanceUID: analysis[phase].seriesInstanceUID,
+          ReferencedSOPSequence: analysis[phase].sourceSopInstanceUIDs.map((uid) => ({
+            ReferencedSOPClassUID: analysis[phase].sopClassUID,
+            ReferencedSOPInstanceUID: uid,
+          })),
         })),
-      })),
+        ...(segmentation
+          ? [
+              {
+                SeriesInstanceUID: segmentation.seriesInstanceUID,
+                ReferencedSOPSequence: [{ ReferencedSOPClassUID: segmentation.reference.sopClassUID, ReferencedSOPInstanceUID: segmentation.reference.sopInstanceUID }],
+              },
+            ]
+          : []),
+      ],
     },
   ];
 }
@@ -81,7 +95,7 @@ export function buildTsrStructuredReport(options: TsrStructuredReportOptions): N
   });
 
   const group = tid1501MeasurementGroup({
-    trackingIdentifier: 'TSR pancreatic tumour',
+    trackingIdentifier: TUMOUR_TRACKING_IDENTIFIER,
     trackingUID: identity.trackingUID,
     findingCategory: CODES.morphologicallyAbnormalStructure,
     finding: CODES.adenocarcinomaOfPancreas,
@@ -96,6 +110,8 @@ export function buildTsrStructuredReport(options: TsrStructuredReportOptions): N
         `threshold=${a.threshold}`,
       ],
     },
+    // The tumour's outline in 3D: its segment, drawn on the portal-venous series.
+    ...(options.tumourSegment ? { referencedSegment: { ...options.tumourSegment, sourceSeriesInstanceUID: a.venous.seriesInstanceUID } } : {}),
     measurements: [
       tid300Measurement(CODES.probabilityOfHighTsr, a.probabilityHigh, CODES.unitless),
       tid300Measurement(CODES.diameter, a.tumour.diameterMm, CODES.millimetre, PHASES.map((p) => keySliceRegion(a[p]))),
@@ -137,7 +153,10 @@ export function buildTsrStructuredReport(options: TsrStructuredReportOptions): N
     ContentDate: dicomDate(now),
     ContentTime: dicomTime(now),
     PerformedProcedureCodeSequence: [],
-    CurrentRequestedProcedureEvidenceSequence: evidence(a),
+    CurrentRequestedProcedureEvidenceSequence: evidence(
+      a,
+      options.tumourSegment ? { seriesInstanceUID: identity.segSeriesInstanceUID, reference: options.tumourSegment.segmentation } : undefined,
+    ),
     // SR Document Content
     ...root,
   };

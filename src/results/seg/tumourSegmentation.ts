@@ -1,0 +1,67 @@
+/**
+ * The node's SEG: the tumour found by the localiser, as a segment on the portal-venous series'
+ * own frames (segmentFrames.ts), in a BINARY Segmentation (segmentation.ts).
+ *
+ * One segment today. There is no pancreas model yet; when the pancreas stage exists, its segment
+ * is one more entry in `segments` below (category Anatomical Structure, type Pancreas, its own
+ * algorithm identification and frames). No pancreas is drawn before then.
+ */
+import type { TsrAnalysis } from '../../inference/result';
+import { CODES } from '../codes';
+import type { ResultObjectOptions } from '../commonModules';
+import type { NaturalizedDataset } from '../part10';
+import { TUMOUR_TRACKING_IDENTIFIER } from '../resultText';
+import { buildSegmentation, type SegmentationSource, type SegmentDefinition } from './segmentation';
+import { tumourSegmentFrames } from './segmentFrames';
+
+/** The tumour segment's number in the SEG (its place in the segment list). */
+export const TUMOUR_SEGMENT_NUMBER = 1;
+
+/** The tumour segment's display colour: the green of the SC's outline. */
+const TUMOUR_COLOUR: [number, number, number] = [0, 255, 102];
+
+/** The portal-venous series as the SEG's source: its images, in volume order, and their grid. */
+export function venousSource(analysis: TsrAnalysis): SegmentationSource {
+  const venous = analysis.venous;
+  return {
+    seriesInstanceUID: venous.seriesInstanceUID,
+    sopClassUID: venous.sopClassUID,
+    sopInstanceUIDs: venous.sourceSopInstanceUIDs,
+    geometry: venous.volumeGeometry,
+  };
+}
+
+/** The tumour as the localiser delimits it, with the model set's localiser as its algorithm. */
+export function tumourSegment(analysis: TsrAnalysis, trackingUID: string): SegmentDefinition {
+  const localiser = analysis.models.find((model) => model.role === 'localizer');
+  if (!localiser) throw new RangeError('analysis.models: no localiser stage, the model that delimits the tumour');
+  return {
+    label: 'Tumour',
+    description: 'Pancreatic tumour: the localiser component at half its peak probability (portal-venous phase)',
+    category: CODES.morphologicallyAbnormalStructure,
+    type: CODES.neoplasmPrimary,
+    anatomicRegion: CODES.pancreas,
+    algorithm: {
+      name: localiser.name,
+      version: localiser.version,
+      family: CODES.artificialIntelligence,
+      // The model set, as the SR names it: each stage by role, name, version and hash.
+      parameters: [...analysis.models.map((model) => `${model.role}=${model.name} ${model.version} sha256=${model.sha256}`), `level=${analysis.tumourLocalisation.level}`],
+    },
+    displayColour: TUMOUR_COLOUR,
+    // The SR's measurement group tracks the same finding (Tracking Identifier and UID).
+    tracking: { id: TUMOUR_TRACKING_IDENTIFIER, uid: trackingUID },
+    frames: tumourSegmentFrames(analysis.tumourLocalisation, analysis.venous.volumeGeometry),
+  };
+}
+
+/** The SEG of an analysis: the tumour segment on the portal-venous series. */
+export function buildTumourSegmentation(options: ResultObjectOptions): NaturalizedDataset {
+  return buildSegmentation({
+    ...options,
+    source: venousSource(options.analysis),
+    segments: [tumourSegment(options.analysis, options.identity.trackingUID)],
+    contentLabel: 'TUMOUR',
+    contentDescription: 'Tumour found by the localiser (research use only)',
+  });
+}
