@@ -6,7 +6,7 @@
  *  2. the node, in this process (tsrNode.ts), fed by the webhook and the change feed;
  *  3. a synthetic dual-phase study with a known label (src/synthetic), sent with STOW-RS as a
  *     modality or router would;
- *  4. wait until the node's job is done and the SR and SC are in Orthanc (checked with QIDO-RS);
+ *  4. wait until the node's job is done and the SR, SC and SEG are in Orthanc (checked with QIDO-RS);
  *  5. print the prediction beside the ground truth, and the viewer link.
  *
  * Everything it starts is stopped at the end, or on Ctrl-C (the caller aborts `signal`); with
@@ -187,13 +187,13 @@ function printJob(job: Job, sentAt: number, print: (line: string) => void): void
   print(`  job ${job.id} ${job.state} ${seconds(Date.parse(job.finishedAt ?? job.updatedAt) - sentAt)} after the upload${timings ? ` (${timings})` : ''}`);
 }
 
-/** A done job: whether its SR and SC are in Orthanc (checked with QIDO-RS), and its prediction. */
+/** A done job: whether its SR, SC and SEG are in Orthanc (checked with QIDO-RS), and its prediction. */
 async function recordResults(node: RunningNode, job: Job, result: DemoResult, print: (line: string) => void): Promise<void> {
   const present = new Set(
     (await node.dicomWeb.searchInstances(result.studyInstanceUID, undefined, [TAG.sopInstanceUID])).map((instance) => jsonString(instance, TAG.sopInstanceUID)),
   );
-  result.resultsInOrthanc = (job.resultUids ?? []).length === 2 && (job.resultUids ?? []).every((uid) => present.has(uid));
-  print(result.resultsInOrthanc ? `  SR and SC are in Orthanc: ${(job.resultUids ?? []).join(', ')}` : '  the SR and SC are NOT in Orthanc');
+  result.resultsInOrthanc = (job.resultUids ?? []).length === 3 && (job.resultUids ?? []).every((uid) => present.has(uid));
+  print(result.resultsInOrthanc ? `  SR, SC and SEG are in Orthanc: ${(job.resultUids ?? []).join(', ')}` : '  the SR, SC and SEG are NOT in Orthanc');
   const outcome = job.outcome as { label: string; probabilityHigh: number; threshold: number };
   result.prediction = { label: outcome.label, probabilityHigh: outcome.probabilityHigh, threshold: outcome.threshold };
 }

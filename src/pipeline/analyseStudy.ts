@@ -7,7 +7,7 @@
  *     evidence      aorta vs portal vein HU, only when metadata cannot decide (imageEvidence.ts)
  *   3 retrieve      WADO-RS of both series, streamed into HU volumes, in parallel (study/retrieveVolume.ts)
  *   4-5 analyse     localise, crop, classify                    (inference/analyse.ts)
- *   6 build         TID 1500 SR + overlay SC, pure              (results/resultObjects.ts)
+ *   6 build         TID 1500 SR + overlay SC + tumour SEG, pure (results/resultObjects.ts)
  *   7 store         QIDO-RS check, then one STOW-RS             (results/store.ts)
  *
  * Each stage is timed. A study that cannot be analysed ends in AnalysisRefusedError with the
@@ -22,7 +22,7 @@ import type { ModelSet } from '../inference/modelSet';
 import type { TsrAnalysis } from '../inference/result';
 import { silentLogger, type Logger } from '../logging/logger';
 import type { DeviceIdentity } from '../results/device';
-import { buildTsrResults, type TsrResults } from '../results/resultObjects';
+import { buildTsrResults, resultObjectsOf, type TsrResults } from '../results/resultObjects';
 import { storeResults, type StoreOutcome } from '../results/store';
 import type { PhaseSelection } from '../study/phaseSelection';
 import { retrieveVolume, type RetrievedVolume } from '../study/retrieveVolume';
@@ -37,7 +37,7 @@ export const PIPELINE_STAGES = ['discover', 'select', 'imageEvidence', 'retrieve
 export type PipelineStage = (typeof PIPELINE_STAGES)[number];
 
 export interface ResultOptions {
-  /** Send the SR and SC to the PACS (config results.store). */
+  /** Send the SR, SC and SEG to the PACS (config results.store). */
   store: boolean;
   srSeriesDescription: string;
   scSeriesDescription: string;
@@ -150,7 +150,7 @@ export async function analyseStudyPipeline(pipeline: StudyPipeline, studyInstanc
     });
     throwIfAborted(hooks.signal);
 
-    // 6: build the SR and the SC.
+    // 6: build the SR, the SC and the SEG.
     t = performance.now();
     const metadataOf = async (phase: 'arterial' | 'venous'): Promise<DicomJson> => {
       const finding = analysis[phase];
@@ -175,7 +175,7 @@ export async function analyseStudyPipeline(pipeline: StudyPipeline, studyInstanc
     if (hooks.store ?? pipeline.results.store) {
       await hooks.beforeStore?.();
       t = performance.now();
-      stored = await storeResults(client, studyInstanceUID, [results.sr, results.sc], logger);
+      stored = await storeResults(client, studyInstanceUID, resultObjectsOf(results), logger);
       stage('store', performance.now() - t);
     }
     timingsMs.total = performance.now() - started;

@@ -10,7 +10,7 @@
  * With prepare-ahead (prepareAhead.ts), a study analysed while Orthanc still waited for it to be
  * stable needs only the store: when the prepared result is for this job's StudyInstanceUID, its
  * content fingerprint and the models and settings loaded now, the job records the prepared
- * selection and stores the prepared SR and SC (the same QIDO-RS check and one STOW-RS). Its
+ * selection and stores the prepared SR, SC and SEG (the same QIDO-RS check and one STOW-RS). Its
  * timings say so: `preparedAheadMs` and the prepared stages as `preparedAhead.<stage>`, done
  * before StableStudy; the outcome carries `preparedAhead`. Otherwise the full pipeline runs.
  *
@@ -22,6 +22,7 @@
 import type { Job, JobStore, JsonValue } from '../jobs/jobStore';
 import type { JobHandler, JobOutcome } from '../jobs/worker';
 import { modelSetIdentities } from '../inference/modelSet';
+import { resultObjectsOf } from '../results/resultObjects';
 import { storeResults } from '../results/store';
 import { analyseStudyPipeline, type PipelineStage, type StudyPipeline, type StudyPipelineResult } from './analyseStudy';
 import { earlierJobWithOwnResults } from './ownResults';
@@ -78,6 +79,8 @@ export function jobOutcomeOf(result: StudyPipelineResult): Record<string, JsonVa
       srSopInstanceUID: identity.srSopInstanceUID,
       scSeriesInstanceUID: identity.scSeriesInstanceUID,
       scSopInstanceUID: identity.scSopInstanceUID,
+      segSeriesInstanceUID: identity.segSeriesInstanceUID,
+      segSopInstanceUID: identity.segSopInstanceUID,
       storedToPacs: result.stored !== undefined,
       stored: result.stored?.stored ?? [],
       alreadyPresent: result.stored?.alreadyPresent ?? [],
@@ -125,7 +128,7 @@ export function createStudyJobHandler(options: StudyJobHandlerOptions): JobHandl
       return {
         outcome,
         // Only what is in the PACS (results.store off: nothing; the outcome still names the UIDs).
-        resultUids: result.stored ? [result.results.sr.sopInstanceUID, result.results.sc.sopInstanceUID] : [],
+        resultUids: result.stored ? resultObjectsOf(result.results).map((object) => object.sopInstanceUID) : [],
         timingsMs: timings,
       };
     } catch (err) {
@@ -149,7 +152,7 @@ export function createStudyJobHandler(options: StudyJobHandlerOptions): JobHandl
     if (pipeline.results.store) {
       await storeFence(context);
       const t = performance.now();
-      stored = await storeResults(pipeline.dicomWeb, job.studyInstanceUID, [prepared.results.sr, prepared.results.sc], logger);
+      stored = await storeResults(pipeline.dicomWeb, job.studyInstanceUID, resultObjectsOf(prepared.results), logger);
       timings.store = round(performance.now() - t);
       observer?.stage?.('store', performance.now() - t);
     }
@@ -168,7 +171,7 @@ export function createStudyJobHandler(options: StudyJobHandlerOptions): JobHandl
     };
     return {
       outcome,
-      resultUids: stored ? [prepared.results.sr.sopInstanceUID, prepared.results.sc.sopInstanceUID] : [],
+      resultUids: stored ? resultObjectsOf(prepared.results).map((object) => object.sopInstanceUID) : [],
       timingsMs: timings,
     };
   }

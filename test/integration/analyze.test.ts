@@ -94,22 +94,22 @@ describe('tsr-node analyze (real Orthanc, tiny fixture models)', function () {
     expect(await instanceCount(study.studyInstanceUID)).to.equal(before);
   });
 
-  it('stores the SR and the overlay SC once; a re-run adds nothing', async () => {
+  it('stores the SR, the overlay SC and the tumour SEG once; a re-run adds nothing', async () => {
     const before = await instanceCount(study.studyInstanceUID);
     const first = await runCli(['analyze', study.studyInstanceUID], env);
     expect(first.code).to.equal(0);
-    const stored = (JSON.parse(first.stdout) as { stored: { sr: string; sc: string; sentNow: string[]; alreadyPresent: string[] } }).stored;
-    expect(stored.sentNow).to.have.members([stored.sr, stored.sc]);
-    expect(await instanceCount(study.studyInstanceUID)).to.equal(before + 2);
+    const stored = (JSON.parse(first.stdout) as { stored: { sr: string; sc: string; seg: string; sentNow: string[]; alreadyPresent: string[] } }).stored;
+    expect(stored.sentNow).to.have.members([stored.sr, stored.sc, stored.seg]);
+    expect(await instanceCount(study.studyInstanceUID)).to.equal(before + 3);
     const again = await runCli(['analyze', study.studyInstanceUID], env);
     expect(again.code).to.equal(0);
     const storedAgain = (JSON.parse(again.stdout) as { stored: { sentNow: string[]; alreadyPresent: string[] } }).stored;
     expect(storedAgain.sentNow).to.deep.equal([]);
-    expect(storedAgain.alreadyPresent).to.have.members([stored.sr, stored.sc]);
-    expect(await instanceCount(study.studyInstanceUID)).to.equal(before + 2);
+    expect(storedAgain.alreadyPresent).to.have.members([stored.sr, stored.sc, stored.seg]);
+    expect(await instanceCount(study.studyInstanceUID)).to.equal(before + 3);
   });
 
-  it('stores the SR and SC of a study whose Patient\'s Name is 300 characters with control characters (issue 24)', async () => {
+  it('stores the SR, SC and SEG of a study whose Patient\'s Name is 300 characters with control characters (issue 24)', async () => {
     const odd = generateStudy({ seed: 603, columns: 96, slices: 30, extras: 'none', naming: 'english' });
     for (const f of odd.files) {
       const longName = withElementValue(f.bytes, 0x0010, 0x0010, 'PN', `Doe\u0007${'x'.repeat(290)}^Jane\n`);
@@ -118,9 +118,9 @@ describe('tsr-node analyze (real Orthanc, tiny fixture models)', function () {
     const before = await instanceCount(odd.studyInstanceUID);
     const { code, stdout, stderr } = await runCli(['analyze', odd.studyInstanceUID], env);
     expect(code, stderr).to.equal(0);
-    const stored = (JSON.parse(stdout) as { stored: { sr: string; sc: string; sentNow: string[] } }).stored;
-    expect(stored.sentNow).to.have.members([stored.sr, stored.sc]);
-    expect(await instanceCount(odd.studyInstanceUID)).to.equal(before + 2);
+    const stored = (JSON.parse(stdout) as { stored: { sr: string; sc: string; seg: string; sentNow: string[] } }).stored;
+    expect(stored.sentNow).to.have.members([stored.sr, stored.sc, stored.seg]);
+    expect(await instanceCount(odd.studyInstanceUID)).to.equal(before + 3);
   });
 
   it('exits 3 with the reason code when the study cannot be analysed', async () => {

@@ -154,13 +154,13 @@ describe('api: the HTTP API of a running node (real Orthanc, tiny models)', func
 
     before(async () => uploadSphereStudy(orthanc, study));
 
-    it('a manual trigger analyses the study and stores the SR and the SC', async () => {
+    it('a manual trigger analyses the study and stores the SR, the SC and the SEG', async () => {
       const r = await call<{ outcome: string; job: Job }>(base, 'POST', `/api/studies/${study.studyInstanceUID}/analyze`, { token: TOKEN });
       expect(r.status).to.equal(202);
       expect(r.body.outcome).to.equal('enqueued');
       first = await waitForJob(base, TOKEN, r.body.job.id, isFinished);
       expect(first.state, JSON.stringify(first.reason)).to.equal('done');
-      expect(first.resultUids).to.have.length(2);
+      expect(first.resultUids).to.have.length(3);
       const outcome = first.outcome as { label: string; probabilityHigh: number; results: { stored: string[] } };
       expect(outcome.label).to.be.oneOf(['low', 'high']);
       expect(outcome.results.stored).to.have.members(first.resultUids!);
@@ -168,18 +168,18 @@ describe('api: the HTTP API of a running node (real Orthanc, tiny models)', func
       expect(selection.analyzable).to.be.true;
       expect(selection.arterial.seriesInstanceUID).to.equal(study.arterial.seriesInstanceUID);
       for (const stage of ['discover', 'select', 'retrieve', 'localise', 'classify', 'buildResults', 'store', 'total']) expect(first.timingsMs?.[stage], stage).to.be.a('number');
-      expect(await instanceCount(orthanc, study.studyInstanceUID)).to.equal(48 + 2);
+      expect(await instanceCount(orthanc, study.studyInstanceUID)).to.equal(48 + 3);
     });
 
     it('re-running the study adds no duplicate to Orthanc', async () => {
       const r = await call<{ outcome: string; job: Job }>(base, 'POST', `/api/studies/${study.studyInstanceUID}/analyze`, { token: TOKEN, body: { rerun: true } });
       expect(r.status).to.equal(202);
-      // The study now holds our SR and SC as well: new content, so a new job; its results are the same UIDs.
+      // The study now holds our SR, SC and SEG as well: new content, so a new job; its results are the same UIDs.
       const job = await waitForJob(base, TOKEN, r.body.job.id, isFinished);
       expect(job.state).to.equal('done');
       expect(job.resultUids).to.have.members(first.resultUids!);
       expect((job.outcome as { sameAsJobId?: number }).sameAsJobId).to.equal(first.id);
-      expect(await instanceCount(orthanc, study.studyInstanceUID)).to.equal(48 + 2);
+      expect(await instanceCount(orthanc, study.studyInstanceUID)).to.equal(48 + 3);
 
       // Retrying the first job re-runs the full analysis: same UIDs, nothing new in the PACS.
       const retry = await call<{ outcome: string; job: Job }>(base, 'POST', `/api/jobs/${first.id}/retry`, { token: TOKEN });
@@ -188,7 +188,7 @@ describe('api: the HTTP API of a running node (real Orthanc, tiny models)', func
       const again = await waitForJob(base, TOKEN, first.id, (j) => isFinished(j) && j.finishedAt !== first.finishedAt);
       expect(again.state).to.equal('done');
       expect(again.resultUids).to.have.members(first.resultUids!);
-      expect(await instanceCount(orthanc, study.studyInstanceUID)).to.equal(48 + 2);
+      expect(await instanceCount(orthanc, study.studyInstanceUID)).to.equal(48 + 3);
     });
 
     it('lists jobs by state, newest first, paged', async () => {

@@ -44,12 +44,12 @@ describe('demo: tsr-node demo end to end (real Orthanc, synthetic study)', funct
     for (const c of children.splice(0)) if (c.child.exitCode === null) c.child.kill('SIGKILL');
   });
 
-  it('stores the SR and SC in Orthanc, prints the prediction beside the ground truth and the viewer link, and leaves nothing behind', async () => {
+  it('stores the SR, SC and SEG in Orthanc, prints the prediction beside the ground truth and the viewer link, and leaves nothing behind', async () => {
     const child = runCli(['demo', ...SMALL, '--seed', '11']);
     children.push(child);
     expect(await child.exited, child.output()).to.equal(0);
     const out = child.output();
-    expect(out).to.match(/SR and SC are in Orthanc: 2\.25\.\d+, 2\.25\.\d+/);
+    expect(out).to.match(/SR, SC and SEG are in Orthanc: 2\.25\.\d+, 2\.25\.\d+, 2\.25\.\d+/);
     const shipped = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'models', 'tsr-clip-fusion.json'), 'utf8')) as { threshold: number; version: string };
     expect(out).to.contain(`models tsr-clip-fusion ${shipped.version}`);
     expect(field(out, /Prediction {4}(?:low|high) TSR {3}P\(high TSR\) = 0\.\d{3} \(threshold ([\d.]+)\)/)).to.equal(String(shipped.threshold));

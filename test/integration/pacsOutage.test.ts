@@ -107,7 +107,7 @@ describe('a PACS outage during analysis is ridden out (real Orthanc stopped, hun
     expect(done.id).to.equal(job.id);
     expect(done.state, JSON.stringify(done.reason)).to.equal('done');
     expect(done.attempts, 'only the attempt that worked counts').to.equal(1);
-    expect(done.resultUids).to.have.length(2);
+    expect(done.resultUids).to.have.length(3);
     expect(node.worker.waitingFor).to.equal(undefined);
     const after = await call<string>(node.url, 'GET', '/metrics', { token: TOKEN });
     expect(after.body).to.match(/^tsr_worker_waiting_for_pacs 0$/m);

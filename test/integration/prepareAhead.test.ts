@@ -119,7 +119,7 @@ describe('prepare-ahead: analysed before StableStudy, stored only after (real Or
 
     // The stored results are what a full analysis of the study gives.
     const fresh = await freshAnalysis(study.studyInstanceUID);
-    expect(job.resultUids).to.have.members([fresh.results.sr.sopInstanceUID, fresh.results.sc.sopInstanceUID]);
+    expect(job.resultUids).to.have.members([fresh.results.sr.sopInstanceUID, fresh.results.sc.sopInstanceUID, fresh.results.seg.sopInstanceUID]);
     expect(outcome.results.stored).to.have.members(job.resultUids!);
     expect(outcome.label).to.equal(fresh.analysis.label);
     expect(outcome.probabilityHigh).to.be.closeTo(fresh.analysis.probabilityHigh, 1e-6);
@@ -152,7 +152,7 @@ describe('prepare-ahead: analysed before StableStudy, stored only after (real Or
     expect(await metric('discarded')).to.be.at.least(discardedBefore + 1);
     expect(lines.some((l) => l.includes('"msg":"prepared result discarded"') && l.includes('"reason":"content-changed"') && l.includes(study.studyInstanceUID))).to.be.true;
     const fresh = await freshAnalysis(study.studyInstanceUID);
-    expect(job.resultUids).to.have.members([fresh.results.sr.sopInstanceUID, fresh.results.sc.sopInstanceUID]);
+    expect(job.resultUids).to.have.members([fresh.results.sr.sopInstanceUID, fresh.results.sc.sopInstanceUID, fresh.results.seg.sopInstanceUID]);
   });
 
   it('an instance added after the preparation: the study is prepared again, and the job uses only the preparation of its own content', async () => {

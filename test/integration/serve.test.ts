@@ -105,7 +105,7 @@ describe('serve: the tsr-node serve process (real Orthanc, tiny models)', functi
     const [job] = (await store.list({ studyInstanceUID: study.studyInstanceUID })).jobs;
     await store.close();
     expect(job.state, JSON.stringify(job.reason)).to.equal('done');
-    expect(job.resultUids).to.have.length(2);
+    expect(job.resultUids).to.have.length(3);
   });
 
   it('a restarted node frees the job its earlier life held when it was killed, at once, not after the lease', async () => {

@@ -40,7 +40,7 @@ describe('pipeline: one study end to end (real Orthanc, tiny models)', function 
     await orthanc?.stop();
   });
 
-  it('selects both phases, analyses them and stores the SR and the SC; a second run adds nothing', async () => {
+  it('selects both phases, analyses them and stores the SR, the SC and the SEG; a second run adds nothing', async () => {
     const study = makeSphereStudy({ seed: 'pipeline-both' });
     await uploadSphereStudy(orthanc, study);
     const stages: string[] = [];
@@ -49,7 +49,7 @@ describe('pipeline: one study end to end (real Orthanc, tiny models)', function 
     expect(first.selection.arterial?.seriesInstanceUID).to.equal(study.arterial.seriesInstanceUID);
     expect(first.selection.venous?.seriesInstanceUID).to.equal(study.venous.seriesInstanceUID);
     expect(first.analysis.tumour.confidence).to.be.above(0.5);
-    expect(first.stored?.stored).to.have.members([first.results.sr.sopInstanceUID, first.results.sc.sopInstanceUID]);
+    expect(first.stored?.stored).to.have.members([first.results.sr.sopInstanceUID, first.results.sc.sopInstanceUID, first.results.seg.sopInstanceUID]);
     expect(stages).to.include.members(['discover', 'select', 'retrieve', 'localise', 'classify', 'buildResults', 'store']);
     expect(first.bytesRetrieved).to.be.greaterThan(2 * 24 * 96 * 96 * 2);
     const srs = await client.searchInstances(study.studyInstanceUID, first.results.sr.seriesInstanceUID);
@@ -58,9 +58,9 @@ describe('pipeline: one study end to end (real Orthanc, tiny models)', function 
     const second = await analyseStudyPipeline(pipeline, study.studyInstanceUID);
     expect(second.results.sr.sopInstanceUID).to.equal(first.results.sr.sopInstanceUID);
     expect(second.stored?.stored).to.deep.equal([]);
-    expect(second.stored?.alreadyPresent).to.have.length(2);
+    expect(second.stored?.alreadyPresent).to.have.length(3);
     const instances = await client.searchInstances(study.studyInstanceUID);
-    expect(instances).to.have.length(2 * 24 + 2);
+    expect(instances).to.have.length(2 * 24 + 3);
   });
 
   it('refuses a single-phase study with the selection reason, storing nothing', async () => {

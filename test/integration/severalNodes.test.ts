@@ -72,8 +72,8 @@ describe('several nodes: two serve processes on one Orthanc and one PostgreSQL',
     expect(jobs.filter((j) => j.leaseOwner !== undefined), `${context}: no job left claimed`).to.deep.equal([]);
     for (const study of studies) {
       const series = await resultSeriesOf(orthanc, study.studyInstanceUID);
-      const analysed = jobs.filter((j) => j.studyInstanceUID === study.studyInstanceUID && (j.resultUids?.length ?? 0) === 2);
-      expect(series.map((s) => s.sopInstanceUIDs.length), `${context}, ${study.studyInstanceUID}: two result series of one instance`).to.deep.equal([1, 1]);
+      const analysed = jobs.filter((j) => j.studyInstanceUID === study.studyInstanceUID && (j.resultUids?.length ?? 0) === 3);
+      expect(series.map((s) => s.sopInstanceUIDs.length), `${context}, ${study.studyInstanceUID}: three result series (SR, SC, SEG) of one instance`).to.deep.equal([1, 1, 1]);
       expect(series.map((s) => s.modality)).to.include('SR');
       expect(new Set(analysed.flatMap((j) => j.resultUids)), `${context}: the results are those its jobs name`).to.deep.equal(new Set(series.flatMap((s) => s.sopInstanceUIDs)));
     }

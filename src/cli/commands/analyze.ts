@@ -72,7 +72,13 @@ export const command: Command = {
       const printable: Record<string, unknown> = {
         ...toPrintable(outcome.analysis),
         stored: outcome.stored
-          ? { sr: outcome.results.sr.sopInstanceUID, sc: outcome.results.sc.sopInstanceUID, sentNow: outcome.stored.stored, alreadyPresent: outcome.stored.alreadyPresent }
+          ? {
+              sr: outcome.results.sr.sopInstanceUID,
+              sc: outcome.results.sc.sopInstanceUID,
+              seg: outcome.results.seg.sopInstanceUID,
+              sentNow: outcome.stored.stored,
+              alreadyPresent: outcome.stored.alreadyPresent,
+            }
           : false,
         pipelineTimingsMs: outcome.timingsMs,
       };
