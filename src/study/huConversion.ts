@@ -6,6 +6,7 @@
 import { AnalysisRefusedError } from '../errors';
 import type { ParsedInstance } from './instanceParser';
 import type { StoredPixels } from './pixelDecoding';
+import { checkRescale, instanceLabel } from './pixelChecks';
 
 export interface HuOptions {
   /** HU written where the stored value is padding (PS3.3 C.7.5.1.1.2). Default -1024 (air). */
@@ -15,11 +16,13 @@ export interface HuOptions {
 /**
  * Writes one frame's HU into `out` from `offset`: HU = stored * RescaleSlope + RescaleIntercept
  * (PS3.3 C.11.1.1.2), after masking to BitsStored with the sign of PixelRepresentation; padding
- * values (and the range up to PixelPaddingRangeLimit) become `paddingHu`.
+ * values (and the range up to PixelPaddingRangeLimit) become `paddingHu`. A rescale that cannot
+ * give CT numbers is refused first (pixelChecks.checkRescale, once per frame, not per pixel).
  */
 export function storedToHu(instance: ParsedInstance, stored: StoredPixels, out: Float32Array, offset: number, options: HuOptions = {}): void {
+  checkRescale(instance);
   const count = instance.rows * instance.columns;
-  if (stored.length < count) throw new AnalysisRefusedError('truncated-pixel-data', `decoded ${stored.length} pixels, expected ${count}`);
+  if (stored.length < count) throw new AnalysisRefusedError('truncated-pixel-data', `${instanceLabel(instance)}: decoded ${stored.length} pixels, expected ${count}`);
   if (offset + count > out.length) throw new RangeError(`slice at ${offset} does not fit a volume of ${out.length} voxels`);
   const paddingHu = options.paddingHu ?? -1024;
   const containerBits = stored instanceof Int16Array || stored instanceof Uint16Array ? 16 : 8;

@@ -21,16 +21,17 @@
  *
  * Pure: no I/O.
  */
-import { SOP_CLASS, TRANSFER_SYNTAX } from '../dicom/dictionary';
+import { SOP_CLASS, TAG, TRANSFER_SYNTAX } from '../dicom/dictionary';
 import { AnalysisRefusedError } from '../errors';
 import type { Vec3 } from './geometry';
 import * as part10Tables from './part10Tables';
 import { multiText, numbers, reSign, text } from './part10Values';
+import { attributeLabel } from './tagLabels';
 
 // The walk compares every element's tag with these tables: bind them once, as module constants.
 // (Under tsx, which runs the tests, each use of an imported name is a getter call; with them the
 // walk measured twice as slow.)
-const { IMPLICIT_VR, isSupportedTransferSyntax, LONG_VRS, TAG_NUMBER, transferSyntaxName, UNDEFINED_LENGTH } = part10Tables;
+const { IMPLICIT_VR, isNativeTransferSyntax, isSupportedTransferSyntax, LONG_VRS, TAG_NUMBER, transferSyntaxName, UNDEFINED_LENGTH } = part10Tables;
 
 export type PixelDataView =
   | { encapsulated: false; bytes: Buffer }
@@ -62,9 +63,14 @@ export interface ParsedInstance {
   highBit: number;
   /** 0 unsigned, 1 two's complement. */
   pixelRepresentation: number;
+  /** As read (NaN when the text is not a number: pixelChecks.ts refuses it); 1 when absent. */
   numberOfFrames: number;
+  /** As read (NaN or Infinity when the text is not a finite number: pixelChecks.ts refuses it); 1 when absent. */
   rescaleSlope: number;
+  /** As read, like rescaleSlope; 0 when absent. */
   rescaleIntercept: number;
+  /** The rescale attributes the instance lacks, whose defaults stand in (a CT image must have both). */
+  rescaleAbsent?: ('RescaleSlope' | 'RescaleIntercept')[];
   /** Stored value that marks padding (PS3.3 C.7.5.1.1.2), in the sign of PixelRepresentation. */
   pixelPaddingValue?: number;
   pixelPaddingRangeLimit?: number;
@@ -153,10 +159,24 @@ function readFragments(buf: Buffer, offset: number): { fragments: Buffer[]; end:
   }
 }
 
-/** The pixel data element's value: a view of native bytes, or the fragments of encapsulated ones. */
-function readPixelData(buf: Buffer, header: ElementHeader): PixelDataView {
+/**
+ * The pixel data element's value: a view of native bytes, or the fragments of encapsulated ones.
+ * Which of the two it is must agree with the transfer syntax (PS3.5 A.4: encapsulated pixel data
+ * has undefined length, native pixel data a defined one); otherwise the bytes would be decoded as
+ * what they are not.
+ */
+function readPixelData(buf: Buffer, header: ElementHeader, transferSyntaxUID: string): PixelDataView {
   const { length, valueOffset } = header;
-  if (length === UNDEFINED_LENGTH) return { encapsulated: true, fragments: readFragments(buf, valueOffset).fragments };
+  const native = isNativeTransferSyntax(transferSyntaxUID);
+  const pixelData = attributeLabel('PixelData', TAG.pixelData);
+  const syntax = `transfer syntax ${transferSyntaxUID} (${transferSyntaxName(transferSyntaxUID)})`;
+  if (length === UNDEFINED_LENGTH) {
+    if (native) throw new AnalysisRefusedError('invalid-dicom', `${pixelData} is encapsulated (undefined length) under ${syntax}, which is native (PS3.5 A.4)`);
+    return { encapsulated: true, fragments: readFragments(buf, valueOffset).fragments };
+  }
+  if (!native) {
+    throw new AnalysisRefusedError('invalid-dicom', `${pixelData} has a defined length of ${length} bytes under ${syntax}, which encapsulates it (PS3.5 A.4)`);
+  }
   if (valueOffset + length > buf.length) throw truncated('pixel data', valueOffset, length, buf.length - valueOffset);
   return { encapsulated: false, bytes: buf.subarray(valueOffset, valueOffset + length) };
 }
@@ -314,12 +334,18 @@ function completeInstance(attributes: AttributesRead, padding: PaddingRead): Par
     bitsStored: attributes.bitsStored ?? bitsAllocated,
     highBit: attributes.highBit ?? (attributes.bitsStored ?? bitsAllocated) - 1,
     pixelRepresentation,
-    numberOfFrames: attributes.numberOfFrames !== undefined && Number.isFinite(attributes.numberOfFrames) ? attributes.numberOfFrames : 1,
+    // Values that are present but not numbers stay NaN: the checks before any pixel is used
+    // (pixelChecks.ts) refuse them, rather than a default hiding the damage.
+    numberOfFrames: attributes.numberOfFrames ?? 1,
     // Absent rescale means stored values are already the output units (PS3.3 C.11.1.1.2).
-    rescaleSlope: attributes.rescaleSlope !== undefined && Number.isFinite(attributes.rescaleSlope) ? attributes.rescaleSlope : 1,
-    rescaleIntercept: attributes.rescaleIntercept !== undefined && Number.isFinite(attributes.rescaleIntercept) ? attributes.rescaleIntercept : 0,
+    rescaleSlope: attributes.rescaleSlope ?? 1,
+    rescaleIntercept: attributes.rescaleIntercept ?? 0,
     hasFunctionalGroups: attributes.hasFunctionalGroups,
   };
+  const rescaleAbsent = (['RescaleSlope', 'RescaleIntercept'] as const).filter((keyword) =>
+    keyword === 'RescaleSlope' ? attributes.rescaleSlope === undefined : attributes.rescaleIntercept === undefined,
+  );
+  if (rescaleAbsent.length > 0) parsed.rescaleAbsent = rescaleAbsent;
   const paddingValue = reSign(padding.value, pixelRepresentation);
   if (paddingValue !== undefined) parsed.pixelPaddingValue = paddingValue;
   const paddingLimit = reSign(padding.rangeLimit, pixelRepresentation);
@@ -347,7 +373,7 @@ export function parseInstance(buf: Buffer, options: ParseOptions = {}): ParsedIn
     if (header === undefined) break;
     const { tag, length, valueOffset } = header;
     if (tag === TAG_NUMBER.pixelData) {
-      if (!options.headerOnly) attributes.pixelData = readPixelData(buf, header);
+      if (!options.headerOnly) attributes.pixelData = readPixelData(buf, header, transferSyntaxUID);
       break;
     }
     if (length === UNDEFINED_LENGTH) {

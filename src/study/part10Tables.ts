@@ -111,6 +111,11 @@ export function transferSyntaxName(uid: string): string {
   return TRANSFER_SYNTAX_NAMES[uid] ?? 'unknown transfer syntax';
 }
 
+/** Whether pixel data in this transfer syntax is native (a defined length), not encapsulated (PS3.5 A.4). */
+export function isNativeTransferSyntax(uid: string): boolean {
+  return uid === TRANSFER_SYNTAX.implicitVrLittleEndian || uid === TRANSFER_SYNTAX.explicitVrLittleEndian;
+}
+
 export function isSupportedTransferSyntax(uid: string): boolean {
   return (
     uid === TRANSFER_SYNTAX.implicitVrLittleEndian ||

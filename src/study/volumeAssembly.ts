@@ -4,15 +4,22 @@
  * belong to it, once, at its planned position and size), converted to HU into its slice, and can
  * then be dropped. Peak memory is the volume plus the part in hand.
  *
+ * Before a slice is claimed, its header passes the checks of pixelChecks.ts (pixel format, CT
+ * rescale); the pixel data's length is checked as it is decoded. Every refusal names the series.
+ *
  * Also `assembleVolumeFromFiles`: the same code path for Part-10 files on disk (the dataset
  * builder), so that training and serving see identical volumes.
  */
 import { readFileSync } from 'node:fs';
+import { TAG } from '../dicom/dictionary';
 import { AnalysisRefusedError } from '../errors';
 import { dot, type Vec3 } from './geometry';
 import { storedToHu, type HuOptions } from './huConversion';
-import { isEnhancedMultiframe, parseInstance, type ParsedInstance } from './instanceParser';
+import { isEnhancedMultiframe, parseInstance, type ParseOptions, type ParsedInstance } from './instanceParser';
+import { checkCtRescale, checkPixelAttributes, instanceLabel } from './pixelChecks';
+import { attributeLabel } from './tagLabels';
 import { decodePixels } from './pixelDecoding';
+import { checkInstanceGeometry } from './planConformance';
 import type { HuVolume } from './volume';
 import type { VolumeBufferPool } from './volumeBuffers';
 import { planVolumeOrThrow, type PlanTolerances, type SliceDescriptor, type VolumePlan } from './volumePlan';
@@ -22,6 +29,19 @@ export interface AssemblyOptions extends HuOptions {
   positionToleranceMm?: number;
   /** Where the volume's memory comes from (default: new memory for each volume). */
   volumeBuffers?: VolumeBufferPool;
+}
+
+/**
+ * parseInstance, with `where` (which part or file of which series) put before the message of a
+ * refusal: the parser itself cannot name the series of an instance it failed to read.
+ */
+export function parseInstanceAt(part10: Buffer, where: string, options: ParseOptions = {}): ParsedInstance {
+  try {
+    return parseInstance(part10, options);
+  } catch (err) {
+    if (err instanceof AnalysisRefusedError) throw new AnalysisRefusedError(err.code, `${where}: ${err.message}`, err.details);
+    throw err;
+  }
 }
 
 /** The descriptor volume planning needs, from a parsed header. */
@@ -48,6 +68,7 @@ export class VolumeAssembly {
   readonly volume: HuVolume;
   private readonly filled: Uint8Array;
   private filledCount = 0;
+  private partsSeen = 0;
   private readonly sliceSize: number;
   private readonly toleranceMm: number;
 
@@ -79,9 +100,11 @@ export class VolumeAssembly {
     return this.filledCount;
   }
 
-  /** Parses one Part-10 instance and writes its slice. */
-  addInstance(part10: Buffer): Promise<void> {
-    return this.addParsed(parseInstance(part10));
+  /** Parses one Part-10 instance and writes its slice; a refusal rejects the promise, never throws. */
+  async addInstance(part10: Buffer): Promise<void> {
+    this.partsSeen++;
+    const series = this.volume.seriesInstanceUID === '' ? 'the series' : `series ${this.volume.seriesInstanceUID}`;
+    await this.addParsed(parseInstanceAt(part10, `part ${this.partsSeen} of ${series}`));
   }
 
   /** Checks a parsed instance against the plan and writes its HU into its slice. */
@@ -91,42 +114,39 @@ export class VolumeAssembly {
   }
 
   /**
-   * Checks an instance (its header is enough) against the plan and claims its slice: the index k
-   * whose voxels start at k * rows * columns. The caller then writes them (here or in a worker).
+   * Checks an instance (its header is enough) against the plan and the pixel checks, and claims
+   * its slice: the index k whose voxels start at k * rows * columns. The caller then writes them
+   * (here or in a worker).
    */
   reserve(p: ParsedInstance): number {
     const k = this.checkAgainstPlan(p);
+    checkPixelAttributes(p);
+    checkCtRescale(p);
     this.filled[k] = 1;
     this.filledCount++;
     return k;
   }
 
-  private duplicate(p: ParsedInstance): AnalysisRefusedError {
-    return new AnalysisRefusedError('duplicate-instance', `instance ${p.sopInstanceUID} arrived twice`);
-  }
-
   private checkAgainstPlan(p: ParsedInstance): number {
+    const where = instanceLabel(p);
     const k = this.plan.sliceIndex.get(p.sopInstanceUID);
     if (k === undefined) {
-      throw new AnalysisRefusedError('unexpected-instance', `instance ${p.sopInstanceUID} is not in the planned series (it changed since its metadata was read?)`);
+      throw new AnalysisRefusedError('unexpected-instance', `${where} is not in the planned series (it changed since its metadata was read?)`);
     }
-    if (this.filled[k] === 1) throw this.duplicate(p);
+    if (this.filled[k] === 1) throw new AnalysisRefusedError('duplicate-instance', `${where} arrived twice`);
+    const series = this.volume.seriesInstanceUID;
+    if (series !== '' && p.seriesInstanceUID !== undefined && p.seriesInstanceUID !== series) {
+      throw new AnalysisRefusedError('mixed-series', `${where} arrived in the retrieval of series ${series}`);
+    }
     if (isEnhancedMultiframe(p)) {
-      throw new AnalysisRefusedError('enhanced-multiframe-unsupported', `instance ${p.sopInstanceUID} is multi-frame (${p.numberOfFrames} frames)`);
+      throw new AnalysisRefusedError('enhanced-multiframe-unsupported', `${where} is multi-frame (${attributeLabel('NumberOfFrames', TAG.numberOfFrames)} ${p.numberOfFrames})`);
     }
-    const [columns, rows] = this.plan.geometry.dims;
-    if (p.rows !== rows || p.columns !== columns) {
-      throw new AnalysisRefusedError('instance-mismatch', `instance ${p.sopInstanceUID} is ${p.columns}x${p.rows}, the plan says ${columns}x${rows}`);
-    }
+    checkInstanceGeometry(p, this.plan.geometry);
     const planned = this.plan.positions[k];
-    const at = p.imagePositionPatient;
-    if (at === undefined) throw new AnalysisRefusedError('instance-mismatch', `instance ${p.sopInstanceUID} has no ImagePositionPatient`);
+    const at = p.imagePositionPatient!;
     const d: Vec3 = [at[0] - planned[0], at[1] - planned[1], at[2] - planned[2]];
     if (Math.sqrt(dot(d, d)) > this.toleranceMm) {
-      throw new AnalysisRefusedError(
-        'instance-mismatch',
-        `instance ${p.sopInstanceUID} is at ${at.join('\\')}, its metadata said ${planned.join('\\')}`,
-      );
+      throw new AnalysisRefusedError('instance-mismatch', `${where} is at ${attributeLabel('ImagePositionPatient', TAG.imagePositionPatient)} ${at.join('\\')}, its metadata said ${planned.join('\\')}`);
     }
     return k;
   }
@@ -154,7 +174,7 @@ export interface AssembleFilesOptions extends AssemblyOptions {
  * headers, plan, fill. Throws AnalysisRefusedError with the same codes as retrieval.
  */
 export async function assembleVolumeFromFiles(buffers: Buffer[], options: AssembleFilesOptions = {}): Promise<HuVolume> {
-  const parsed = buffers.map((b) => parseInstance(b));
+  const parsed = buffers.map((b, n) => parseInstanceAt(b, `file ${n + 1} of ${buffers.length}`));
   const plan = planVolumeOrThrow(parsed.map(sliceDescriptorFromParsed), options.tolerances);
   const assembly = new VolumeAssembly(plan, {}, options);
   for (const p of parsed) await assembly.addParsed(p);
@@ -166,9 +186,10 @@ export async function assembleVolumeFromFiles(buffers: Buffer[], options: Assemb
  * is the volume plus one file, whatever the series' size.
  */
 export async function assembleVolumeFromPaths(paths: string[], options: AssembleFilesOptions = {}): Promise<HuVolume> {
-  const headers = paths.map((file) => sliceDescriptorFromParsed(parseInstance(readFileSync(file), { headerOnly: true })));
+  const where = (n: number): string => `file ${n + 1} of ${paths.length}`;
+  const headers = paths.map((file, n) => sliceDescriptorFromParsed(parseInstanceAt(readFileSync(file), where(n), { headerOnly: true })));
   const plan = planVolumeOrThrow(headers, options.tolerances);
   const assembly = new VolumeAssembly(plan, {}, options);
-  for (const file of paths) await assembly.addInstance(readFileSync(file));
+  for (const [n, file] of paths.entries()) await assembly.addParsed(parseInstanceAt(readFileSync(file), where(n)));
   return assembly.finish();
 }

@@ -10,8 +10,11 @@
  * the cross product of the row and column direction cosines), never by InstanceNumber, which
  * scanners assign in either direction and sometimes not at all.
  */
+import { TAG } from '../dicom/dictionary';
 import { AnalysisRefusedError } from '../errors';
 import { cross, dot, norm, type Geometry, type Vec3 } from './geometry';
+import { attributeLabel } from './tagLabels';
+import { describeGroups, groupSlices, seriesLabel } from './planText';
 
 /** What planning needs to know of one instance; from metadata (DicomJson) or a parsed header. */
 export interface SliceDescriptor {
@@ -59,6 +62,7 @@ export interface PlanProblem {
     | 'missing-geometry'
     | 'mixed-series'
     | 'mixed-image-size'
+    | 'implausible-image-size'
     | 'invalid-orientation'
     | 'mixed-orientations'
     | 'mixed-frame-of-reference'
@@ -84,6 +88,20 @@ export interface VolumePlan {
 }
 
 export type PlanResult = { ok: true; plan: VolumePlan } | { ok: false; problems: PlanProblem[] };
+
+/**
+ * The largest Rows or Columns planned: CT reconstructions are 512 or 1024 pixels square, ultra-high
+ * resolution ones 2048; a larger header value is damage, and would have the node allocate
+ * gigabytes before the first pixel shows that the header is wrong.
+ */
+export const MAX_IMAGE_SIDE = 4096;
+/** The most voxels in one HU volume: 2^30 float32 values, 4 GiB (512 x 512 x 4096 slices). */
+export const MAX_VOLUME_VOXELS = 2 ** 30;
+
+const IMAGE_POSITION = attributeLabel('ImagePositionPatient', TAG.imagePositionPatient);
+const IMAGE_ORIENTATION = attributeLabel('ImageOrientationPatient', TAG.imageOrientationPatient);
+const PIXEL_SPACING = attributeLabel('PixelSpacing', TAG.pixelSpacing);
+const ROWS_BY_COLUMNS = `${attributeLabel('Rows', TAG.rows)} x ${attributeLabel('Columns', TAG.columns)}`;
 
 function distinct<T>(values: T[]): T[] {
   return [...new Set(values)];
@@ -127,19 +145,43 @@ function unplannable(slices: SliceDescriptor[]): PlanProblem | undefined {
       details: { instances: multiframe.length },
     };
   }
-  const missing = slices.filter(
-    (slice) =>
-      slice.imagePositionPatient === undefined ||
-      slice.imageOrientationPatient?.length !== 6 ||
-      slice.pixelSpacing === undefined ||
-      !slice.rows ||
-      !slice.columns,
-  );
+  const lacking = (slice: SliceDescriptor): string[] => [
+    ...(slice.imagePositionPatient === undefined ? [IMAGE_POSITION] : []),
+    ...(slice.imageOrientationPatient?.length !== 6 ? [IMAGE_ORIENTATION] : []),
+    ...(slice.pixelSpacing === undefined ? [PIXEL_SPACING] : []),
+    ...(!slice.rows || !slice.columns ? [ROWS_BY_COLUMNS] : []),
+  ];
+  const missing = slices.filter((slice) => lacking(slice).length > 0);
   if (missing.length > 0) {
     return {
       code: 'missing-geometry',
-      message: `${missing.length} instance(s) lack ImagePositionPatient, ImageOrientationPatient, PixelSpacing, Rows or Columns`,
+      message: `${missing.length} instance(s) lack ${lacking(missing[0]).join(', ')} or another of the geometry attributes (e.g. instance ${missing[0].sopInstanceUID})`,
       details: { instances: missing.length },
+    };
+  }
+  return implausibleSize(slices);
+}
+
+function isWholeNumberUpTo(value: number | undefined, max: number): boolean {
+  return value !== undefined && Number.isInteger(value) && value >= 1 && value <= max;
+}
+
+/** Image sizes no CT series has, and volumes too large to allocate (MAX_IMAGE_SIDE, MAX_VOLUME_VOXELS). */
+function implausibleSize(slices: SliceDescriptor[]): PlanProblem | undefined {
+  const odd = slices.find((slice) => !isWholeNumberUpTo(slice.rows, MAX_IMAGE_SIDE) || !isWholeNumberUpTo(slice.columns, MAX_IMAGE_SIDE));
+  if (odd !== undefined) {
+    return {
+      code: 'implausible-image-size',
+      message: `instance ${odd.sopInstanceUID} has ${ROWS_BY_COLUMNS} ${odd.rows} x ${odd.columns}; a CT image has 1 to ${MAX_IMAGE_SIDE} pixels a side`,
+      details: { rows: odd.rows, columns: odd.columns, max: MAX_IMAGE_SIDE },
+    };
+  }
+  const largest = slices.reduce((most, slice) => Math.max(most, slice.rows! * slice.columns!), 0);
+  if (largest * slices.length > MAX_VOLUME_VOXELS) {
+    return {
+      code: 'implausible-image-size',
+      message: `${slices.length} slices of up to ${largest} pixels make ${largest * slices.length} voxels, more than ${MAX_VOLUME_VOXELS} (4 GiB of HU)`,
+      details: { voxels: largest * slices.length, max: MAX_VOLUME_VOXELS },
     };
   }
   return undefined;
@@ -147,13 +189,17 @@ function unplannable(slices: SliceDescriptor[]): PlanProblem | undefined {
 
 /** One image size and pixel spacing for every slice, or the mixed-image-size problem. */
 function imageSizeProblem(slices: SliceDescriptor[]): PlanProblem | undefined {
-  const sizes = distinct(slices.map((slice) => `${slice.rows}x${slice.columns}`));
-  const spacings = distinct(slices.map((slice) => `${round(slice.pixelSpacing![0], 4)}\\${round(slice.pixelSpacing![1], 4)}`));
+  const sizes = groupSlices(slices, (slice) => `${slice.rows} x ${slice.columns}`);
+  const spacings = groupSlices(slices, (slice) => `${round(slice.pixelSpacing![0], 4)}\\${round(slice.pixelSpacing![1], 4)}`);
   if (sizes.length > 1 || spacings.length > 1) {
+    const differing = [
+      ...(sizes.length > 1 ? [`${ROWS_BY_COLUMNS}: ${describeGroups(sizes)}`] : []),
+      ...(spacings.length > 1 ? [`${PIXEL_SPACING}: ${describeGroups(spacings)}`] : []),
+    ];
     return {
       code: 'mixed-image-size',
-      message: `slices differ in size (${sizes.join(', ')}) or pixel spacing (${spacings.join(', ')})`,
-      details: { sizes, pixelSpacings: spacings },
+      message: `slices differ in ${differing.join('; and in ')}`,
+      details: { sizes: sizes.map((group) => group.value), pixelSpacings: spacings.map((group) => group.value) },
     };
   }
   return undefined;
@@ -170,15 +216,18 @@ function orientationProblem(slices: SliceDescriptor[], tolerances: PlanTolerance
   const orthonormal =
     Math.abs(norm(rowDirection) - 1) < 0.01 && Math.abs(norm(columnDirection) - 1) < 0.01 && Math.abs(dot(rowDirection, columnDirection)) < 0.01;
   if (!orthonormal) {
-    return { code: 'invalid-orientation', message: `ImageOrientationPatient ${first.join('\\')} is not two orthogonal unit vectors` };
+    return {
+      code: 'invalid-orientation',
+      message: `${IMAGE_ORIENTATION} ${first.join('\\')} of instance ${slices[0].sopInstanceUID} is not two orthogonal unit vectors`,
+    };
   }
   const differing = slices.filter((slice) => slice.imageOrientationPatient!.some((v, i) => Math.abs(v - first[i]) > tolerances.orientationCosine));
   if (differing.length > 0) {
-    const orientations = distinct(slices.map((slice) => slice.imageOrientationPatient!.map((v) => round(v, 3)).join('\\')));
+    const groups = groupSlices(slices, (slice) => slice.imageOrientationPatient!.map((v) => round(v, 3)).join('\\'));
     return {
       code: 'mixed-orientations',
-      message: `slices have ${orientations.length} different orientations (${orientations.slice(0, 4).join('; ')})`,
-      details: { orientations },
+      message: `slices differ in ${IMAGE_ORIENTATION} by more than ${tolerances.orientationCosine}: ${describeGroups(groups)}`,
+      details: { orientations: groups.map((group) => group.value) },
     };
   }
   return undefined;
@@ -333,7 +382,7 @@ export function planVolume(slices: SliceDescriptor[], tolerances: PlanTolerances
     .map((slice) => ({ slice, along: dot(slice.imagePositionPatient!, axes.normal) }))
     .sort((a, b) => a.along - b.along || a.slice.sopInstanceUID.localeCompare(b.slice.sopInstanceUID));
   const thickness = slices[0].sliceThickness;
-  const spacing = checkSteps(sorted, axes.normal, tolerances, problems) ?? (thickness && thickness > 0 ? thickness : 1);
+  const spacing = checkSteps(sorted, axes.normal, tolerances, problems) ?? (thickness !== undefined && Number.isFinite(thickness) && thickness > 0 ? thickness : 1);
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, plan: buildPlan(sorted, axes, spacing, slices, seriesUIDs, frames) };
 }
@@ -343,6 +392,6 @@ export function planVolumeOrThrow(slices: SliceDescriptor[], tolerances?: PlanTo
   const result = planVolume(slices, tolerances);
   if (result.ok) return result.plan;
   const [firstProblem] = result.problems;
-  const message = result.problems.map((problem) => problem.message).join('; ');
+  const message = `${seriesLabel(slices)}: ${result.problems.map((problem) => problem.message).join('; ')}`;
   throw new AnalysisRefusedError(firstProblem.code, message, { problems: result.problems });
 }
