@@ -9,6 +9,7 @@
  * parameter with that clock's time, read once per operation.
  */
 import { Pool, types, type PoolClient, type PoolConfig, type QueryResultRow } from 'pg';
+import { TransientError } from '../errors';
 
 const INT8 = 20;
 const JSON_OID = 114;
@@ -31,6 +32,36 @@ export function openPool(config: PoolConfig): Pool {
   // forgets it, and the next operation opens a new one (or fails, and says why).
   pool.on('error', () => undefined);
   return pool;
+}
+
+/**
+ * SQLSTATE codes after which the same work may succeed later: connection exceptions (class 08),
+ * insufficient resources (53), the server shutting down or starting (57P01-57P03), a
+ * serialization failure or deadlock (40001, 40P01).
+ */
+const TRANSIENT_SQLSTATE = /^(08|53|57P0[1-3]|40001|40P01)/;
+
+/** pg's and Node's words for a connection that failed, broke or timed out (no SQLSTATE then). */
+const CONNECTION_FAILURE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|EAI_AGAIN|Connection terminated|connection error|timeout exceeded when trying to connect|not queryable/i;
+
+function describe(err: unknown): string {
+  if (err instanceof AggregateError && err.errors.length > 0) return err.errors.map(describe).join('; ');
+  if (err instanceof Error) return err.message || ((err as NodeJS.ErrnoException).code ?? err.name);
+  return String(err);
+}
+
+/**
+ * The database is away or busy (down, restarting, unreachable, out of connections): a
+ * TransientError, so that a job that failed on it is retried, never dead-lettered as a defect.
+ * Anything else (a constraint, a syntax error) is returned as it is.
+ */
+export function asStoreError(err: unknown): unknown {
+  if (err instanceof TransientError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  const sqlState = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+  const text = `${typeof code === 'string' ? code : ''} ${describe(err)}`;
+  const transient = sqlState !== undefined ? TRANSIENT_SQLSTATE.test(sqlState) : CONNECTION_FAILURE.test(text);
+  return transient ? new TransientError(`the job store's database does not answer: ${describe(err)}`, err) : err;
 }
 
 /** `text` with `@name` turned into `$n` (the same name, the same `$n`), and `@now` into the operation's clock. */
@@ -62,7 +93,9 @@ export interface Operation {
 function operationOn(target: Pool | PoolClient, now: Date | undefined): Operation {
   const query = <T extends QueryResultRow>(text: string, values: Record<string, unknown> = {}) => {
     const bound = bindNamed(text, values, now);
-    return target.query<T>(bound.text, bound.values);
+    return target.query<T>(bound.text, bound.values).catch((err: unknown) => {
+      throw asStoreError(err);
+    });
   };
   return {
     rows: async <T extends QueryResultRow>(text: string, values?: Record<string, unknown>) => (await query<T>(text, values)).rows,
@@ -84,7 +117,7 @@ export class PgDatabase {
 
   /** BEGIN ... COMMIT on one connection; ROLLBACK when `work` throws. */
   async transaction<T>(work: (op: Operation, client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.connect();
     let broken = false;
     try {
       await client.query('BEGIN');
@@ -95,7 +128,7 @@ export class PgDatabase {
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
-      throw err;
+      throw asStoreError(err);
     } finally {
       // A connection whose ROLLBACK failed is in an unknown state: the pool closes it.
       client.release(broken);
@@ -103,8 +136,17 @@ export class PgDatabase {
   }
 
   /** BEGIN ... ROLLBACK: runs `work` and keeps nothing of it (a readiness probe). */
+  /** A connection from the pool; a TransientError when the database does not answer. */
+  private async connect(): Promise<PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (err) {
+      throw asStoreError(err);
+    }
+  }
+
   async rolledBack(work: (op: Operation) => Promise<void>): Promise<void> {
-    const client = await this.pool.connect();
+    const client = await this.connect();
     let broken = false;
     try {
       await client.query('BEGIN');

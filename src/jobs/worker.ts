@@ -90,6 +90,7 @@ export class Worker {
   private pollTimer: NodeJS.Timeout | undefined;
   private pumping = false;
   private pumpAgain = false;
+  private claimFailing = false;
   private readonly dependencyWait: DependencyWait | undefined;
 
   constructor(private readonly options: WorkerOptions) {
@@ -184,9 +185,13 @@ export class Worker {
           try {
             job = await this.options.store.claim({ owner: this.owner, leaseMs: this.options.leaseMs });
           } catch (err) {
-            this.logger.error('cannot claim a job from the store', { err });
+            // Once per outage of the store, not once a poll; it is tried again at the next poll.
+            if (!this.claimFailing) this.logger.error('cannot claim a job from the store; trying again at each poll', { err });
+            this.claimFailing = true;
             break;
           }
+          if (this.claimFailing) this.logger.info('the store answers claims again');
+          this.claimFailing = false;
           if (!job) break;
           this.begin(job, claimSentAt + this.options.leaseMs);
         }

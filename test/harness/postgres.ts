@@ -10,7 +10,8 @@
  * user that the Debian package creates, in a folder handed to it. The server is started through
  * `setpriv --pdeathsig KILL`, so it dies with the test process even when that is killed with
  * SIGKILL; a normal exit also removes the folder, and the next start removes the folders that
- * killed runs left behind. A missing PostgreSQL is an error, never a skip.
+ * killed runs left behind. A missing PostgreSQL is an error, never a skip. `stopServer` and
+ * `startServer` make an outage: the server shut down and started again on the same port and data.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -41,18 +42,25 @@ export interface PostgresServer {
   createDatabase(): Promise<TestDatabase>;
   /** Runs SQL as the superuser on the maintenance database (e.g. to end a role's connections). */
   admin<T = unknown>(sql: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * Shuts the server down (fast shutdown: connections are cut, nothing committed is lost) and keeps
+   * its data; `startServer` brings it back on the same port with the same data (an outage).
+   */
+  stopServer(): Promise<void>;
+  startServer(): Promise<void>;
+  /** Stops the server and removes its folder. */
   stop(): Promise<void>;
 }
 
 interface RunningServer {
-  child: ChildProcess;
+  child: ChildProcess | undefined;
   workDir: string;
 }
 
 const running = new Set<RunningServer>();
 process.on('exit', () => {
   for (const server of running) {
-    server.child.kill('SIGQUIT');
+    server.child?.kill('SIGQUIT');
     rmSync(server.workDir, { recursive: true, force: true });
   }
 });
@@ -177,34 +185,59 @@ async function initCluster(bin: string, user: { uid: number; gid: number } | und
   return { workDir, dataDir, socketDir, logFile, adminPassword };
 }
 
+interface Cluster {
+  bin: string;
+  user: { uid: number; gid: number } | undefined;
+  dataDir: string;
+  socketDir: string;
+  logFile: string;
+  adminPassword: string;
+}
+
+/** Starts `postgres` on the cluster at `port`; undefined (and the process gone) when it does not come up. */
+async function launch(cluster: Cluster, port: number): Promise<{ child: ChildProcess; exited: Promise<void> } | undefined> {
+  // fsync off: a test cluster is thrown away, and a crash of the server process (not the machine) loses nothing committed.
+  const serverArgs = ['-D', cluster.dataDir, '-p', String(port), '-k', cluster.socketDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=200'];
+  const [command, args] = asServerUser(cluster.user, path.join(cluster.bin, 'postgres'), serverArgs, true);
+  const out = openSync(cluster.logFile, 'a');
+  const child = spawn(command, args, { stdio: ['ignore', out, out] });
+  let dead = false;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  void exited.then(() => {
+    dead = true;
+  });
+  if (await waitUntilReady(port, cluster.adminPassword, () => dead)) return { child, exited };
+  child.kill('SIGKILL');
+  await exited;
+  return undefined;
+}
+
+/** Sends `signal` and waits for the server to exit (SIGKILL after 5 s). */
+async function shutDown(server: { child: ChildProcess; exited: Promise<void> }, signal: NodeJS.Signals): Promise<void> {
+  if (server.child.exitCode !== null || server.child.signalCode !== null) return;
+  server.child.kill(signal);
+  const timer = setTimeout(() => server.child.kill('SIGKILL'), 5000);
+  await server.exited;
+  clearTimeout(timer);
+}
+
 export async function startPostgres(): Promise<PostgresServer> {
   const { bin, version } = postgresBinDir();
   const user = serverUser();
   sweepStaleClusters();
   const { workDir, dataDir, socketDir, logFile, adminPassword } = await initCluster(bin, user);
+  const cluster: Cluster = { bin, user, dataDir, socketDir, logFile, adminPassword };
   const rolePassword = randomBytes(12).toString('hex');
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    // fsync off: a test cluster is thrown away, and a crash of the server process (not the machine) loses nothing committed.
-    const serverArgs = ['-D', dataDir, '-p', String(port), '-k', socketDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=200'];
-    const [command, args] = asServerUser(user, path.join(bin, 'postgres'), serverArgs, true);
-    const out = openSync(logFile, 'a');
-    const child = spawn(command, args, { stdio: ['ignore', out, out] });
-    const entry = { child, workDir };
-    running.add(entry);
-    let dead = false;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    void exited.then(() => {
-      dead = true;
-    });
-    if (!(await waitUntilReady(port, adminPassword, () => dead))) {
-      child.kill('SIGKILL');
-      await exited;
-      running.delete(entry);
+    let current = await launch(cluster, port);
+    if (!current) {
       lastError = new Error(`PostgreSQL did not start on port ${port}; log:\n${tail(logFile)}`);
       continue;
     }
+    const entry: RunningServer = { child: current.child, workDir };
+    running.add(entry);
     await adminQuery(port, adminPassword, `CREATE ROLE tsr_node LOGIN PASSWORD '${rolePassword}'`);
     let databases = 0;
     const server: PostgresServer = {
@@ -219,14 +252,21 @@ export async function startPostgres(): Promise<PostgresServer> {
         return { name, user: 'tsr_node', password: rolePassword, url: `postgres://tsr_node:${rolePassword}@127.0.0.1:${port}/${name}` };
       },
       admin: <T>(sql: string, params?: unknown[]) => adminQuery<T>(port, adminPassword, sql, params),
+      stopServer: async () => {
+        if (current) await shutDown(current, 'SIGINT');
+        current = undefined;
+        entry.child = undefined;
+      },
+      startServer: async () => {
+        if (current) return;
+        current = await launch(cluster, port);
+        if (!current) throw new Error(`PostgreSQL did not start again on port ${port}; log:\n${tail(logFile)}`);
+        entry.child = current.child;
+      },
       stop: async () => {
         // Thrown away afterwards, so an immediate shutdown (SIGQUIT: no checkpoint, shared memory removed) will do.
-        if (child.exitCode === null && child.signalCode === null) {
-          child.kill('SIGQUIT');
-          const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-          await exited;
-          clearTimeout(timer);
-        }
+        if (current) await shutDown(current, 'SIGQUIT');
+        current = undefined;
         running.delete(entry);
         rmSync(workDir, { recursive: true, force: true });
       },
