@@ -27,7 +27,7 @@ describe('jobs/postgresSql: asStoreError', () => {
       expect(mapped.message).to.match(/^the job store's database does not answer: /);
       expect((mapped as { cause?: unknown }).cause).to.equal(err);
     }
-    expect(asStoreError(away[1]) as Error).to.have.property('message').that.contains('::1:5432').and.contains('127.0.0.1:5432');
+    expect(asStoreError(away[1])).to.have.property('message').that.contains('::1:5432').and.contains('127.0.0.1:5432');
   });
 
   it('a defect or a refusal by the database stays what it is', () => {
