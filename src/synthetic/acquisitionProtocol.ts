@@ -19,6 +19,8 @@ export interface AcquisitionProtocol {
   convolutionKernel: string;
   kvp: number;
   patientPosition: string;
+  /** Randomised profiles: tube current and CTDIvol relative to the usual for the patient's weight. */
+  doseFactor?: number;
 }
 
 export type TimingTagsOption = 'random' | 'present' | 'absent';

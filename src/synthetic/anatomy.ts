@@ -10,11 +10,14 @@
  * runs right of the SMA; the left renal vein crosses between SMA and aorta. Sizes are typical
  * adult values, varied per patient; they are assumptions, not measurements.
  */
-import { drawGreatVessels, drawMesentericBranches, drawPortalVeins, splenicVessels, vesselCentrelines, vesselStructures } from './abdominalVessels';
+import { drawGreatVessels, drawMesentericBranches, drawPortalVeins, splenicVessels, vesselCentrelines, vesselStructures, type PortalVeins } from './abdominalVessels';
 import { drawBodyWall } from './bodyWall';
 import { drawColon, drawSmallBowel, drawStomachAndDuodenum } from './bowel';
-import { drawPancreasAndDuct, drawPancreasCentreLine } from './pancreas';
-import type { Anatomy, AnatomyOptions, Structure } from './anatomyTypes';
+import { drawPancreasAndDuct, drawPancreasCentreLine, type PancreasCentreLine } from './pancreas';
+import type { Anatomy, AnatomyOptions, PancreasRegion, Structure } from './anatomyTypes';
+import type { TumourChoice } from './domainRandomisation';
+import { drawProfilePancreasAndDuct, drawProfileTumourPlacement } from './profileAnatomy';
+import type { PopulationDraw } from './randomisationTruth';
 import type { SeededRandom } from './random';
 import { drawRibs, drawSpine } from './skeleton';
 import { drawKidneys, drawLiverAndLungBases, drawSpleen } from './solidOrgans';
@@ -29,24 +32,44 @@ export type { Anatomy, AnatomyOptions, PancreasRegion, Structure, TumourPlacemen
  * lists their structures in paint order: body wall and back muscles, solid organs, bowel,
  * pancreas and tumour, then the vessels and the skeleton over them.
  */
-export function drawAnatomy(rng: SeededRandom, options: AnatomyOptions): Anatomy {
-  const body = drawBodyWall(rng);
+/** The pancreas, its duct (and for randomised profiles the common bile duct) and the tumour's paint slot. */
+function drawGland(
+  rng: SeededRandom,
+  line: PancreasCentreLine,
+  portal: PortalVeins,
+  region: PancreasRegion,
+  variation: AnatomyVariation | undefined,
+): { structures: Structure[]; ductDilated: boolean; secondarySigns?: Anatomy['secondarySigns'] } {
+  if (!variation) return drawPancreasAndDuct(rng, line, region);
+  const gland = drawProfilePancreasAndDuct(line, portal, variation.tumour);
+  return { structures: gland.structures, ductDilated: gland.upstreamDuctDilated, secondarySigns: { parenchymalAtrophy: gland.parenchymalAtrophy, bileDuctDilated: gland.bileDuctDilated } };
+}
+
+/** A randomised profile's patient: the population's habitus and organs, and the tumour's draws. */
+export interface AnatomyVariation {
+  population: PopulationDraw;
+  tumour: TumourChoice;
+}
+
+export function drawAnatomy(rng: SeededRandom, options: AnatomyOptions, variation?: AnatomyVariation): Anatomy {
+  const population = variation?.population;
+  const body = drawBodyWall(rng, population);
   const spine = drawSpine(rng, body);
   const ribs = drawRibs(rng, body, spine);
   const great = drawGreatVessels(rng, spine);
   const portal = drawPortalVeins(rng, great);
-  const spleen = drawSpleen(rng, body);
+  const spleen = drawSpleen(rng, body, population);
   const splenic = splenicVessels(great, portal, spleen.hilum);
-  const kidneys = drawKidneys(rng, spine, great);
-  const liver = drawLiverAndLungBases(rng, body, portal, great);
-  const stomachAndDuodenum = drawStomachAndDuodenum(rng, body, great, portal);
+  const kidneys = drawKidneys(rng, spine, great, population);
+  const liver = drawLiverAndLungBases(rng, body, portal, great, population);
+  const stomachAndDuodenum = drawStomachAndDuodenum(rng, body, great, portal, population);
   const colon = drawColon(rng, body, spleen.centre[2]);
-  const smallBowel = drawSmallBowel(rng, body, spine);
+  const smallBowel = drawSmallBowel(rng, body, spine, population);
   const mesentericVessels = drawMesentericBranches(rng, great, portal);
-  const pancreasLine = drawPancreasCentreLine(rng, portal, spleen.hilum);
+  const pancreasLine = drawPancreasCentreLine(rng, portal, spleen.hilum, population);
   const vessels = vesselCentrelines(great, portal, splenic);
-  const tumour = drawTumourPlacement(rng, pancreasLine, vessels, options);
-  const pancreas = drawPancreasAndDuct(rng, pancreasLine, tumour.region);
+  const tumour = variation ? drawProfileTumourPlacement(rng, pancreasLine, vessels, variation.tumour, options.tpcArterialHu) : drawTumourPlacement(rng, pancreasLine, vessels, options);
+  const pancreas = drawGland(rng, pancreasLine, portal, tumour.region, variation);
 
   const structures: Structure[] = [
     ...body.structures,
@@ -75,5 +98,6 @@ export function drawAnatomy(rng: SeededRandom, options: AnatomyOptions): Anatomy
     bodyPosteriorY: body.halfDepthMm,
     ductDilated: pancreas.ductDilated,
     gallbladder: liver.gallbladderPresent,
+    ...(pancreas.secondarySigns ? { secondarySigns: pancreas.secondarySigns } : {}),
   };
 }

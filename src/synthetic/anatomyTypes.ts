@@ -59,6 +59,8 @@ export interface Anatomy {
   /** Whether the main pancreatic duct is dilated upstream of the tumour. */
   ductDilated: boolean;
   gallbladder: boolean;
+  /** Randomised profiles: the other secondary signs of the tumour. */
+  secondarySigns?: { parenchymalAtrophy: boolean; bileDuctDilated: boolean };
 }
 
 export interface AnatomyOptions {

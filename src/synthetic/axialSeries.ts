@@ -8,6 +8,7 @@ import { ctImageDataset, type CtSeriesAttributes } from './ctImage';
 import { dicomTime, zeroPad } from './dicomDateTime';
 import { addNoiseAndEncode, encodePixels } from './encoding';
 import type { SeriesRole } from './naming';
+import { NOISE_BLUR_RADIUS, styleSlice } from './imageStyle';
 import { FieldBank, noiseSlice, textureSlice } from './noise';
 import { writePart10 } from './part10';
 import { SeededRandom } from './random';
@@ -105,7 +106,9 @@ export function writeAxialSeries(plan: StudyPlan, specs: AxialSeriesSpec[]): Syn
   const texture = new Float32Array(pixelCount);
   const noise = new Float32Array(pixelCount);
   const textureBank = fieldBank(grid.columns, Math.max(1, Math.round(1.6 / grid.spacing)), 'texture');
-  const noiseBank = fieldBank(grid.columns, 0, 'noise');
+  const style = plan.imageStyle;
+  // The baseline's noise bank, or one with the texture of the profile's kernel.
+  const noiseBank = style ? fieldBank(grid.columns, NOISE_BLUR_RADIUS[style.noiseSharpness], `noise-${style.noiseSharpness}`) : fieldBank(grid.columns, 0, 'noise');
   const zCentres = specs[0].zCentres;
   const inProgress = specs.map((spec) => startSeries(plan.seed, spec, zCentres.length, pixelCount));
   for (let k = 0; k < zCentres.length; k++) {
@@ -114,6 +117,7 @@ export function writeAxialSeries(plan: StudyPlan, specs: AxialSeriesSpec[]): Syn
     for (const series of inProgress) {
       const spec = series.spec;
       renderSlice(renderer, spec, z, texture, hu, subSample);
+      if (style) styleSlice(hu, grid.columns, grid.rows, grid.spacing, style);
       noiseSlice(noiseBank, series.noiseRng, noise);
       const pixels = addNoiseAndEncode(hu, noise, spec.noiseSdHu, plan.encoding, plan.geometry.fovMask);
       const seconds = spec.startSeconds + k * SECONDS_PER_SLICE;

@@ -6,6 +6,7 @@
 import type { Structure } from './anatomyTypes';
 import { column, structure, Z_HIGH, Z_LOW } from './anatomyHelpers';
 import type { SeededRandom } from './random';
+import type { PopulationDraw } from './randomisationTruth';
 import { ProfiledCylinder, type ProfileKnot } from './shapes';
 
 export interface BodyWall {
@@ -32,11 +33,15 @@ function shrink(knots: ProfileKnot[], lateral: number, anterior: number, posteri
   return knots.map((knot) => ({ z: knot.z, x: knot.x, y: knot.y + (anterior - posterior) / 2, rx: knot.rx - lateral, ry: knot.ry - (anterior + posterior) / 2 }));
 }
 
-export function drawBodyWall(rng: SeededRandom): BodyWall {
+/** `population` (randomised profiles) replaces the habitus drawn here; the draws are made either way. */
+export function drawBodyWall(rng: SeededRandom, population?: PopulationDraw): BodyWall {
   // Body habitus.
-  const halfWidthMm = rng.uniform(135, 185);
-  const halfDepthMm = halfWidthMm * rng.uniform(0.62, 0.78);
-  const fatMm = Math.max(6, 8 + ((halfWidthMm - 135) / 50) * 22 + rng.uniform(-5, 6));
+  const drawnHalfWidthMm = rng.uniform(135, 185);
+  const halfWidthMm = population ? population.bodyHalfWidthMm : drawnHalfWidthMm;
+  const depthRatio = rng.uniform(0.62, 0.78);
+  const halfDepthMm = halfWidthMm * (population ? population.bodyDepthRatio : depthRatio);
+  const habitusFatMm = Math.max(6, 8 + ((halfWidthMm - 135) / 50) * 22 + rng.uniform(-5, 6));
+  const fatMm = population ? Math.max(4, habitusFatMm * population.subcutaneousFatScale) : habitusFatMm;
   const posteriorFatMm = fatMm * rng.uniform(0.5, 0.8);
   const muscleMm = rng.uniform(7, 13);
   const widthPhase = rng.uniform(0, 6.28);

@@ -8,6 +8,7 @@ import { add, jitter, structure } from './anatomyHelpers';
 import type { GreatVessels, PortalVeins } from './abdominalVessels';
 import type { BodyWall } from './bodyWall';
 import type { SeededRandom } from './random';
+import type { PopulationDraw } from './randomisationTruth';
 import { Ellipsoid, Intersection, rotation, Slab, tube, type IntervalShape } from './shapes';
 import type { Spine } from './skeleton';
 
@@ -19,12 +20,16 @@ export interface StomachAndDuodenum {
 }
 
 /** The stomach in the left upper quadrant, its antrum to the pylorus, and the duodenal C-loop to the duodenojejunal flexure. */
-export function drawStomachAndDuodenum(rng: SeededRandom, body: BodyWall, great: GreatVessels, portal: PortalVeins): StomachAndDuodenum {
+export function drawStomachAndDuodenum(rng: SeededRandom, body: BodyWall, great: GreatVessels, portal: PortalVeins, population?: PopulationDraw): StomachAndDuodenum {
   const { cavity, cavityHalfWidthMm: halfWidth, cavityHalfDepthMm: halfDepth, cavityCentreY: centreY } = body;
   const { aortaX, aortaY, aortaRadiusMm } = great;
   const confluence = portal.confluence;
-  const stomachCentre: Vec3 = [halfWidth * rng.uniform(0.3, 0.45), centreY - halfDepth * rng.uniform(0.35, 0.5), rng.uniform(38, 65)];
-  const stomachRadii: Vec3 = [rng.uniform(38, 50), rng.uniform(26, 36), rng.uniform(45, 60)];
+  const usualCentre: Vec3 = [halfWidth * rng.uniform(0.3, 0.45), centreY - halfDepth * rng.uniform(0.35, 0.5), rng.uniform(38, 65)];
+  const stomachCentre = population ? add(usualCentre, population.organShiftMm.stomach) : usualCentre;
+  const usualRadii: Vec3 = [rng.uniform(38, 50), rng.uniform(26, 36), rng.uniform(45, 60)];
+  // Filling: an empty stomach is collapsed (about 0.65 of the usual radii), a full one distended (1.2).
+  const filling = population ? 0.65 + 0.55 * population.stomachFilling : 1;
+  const stomachRadii: Vec3 = population ? [usualRadii[0] * filling, usualRadii[1] * filling, usualRadii[2] * filling] : usualRadii;
   const stomachOrientation = rotation(-rng.uniform(0.2, 0.5), 0.3, 0);
   const stomachOuter = new Intersection([cavity, new Ellipsoid(stomachCentre, stomachRadii, stomachOrientation)]);
   const stomachInner = new Intersection([cavity, new Ellipsoid(stomachCentre, [stomachRadii[0] - 4, stomachRadii[1] - 4, stomachRadii[2] - 4], stomachOrientation)]);
@@ -77,11 +82,12 @@ export function drawColon(rng: SeededRandom, body: BodyWall, spleenCentreZ: numb
  * Jejunal and ileal loops fill the mesentery below the transverse mesocolon; they stay below
  * the pancreas (lower on the right, where the head and duodenum are) and in front of the spine.
  */
-export function drawSmallBowel(rng: SeededRandom, body: BodyWall, spine: Spine): Structure[] {
+export function drawSmallBowel(rng: SeededRandom, body: BodyWall, spine: Spine, population?: PopulationDraw): Structure[] {
   const { cavityHalfWidthMm: halfWidth, cavityHalfDepthMm: halfDepth, cavityCentreY: centreY } = body;
   const wall: IntervalShape[] = [];
   const lumen: IntervalShape[] = [];
-  const loops = rng.int(9, 14);
+  const usualLoops = rng.int(9, 14);
+  const loops = population ? population.bowelLoops : usualLoops;
   const yBowelMax = Math.min(centreY + 0.1 * halfDepth, spine.vertebraY - spine.vertebraHalfDepthMm - 25);
   const clampPoint = (point: Vec3): Vec3 => {
     const x = Math.max(-0.5 * halfWidth, Math.min(0.65 * halfWidth, point[0]));
@@ -97,7 +103,8 @@ export function drawSmallBowel(rng: SeededRandom, body: BodyWall, spine: Spine):
       point = clampPoint(add(point, [rng.gaussian(0, 22), rng.gaussian(0, 12), rng.gaussian(0, 16)]));
       control.push(point);
     }
-    const radius = rng.uniform(8, 13);
+    const usualRadius = rng.uniform(8, 13);
+    const radius = population ? usualRadius * population.bowelCalibreScale : usualRadius;
     wall.push(...tube(control, radius, 5));
     lumen.push(...tube(control, radius - 2.2, 5));
   }

@@ -17,6 +17,8 @@ export interface FindingsInput {
   vesselContact: VesselContact[];
   ductDilated: boolean;
   ductDiameterMm?: number;
+  /** Randomised profiles: whether the gland upstream is atrophic, and the common bile duct (diameter when dilated). */
+  secondarySigns?: { parenchymalAtrophy: boolean; bileDuctDilated: boolean; bileDuctDiameterMm: number };
 }
 
 /** ROI-style value: the true mean plus a small reading error, rounded to 5 HU. */
@@ -90,6 +92,10 @@ export function findingsText(rng: SeededRandom, f: FindingsInput): string {
   const pattern = enhancementPattern(e.tumourHu.arterial, e.tumourHu.venous);
   sentences.push(rng.pick([`The lesion shows ${pattern} between the phases.`, `Enhancement pattern: ${pattern}.`, `Between phases there is ${pattern} of the mass.`]));
   sentences.push(vesselSentence(rng, f.vesselContact));
+  if (f.secondarySigns) {
+    sentences.push(...secondarySignSentences(rng, f.ductDilated, Math.round(f.ductDiameterMm ?? 6), f.secondarySigns));
+    return sentences.join(' ');
+  }
   if (f.ductDilated) {
     const mm = Math.round(f.ductDiameterMm ?? 6);
     sentences.push(
@@ -102,6 +108,22 @@ export function findingsText(rng: SeededRandom, f: FindingsInput): string {
     sentences.push(rng.pick(['The main pancreatic duct is not dilated.', 'No upstream ductal dilatation.', 'Main pancreatic duct of normal calibre.']));
   }
   return sentences.join(' ');
+}
+
+/** The duct, the parenchyma upstream and the common bile duct, for the randomised profiles' tumours. */
+function secondarySignSentences(rng: SeededRandom, ductDilated: boolean, ductMm: number, signs: NonNullable<FindingsInput['secondarySigns']>): string[] {
+  const sentences: string[] = [];
+  if (ductDilated) {
+    const atrophy = signs.parenchymalAtrophy ? rng.pick([' with atrophy of the parenchyma upstream', '; the upstream parenchyma is atrophic']) : '';
+    sentences.push(`${rng.pick([`Upstream dilatation of the main pancreatic duct to ${ductMm} mm`, `The main pancreatic duct is dilated upstream (${ductMm} mm)`])}${atrophy}.`);
+  } else {
+    sentences.push(rng.pick(['The main pancreatic duct is not dilated.', 'No upstream ductal dilatation.', 'Main pancreatic duct of normal calibre.']));
+  }
+  if (signs.bileDuctDilated) {
+    const mm = Math.round(signs.bileDuctDiameterMm);
+    sentences.push(rng.pick([`The common bile duct is dilated to ${mm} mm down to the mass.`, `Biliary obstruction: common bile duct ${mm} mm.`]));
+  }
+  return sentences;
 }
 
 function vesselSentence(rng: SeededRandom, contacts: VesselContact[]): string {

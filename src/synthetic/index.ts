@@ -14,7 +14,7 @@ import { GROUND_TRUTH_FILE, type SyntheticGroundTruth } from './groundTruth';
 import { SeededRandom } from './random';
 import { generateStudy, type SyntheticStudy, type SyntheticStudyOptions } from './study';
 
-export { generateStudy, studyBiology, GENERATOR_VERSION } from './study';
+export { generateStudy, studyBiology, studyOracleCase, GENERATOR_VERSION } from './study';
 export type { SyntheticStudyOptions, SyntheticFile, SyntheticStudy, ExtrasOption } from './study';
 export type { SyntheticGroundTruth, SeriesTruth, PhaseTruth, LandmarkTruth } from './groundTruth';
 export { GROUND_TRUTH_SCHEMA, GROUND_TRUTH_FILE } from './groundTruth';

@@ -15,15 +15,15 @@ export class FieldBank {
     readonly size: number,
     rng: SeededRandom,
     count: number,
-    /** Box-blur radius in pixels, applied three times (close to a Gaussian); 0 = one [1 2 1] pass. */
+    /** Box-blur radius in pixels, applied three times (close to a Gaussian); 0 = one [1 2 1] pass; negative = none (white noise). */
     blurRadius: number,
   ) {
     this.fields = [];
     for (let f = 0; f < count; f++) {
       const field = new Float32Array(size * size);
       for (let i = 0; i < field.length; i++) field[i] = rng.normal();
-      if (blurRadius <= 0) binomialBlur(field, size);
-      else for (let pass = 0; pass < 3; pass++) boxBlur(field, size, blurRadius);
+      if (blurRadius === 0) binomialBlur(field, size);
+      else if (blurRadius > 0) for (let pass = 0; pass < 3; pass++) boxBlur(field, size, blurRadius);
       normalise(field);
       this.fields.push(field);
     }

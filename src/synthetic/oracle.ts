@@ -132,3 +132,61 @@ export function priorProbabilityHigh(): number {
   }
   return high / total;
 }
+
+/**
+ * Iso-attenuating tumours of the randomised profiles (PHANTOM.md: TPC 9 +- 4 HU arterial, 7 +- 5 HU
+ * venous), a mixture component whatever the stroma: with probability `rate` a tumour's two TPCs
+ * come from these independent normals instead of the stroma relation.
+ */
+export const ISO_ATTENUATING_TPC = { arterial: { mean: 9, sd: 4 }, venous: { mean: 7, sd: 5 } } as const;
+
+const logNormalDensity = (x: number, mean: number, variance: number): number => -0.5 * Math.log(2 * Math.PI * variance) - (0.5 * (x - mean) ** 2) / variance;
+
+/** P(high) from log-likelihoods per grid point: the stroma relation's, mixed with the iso component's (constant over s). */
+function mixturePosterior(logRelation: Float64Array, logIso: number, rate: number): number {
+  const { s, weight } = grid();
+  const logA = Math.log(1 - rate);
+  const logB = rate > 0 ? Math.log(rate) + logIso : -Infinity;
+  let max = logB;
+  for (let i = 0; i < GRID_POINTS; i++) max = Math.max(max, logA + logRelation[i]);
+  const iso = Math.exp(logB - max);
+  let high = 0;
+  let total = 0;
+  for (let i = 0; i < GRID_POINTS; i++) {
+    const p = weight[i] * (Math.exp(logA + logRelation[i] - max) + iso);
+    total += p;
+    if (s[i] < STROMA_THRESHOLD) high += p;
+  }
+  return high / total;
+}
+
+/**
+ * Oracle probabilities from the two TPCs (HU at 120 kV and usual enhancement) when a share
+ * `isoAttenuatingRate` of tumours is iso-attenuating whatever its stroma. Rate 0 gives the
+ * same figures as oracleFromTpc (up to rounding).
+ */
+export function oracleFromTpcMixture(tpcArterial: number, tpcVenous: number, isoAttenuatingRate: number): OracleScores {
+  const { s } = grid();
+  const { varArterial, varVenous, covariance } = tpcCovariance();
+  const det = varArterial * varVenous - covariance * covariance;
+  const m = TPC_MODEL;
+  const fused = new Float64Array(GRID_POINTS);
+  const arterial = new Float64Array(GRID_POINTS);
+  const venous = new Float64Array(GRID_POINTS);
+  for (let i = 0; i < GRID_POINTS; i++) {
+    const da = tpcArterial - (m.arterial.intercept - m.arterial.stromaSlope * (s[i] - 0.5));
+    const dv = tpcVenous - (m.venous.intercept - m.venous.stromaSlope * (s[i] - 0.5));
+    const q = (varVenous * da * da - 2 * covariance * da * dv + varArterial * dv * dv) / det;
+    fused[i] = -Math.log(2 * Math.PI) - 0.5 * Math.log(det) - 0.5 * q;
+    arterial[i] = logNormalDensity(da, 0, varArterial);
+    venous[i] = logNormalDensity(dv, 0, varVenous);
+  }
+  const iso = ISO_ATTENUATING_TPC;
+  const isoArterial = logNormalDensity(tpcArterial, iso.arterial.mean, iso.arterial.sd ** 2);
+  const isoVenous = logNormalDensity(tpcVenous, iso.venous.mean, iso.venous.sd ** 2);
+  return {
+    fused: mixturePosterior(fused, isoArterial + isoVenous, isoAttenuatingRate),
+    arterial: mixturePosterior(arterial, isoArterial, isoAttenuatingRate),
+    venous: mixturePosterior(venous, isoVenous, isoAttenuatingRate),
+  };
+}

@@ -6,6 +6,7 @@
 import { rocAuc } from '../statistics/roc';
 import type { TsrLabel } from './biology';
 import type { OracleScores } from './oracle';
+import { DEFAULT_CENTRE_PROFILE, type CentreProfile } from './profiles';
 
 export interface OracleReport {
   count: number;
@@ -44,7 +45,11 @@ export function oracleReport(cases: Array<{ label: TsrLabel; oracle: OracleScore
   };
 }
 
-export function formatOracleReport(r: OracleReport, seed: number): string {
+/**
+ * The report's text; `profile` (a randomised centre profile) names it and gives its own design
+ * ranges; without one (or with the baseline) the text is the baseline's.
+ */
+export function formatOracleReport(r: OracleReport, seed: number, profile?: Pick<CentreProfile, 'name' | 'oracleDesign'>): string {
   // The design ranges are for cohorts of about 500; a small cohort's AUC varies too much to judge.
   const judged = r.count >= 200;
   const against = (v: number, [lo, hi]: readonly [number, number]): string => {
@@ -52,9 +57,10 @@ export function formatOracleReport(r: OracleReport, seed: number): string {
     if (!judged) return `(designed ${range} for about 500 studies)`;
     return `${v >= lo && v <= hi ? 'within' : 'OUTSIDE'} the designed ${range}`;
   };
-  const f = ORACLE_DESIGN_RANGES;
+  const named = profile !== undefined && profile.name !== DEFAULT_CENTRE_PROFILE;
+  const f = named ? profile.oracleDesign : ORACLE_DESIGN_RANGES;
   return [
-    `Oracle AUC, P(high TSR | noise-free enhancement), ${r.count} studies from seed ${seed} (${r.low} low, ${r.high} high TSR):`,
+    `Oracle AUC, P(high TSR | noise-free enhancement), ${r.count} studies from seed ${seed}${named ? ` of centre profile ${profile.name}` : ''} (${r.low} low, ${r.high} high TSR):`,
     `  fused (both phases)  ${r.auc.fused.toFixed(3)}   ${against(r.auc.fused, f.fused)}`,
     `  arterial only        ${r.auc.arterial.toFixed(3)}   ${against(r.auc.arterial, f.singlePhase)}`,
     `  venous only          ${r.auc.venous.toFixed(3)}   ${against(r.auc.venous, f.singlePhase)}`,

@@ -8,6 +8,7 @@ import type { PancreasRegion, Structure } from './anatomyTypes';
 import { jitter, structure } from './anatomyHelpers';
 import type { PortalVeins } from './abdominalVessels';
 import type { SeededRandom } from './random';
+import type { PopulationDraw } from './randomisationTruth';
 import { Ellipsoid, rotation, tube } from './shapes';
 
 export interface PancreasCentreLine {
@@ -27,10 +28,11 @@ export interface PancreasAndDuct {
 }
 
 /** The head in the duodenal C-loop right of the SMV, the neck in front of the portal confluence, the tail at the splenic hilum. */
-export function drawPancreasCentreLine(rng: SeededRandom, portal: PortalVeins, splenicHilum: Vec3): PancreasCentreLine {
+export function drawPancreasCentreLine(rng: SeededRandom, portal: PortalVeins, splenicHilum: Vec3, population?: PopulationDraw): PancreasCentreLine {
   const confluence = portal.confluence;
-  const size = rng.uniform(0.8, 1.15);
-  const control: Vec3[] = [
+  const usualSize = rng.uniform(0.8, 1.15);
+  const size = population ? usualSize * population.pancreas.thicknessScale : usualSize;
+  const usualControl: Vec3[] = [
     jitter(rng, [confluence[0] - 6, confluence[1] + 8, -40], 2),
     jitter(rng, [confluence[0] - 20, confluence[1] + 1, -24], 2),
     jitter(rng, [confluence[0] - 14, confluence[1] - 10, -7], 2),
@@ -39,12 +41,30 @@ export function drawPancreasCentreLine(rng: SeededRandom, portal: PortalVeins, s
     jitter(rng, [confluence[0] + 55, confluence[1] + 0, 15], 2),
     [splenicHilum[0] - 14, splenicHilum[1] - 4, splenicHilum[2] - 2],
   ];
+  const control = population ? varyCourse(usualControl, population.pancreas) : usualControl;
   return {
     control,
     regionByControl: ['uncinate process', 'head', 'head', 'neck', 'body', 'body', 'tail'],
     baseRadii: [10, 15, 13, 8, 10, 9.5, 8].map((radius) => radius * size),
-    headBulk: new Ellipsoid([confluence[0] - 16, confluence[1] + 1, -22], [15 * size, 12 * size, 18 * size], rotation(0.3)),
+    headBulk: new Ellipsoid(headBulkCentre(confluence, population), [15 * size, 12 * size, 18 * size], rotation(0.3)),
   };
+}
+
+/** The bulk of the head, beside the portal confluence; it moves with the head's course. */
+function headBulkCentre(confluence: Vec3, population: PopulationDraw | undefined): Vec3 {
+  const usual: Vec3 = [confluence[0] - 16, confluence[1] + 1, -22];
+  if (!population) return usual;
+  const offset = population.pancreas.courseOffsetsMm[1];
+  return [usual[0] + offset[0], usual[1] + offset[1], usual[2] + offset[2]];
+}
+
+/** Each control point moved by its offset, and the body and tail raised (or lowered) by the tail height. */
+function varyCourse(control: Vec3[], pancreas: PopulationDraw['pancreas']): Vec3[] {
+  const raise = [0, 0, 0, 0, 0.3, 0.6, 1];
+  return control.map((point, i) => {
+    const offset = pancreas.courseOffsetsMm[i];
+    return [point[0] + offset[0], point[1] + offset[1], point[2] + offset[2] + raise[i] * pancreas.tailHeightMm];
+  });
 }
 
 /** A tumour in the head or neck obstructs the main duct: upstream dilatation and tail atrophy. */

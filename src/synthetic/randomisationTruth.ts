@@ -38,6 +38,8 @@ export interface AcquisitionDraw {
   kvp: number;
   /** Iodine enhancement at this kV relative to 120 kV. */
   iodineFactor: number;
+  /** Iodine dose of the kV-adapted protocol relative to 120 kV (the contrast volume written is scaled by it). */
+  iodineDoseFactor: number;
   doseFactor: number;
   kernel: string;
   kernelSharpness: KernelSharpness;
@@ -71,6 +73,9 @@ export interface TumourDraw {
   upstreamDuctDilated: boolean;
   parenchymalAtrophy: boolean;
   bileDuctDilated: boolean;
+  /** Diameter (mm) of the main pancreatic duct upstream (1.2 mm radius when not dilated) and of the common bile duct. */
+  ductDiameterMm: number;
+  bileDuctDiameterMm: number;
 }
 
 export interface IntensityDraw {

@@ -127,13 +127,16 @@ export class SliceRenderer {
     const t = this.anatomy.tumour;
     const centre: Vec3 = [t.centreLocal[0] + s[0], t.centreLocal[1] + s[1], t.centreLocal[2] + s[2]];
     const box = tumourBounds(t.shape, centre);
-    if (z < box.min[2] - g.spacing || z > box.max[2] + g.spacing) return;
+    // The margin's ramp: one pixel, or the ill-defined margin's width.
+    const ramp = t.shape.marginWidthMm !== undefined ? Math.max(g.spacing, t.shape.marginWidthMm) : g.spacing;
+    if (z < box.min[2] - ramp || z > box.max[2] + ramp) return;
     const meanRadius = (t.shape.radiiMm[0] + t.shape.radiiMm[1] + t.shape.radiiMm[2]) / 3;
-    const edge = meanRadius / g.spacing;
-    const jLo = Math.max(0, Math.floor((box.min[1] - g.y0) / g.spacing) - 1);
-    const jHi = Math.min(g.rows - 1, Math.ceil((box.max[1] - g.y0) / g.spacing) + 1);
-    const iLo = Math.max(0, Math.floor((box.min[0] - g.x0) / g.spacing) - 1);
-    const iHi = Math.min(g.columns - 1, Math.ceil((box.max[0] - g.x0) / g.spacing) + 1);
+    const edge = meanRadius / ramp;
+    const pad = Math.ceil(ramp / g.spacing);
+    const jLo = Math.max(0, Math.floor((box.min[1] - g.y0) / g.spacing) - pad);
+    const jHi = Math.min(g.rows - 1, Math.ceil((box.max[1] - g.y0) / g.spacing) + pad);
+    const iLo = Math.max(0, Math.floor((box.min[0] - g.x0) / g.spacing) - pad);
+    const iHi = Math.min(g.columns - 1, Math.ceil((box.max[0] - g.x0) / g.spacing) + pad);
     const p: Vec3 = [0, 0, z];
     for (let j = jLo; j <= jHi; j++) {
       p[1] = g.y0 + j * g.spacing;

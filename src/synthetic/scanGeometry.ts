@@ -15,8 +15,12 @@ export interface ScanGeometry {
   fieldOfViewMm: number;
   /** 1 inside the reconstruction circle, 0 outside (where an encoding writes its padding value); index j * columns + i. */
   fovMask: Uint8Array;
-  /** Thickness and spacing of the thin slices (mm). */
+  /** Thickness of the thin slices (mm). */
   thinSliceMm: number;
+  /** Spacing between the thin slices (mm): the thickness, or less for overlapping reconstructions (randomised profiles). */
+  thinIntervalMm: number;
+  /** Renders averaged across the thickness of a thin slice (its slice profile): 1 for the baseline's thin slices. */
+  thinSubSamples: number;
   /** z length the thin slices cover (mm). */
   coverageMm: number;
   /** Local z of the middle of the scanned range. */
@@ -57,11 +61,11 @@ export function drawScanGeometry(acquisition: SeededRandom, anatomy: Anatomy, co
   const breathing = (): Vec3 => [acquisition.gaussian(0, 0.8), acquisition.gaussian(0, 1.5), Math.max(-9, Math.min(9, acquisition.gaussian(0, 3.5)))];
   const breathingShifts: Record<ContrastPhase, Vec3> = { 'non-contrast': breathing(), arterial: breathing(), venous: breathing(), delayed: breathing() };
   const noiseSdHu = Math.min(20, Math.max(10, 10 + ((anatomy.bodyHalfWidthMm - 135) / 50) * 8 + acquisition.gaussian(0, 1.5)));
-  return { grid, fieldOfViewMm, fovMask: reconstructionCircle(columns), thinSliceMm, coverageMm, zCentre, thinZ, translation, breathingShifts, noiseSdHu };
+  return { grid, fieldOfViewMm, fovMask: reconstructionCircle(columns), thinSliceMm, thinIntervalMm: thinSliceMm, thinSubSamples: 1, coverageMm, zCentre, thinZ, translation, breathingShifts, noiseSdHu };
 }
 
 /** The mask of the reconstruction circle inscribed in a square image of `columns` pixels. */
-function reconstructionCircle(columns: number): Uint8Array {
+export function reconstructionCircle(columns: number): Uint8Array {
   const fovMask = new Uint8Array(columns * columns);
   for (let j = 0; j < columns; j++) {
     for (let i = 0; i < columns; i++) {

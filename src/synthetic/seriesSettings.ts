@@ -57,6 +57,9 @@ export function drawInstanceOrder(acquisition: SeededRandom, asked: InstanceOrde
   return asked !== 'random' ? asked : (['head-first', 'feet-first', 'shuffled'] as const)[acquisition.weightedIndex([0.7, 0.15, 0.15])];
 }
 
+/** A dose-dependent figure at a randomised profile's dose factor; unchanged without one. */
+const withDose = (value: number, doseFactor: number | undefined): number => (doseFactor === undefined ? value : value * doseFactor);
+
 /**
  * The CT series attributes of a series: an axial series of the study's grid, or (role
  * 'localizer') the settings the caller then adjusts for the projection. `phase` null: no contrast
@@ -83,7 +86,7 @@ export function ctSeriesAttributes(
     patientPosition: protocol.patientPosition,
     imageType: role === 'localizer' ? ['ORIGINAL', 'PRIMARY', 'LOCALIZER'] : ['ORIGINAL', 'PRIMARY', 'AXIAL'],
     kvp: protocol.kvp,
-    tubeCurrentMa: role === 'localizer' ? 35 : Math.round(150 + (patient.weightKg - 60) * 2.5),
+    tubeCurrentMa: role === 'localizer' ? 35 : Math.round(withDose(150 + (patient.weightKg - 60) * 2.5, protocol.doseFactor)),
     exposureTimeMs: role === 'localizer' ? 2000 : 500,
     convolutionKernel: protocol.convolutionKernel,
     reconstructionDiameterMm: plan.geometry.fieldOfViewMm,
@@ -92,7 +95,7 @@ export function ctSeriesAttributes(
     acquisitionNumber,
     acquisitionDate: plan.study.studyDate,
     ...(protocol.timingTagsPresent ? { acquisitionTime: dicomTime(start) } : {}),
-    ...(role === 'localizer' ? {} : { ctdiVol: Math.round((8 + (patient.weightKg - 60) * 0.15) * 100) / 100 }),
+    ...(role === 'localizer' ? {} : { ctdiVol: Math.round(withDose(8 + (patient.weightKg - 60) * 0.15, protocol.doseFactor) * 100) / 100 }),
     ...(phase !== null && phase !== 'non-contrast' ? { contrast: protocol.contrast } : {}),
     encoding: plan.encoding,
     rows: plan.columns,

@@ -5,10 +5,11 @@
  */
 import type { Vec3 } from '../study/geometry';
 import type { Structure } from './anatomyTypes';
-import { structure, Z_HIGH } from './anatomyHelpers';
+import { add, structure, Z_HIGH } from './anatomyHelpers';
 import type { GreatVessels, PortalVeins } from './abdominalVessels';
 import type { BodyWall } from './bodyWall';
 import type { SeededRandom } from './random';
+import type { PopulationDraw } from './randomisationTruth';
 import { Ellipsoid, Intersection, Lobulated, rotation, Slab, tube, type IntervalShape } from './shapes';
 import type { Spine } from './skeleton';
 
@@ -32,18 +33,22 @@ export interface LiverAndLungBases {
   gallbladderPresent: boolean;
 }
 
+const scaled = (vector: Vec3, factor: number): Vec3 => [vector[0] * factor, vector[1] * factor, vector[2] * factor];
+
 /** Spleen, posterolateral in the left upper quadrant; its hilum faces anteromedially. */
-export function drawSpleen(rng: SeededRandom, body: BodyWall): Spleen {
+export function drawSpleen(rng: SeededRandom, body: BodyWall, population?: PopulationDraw): Spleen {
   const { cavityHalfWidthMm, cavityHalfDepthMm, cavityCentreY } = body;
-  const centre: Vec3 = [cavityHalfWidthMm * rng.uniform(0.58, 0.68), cavityCentreY + cavityHalfDepthMm * rng.uniform(0.25, 0.45), rng.uniform(35, 60)];
+  const usualCentre: Vec3 = [cavityHalfWidthMm * rng.uniform(0.58, 0.68), cavityCentreY + cavityHalfDepthMm * rng.uniform(0.25, 0.45), rng.uniform(35, 60)];
+  const centre = population ? add(usualCentre, population.organShiftMm.spleen) : usualCentre;
   const yaw = -rng.uniform(0.4, 0.8);
-  const spleen = new Ellipsoid(centre, [rng.uniform(17, 23), rng.uniform(48, 62), rng.uniform(42, 55)], rotation(yaw + Math.PI / 2, 0.15));
+  const radii: Vec3 = [rng.uniform(17, 23), rng.uniform(48, 62), rng.uniform(42, 55)];
+  const spleen = new Ellipsoid(centre, population ? scaled(radii, population.organScale.spleen) : radii, rotation(yaw + Math.PI / 2, 0.15));
   const hilum: Vec3 = [centre[0] - 24, centre[1] - 18, centre[2] - 12];
   return { centre, hilum, structure: structure('spleen', 'spleen', new Intersection([body.cavity, spleen]), true) };
 }
 
 /** Both kidneys beside the spine (the right one lower) and their veins to the IVC. */
-export function drawKidneys(rng: SeededRandom, spine: Spine, great: GreatVessels): Kidneys {
+export function drawKidneys(rng: SeededRandom, spine: Spine, great: GreatVessels, population?: PopulationDraw): Kidneys {
   const { aortaX, aortaY, aortaRadiusMm, cavaX, cavaY, smaOriginZ } = great;
   const cortex: IntervalShape[] = [];
   const medulla: IntervalShape[] = [];
@@ -51,10 +56,13 @@ export function drawKidneys(rng: SeededRandom, spine: Spine, great: GreatVessels
   const renalVeins: IntervalShape[] = [];
   const zLeftKidney = rng.uniform(-45, -20);
   for (const side of [-1, 1]) {
-    const zKidney = side > 0 ? zLeftKidney : zLeftKidney - rng.uniform(8, 20);
-    const centre: Vec3 = [side * (spine.vertebraHalfWidthMm + rng.uniform(32, 42)), spine.vertebraY + rng.uniform(2, 12), zKidney];
+    const zUsual = side > 0 ? zLeftKidney : zLeftKidney - rng.uniform(8, 20);
+    const usualCentre: Vec3 = [side * (spine.vertebraHalfWidthMm + rng.uniform(32, 42)), spine.vertebraY + rng.uniform(2, 12), zUsual];
+    const centre = population ? add(usualCentre, population.organShiftMm.kidneys) : usualCentre;
+    const zKidney = centre[2];
     const orientation = rotation(side * rng.uniform(0.35, 0.6), side * 0.1, 0.12);
-    const radii: Vec3 = [rng.uniform(24, 29), rng.uniform(20, 25), rng.uniform(48, 58)];
+    const usualRadii: Vec3 = [rng.uniform(24, 29), rng.uniform(20, 25), rng.uniform(48, 58)];
+    const radii = population ? scaled(usualRadii, population.organScale.kidneys) : usualRadii;
     cortex.push(new Ellipsoid(centre, radii, orientation));
     medulla.push(new Ellipsoid(centre, [radii[0] * 0.6, radii[1] * 0.58, radii[2] * 0.74], orientation));
     sinus.push(new Ellipsoid([centre[0] - side * 10, centre[1] - 4, centre[2]], [8, 8, radii[2] * 0.45], orientation));
@@ -72,17 +80,24 @@ export function drawKidneys(rng: SeededRandom, spine: Spine, great: GreatVessels
 }
 
 /** Liver (right and left lobes), lung bases, gallbladder (absent in 10%), portal branches and hepatic veins. */
-export function drawLiverAndLungBases(rng: SeededRandom, body: BodyWall, portal: PortalVeins, great: GreatVessels): LiverAndLungBases {
+export function drawLiverAndLungBases(rng: SeededRandom, body: BodyWall, portal: PortalVeins, great: GreatVessels, population?: PopulationDraw): LiverAndLungBases {
   const { cavity, cavityHalfWidthMm: halfWidth, cavityHalfDepthMm: halfDepth, cavityCentreY: centreY } = body;
-  const zLiver = rng.uniform(45, 70);
+  const shift: Vec3 = population ? population.organShiftMm.liver : [0, 0, 0];
+  const size = population ? population.organScale.liver : 1;
+  const zUsual = rng.uniform(45, 70);
+  const zLiver = population ? zUsual + shift[2] : zUsual;
+  const rightCentre: Vec3 = [-halfWidth * 0.42, centreY - halfDepth * 0.04, zLiver];
+  const rightRadii: Vec3 = [halfWidth * rng.uniform(0.5, 0.6), halfDepth * 0.82, rng.uniform(82, 100)];
   const liverRight = new Lobulated(
-    new Intersection([cavity, new Ellipsoid([-halfWidth * 0.42, centreY - halfDepth * 0.04, zLiver], [halfWidth * rng.uniform(0.5, 0.6), halfDepth * 0.82, rng.uniform(82, 100)], rotation(0.1))]),
+    new Intersection([cavity, new Ellipsoid(population ? add(rightCentre, [shift[0], shift[1], 0]) : rightCentre, population ? scaled(rightRadii, size) : rightRadii, rotation(0.1))]),
     2.5,
     [rng.uniform(0, 6), rng.uniform(0, 6), rng.uniform(0, 6), rng.uniform(0, 6)],
   );
+  const leftCentre: Vec3 = [halfWidth * rng.uniform(0.0, 0.12), centreY - halfDepth * 0.55, zLiver + rng.uniform(12, 28)];
+  const leftRadii: Vec3 = [halfWidth * rng.uniform(0.42, 0.55), halfDepth * 0.34, 48];
   const liverLeft = new Intersection([
     cavity,
-    new Ellipsoid([halfWidth * rng.uniform(0.0, 0.12), centreY - halfDepth * 0.55, zLiver + rng.uniform(12, 28)], [halfWidth * rng.uniform(0.42, 0.55), halfDepth * 0.34, 48], rotation(-0.25)),
+    new Ellipsoid(population ? add(leftCentre, [shift[0], shift[1], 0]) : leftCentre, population ? scaled(leftRadii, size) : leftRadii, rotation(-0.25)),
   ]);
   const lungBase = rng.uniform(55, 95);
   const lungs = new Intersection([cavity, new Slab(-1e4, 1e4, lungBase, Z_HIGH)]);

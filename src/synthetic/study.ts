@@ -13,6 +13,9 @@ import { PIXEL_ENCODING_NAMES, PIXEL_ENCODINGS, type PixelEncodingName } from '.
 import type { SyntheticGroundTruth } from './groundTruth';
 import type { NamingStyle } from './naming';
 import { drawPatient, drawPixelEncoding, studyAttributes } from './patientAndStudy';
+import { planRandomisedStudy } from './profileStudy';
+import { drawProfileBiology, profileOracle } from './profileBiology';
+import { oracleScores, type OracleScores } from './oracle';
 import { resolveCentreProfile, type CentreProfile } from './profiles';
 import { SeededRandom } from './random';
 import { drawScanGeometry } from './scanGeometry';
@@ -59,10 +62,13 @@ export interface SyntheticStudy {
   groundTruth: SyntheticGroundTruth;
 }
 
+const DEFAULT_COLUMNS = 512;
+const DEFAULT_SLICES = 100;
+
 function validate(options: SyntheticStudyOptions): { columns: number; slices: number } {
   if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw new RangeError(`seed must be a non-negative integer, got ${options.seed}`);
-  const columns = options.columns ?? 512;
-  const slices = options.slices ?? 100;
+  const columns = options.columns ?? DEFAULT_COLUMNS;
+  const slices = options.slices ?? DEFAULT_SLICES;
   if (!Number.isInteger(columns) || columns < 32 || columns > 1024) throw new RangeError(`columns must be an integer in 32..1024, got ${columns}`);
   if (!Number.isInteger(slices) || slices < 8 || slices > 2000) throw new RangeError(`slices must be an integer in 8..2000, got ${slices}`);
   if (options.label !== undefined && options.label !== 'low' && options.label !== 'high') throw new RangeError(`label must be 'low' or 'high', got ${String(options.label)}`);
@@ -80,10 +86,30 @@ export function studyBiology(seed: number, label?: TsrLabel): TumourBiology {
   return drawTumourBiology(new SeededRandom(seed, 'stroma'), new SeededRandom(seed, 'biology'), label);
 }
 
+/**
+ * The label and oracle of the study `generateStudy({ seed, label, profile })` makes, without
+ * rendering it: what the oracle report of a cohort needs. For a randomised profile the oracle is
+ * computed at 120 kV and usual enhancement (the acquisition's scale divides out), with the
+ * profile's share of iso-attenuating tumours.
+ */
+export function studyOracleCase(seed: number, profile?: string | CentreProfile, label?: TsrLabel): { label: TsrLabel; oracle: OracleScores } {
+  const resolved = resolveCentreProfile(profile);
+  if (!resolved.randomisation) {
+    const biology = studyBiology(seed, label);
+    return { label: biology.label, oracle: oracleScores(biology.enhancement) };
+  }
+  const { biology } = drawProfileBiology(seed, resolved, label);
+  return { label: biology.label, oracle: profileOracle(biology.enhancement.tpcHu, { arterial: 1, venous: 1 }, resolved) };
+}
+
 export function generateStudy(options: SyntheticStudyOptions): SyntheticStudy {
   const { columns, slices } = validate(options);
   const profile = resolveCentreProfile(options.profile);
-  if (profile.randomisation) throw new Error(`centre profile ${profile.name}: the domain randomisation is not implemented yet`);
+  if (profile.randomisation) {
+    // A randomised profile draws its own matrix and slices unless the caller asks for a size.
+    const size = { ...(options.columns !== undefined ? { columns } : {}), ...(options.slices !== undefined ? { slices } : {}) };
+    return writeStudy(planRandomisedStudy(options, profile, size), options.seed);
+  }
   const seed = options.seed;
   const stream = (name: string): SeededRandom => new SeededRandom(seed, name);
 
@@ -122,7 +148,12 @@ export function generateStudy(options: SyntheticStudyOptions): SyntheticStudy {
     instanceOrder: options.instanceOrder ?? 'random',
     acquisition,
   };
+  return writeStudy(plan, seed);
+}
+
+/** Writes the planned study's series and its ground truth (`findings` stream: the findings text). */
+function writeStudy(plan: StudyPlan, seed: number): SyntheticStudy {
   const written = writeStudySeries(plan);
-  const groundTruth = studyGroundTruth(plan, written.series, stream('findings'));
+  const groundTruth = studyGroundTruth(plan, written.series, new SeededRandom(seed, 'findings'));
   return { studyInstanceUID: plan.study.studyInstanceUID, files: written.files, groundTruth };
 }

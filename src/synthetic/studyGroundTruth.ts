@@ -5,10 +5,12 @@
  */
 import type { Vec3 } from '../study/geometry';
 import { LABEL_DEFINITION } from './biology';
-import { findingsText } from './findings';
+import { findingsText, type FindingsInput } from './findings';
 import { GROUND_TRUTH_SCHEMA, type LandmarkTruth, type PhaseTruth, type SeriesTruth, type SyntheticGroundTruth } from './groundTruth';
 import { findLandmark, LANDMARK_STRUCTURES } from './landmarks';
 import { oracleScores } from './oracle';
+import { profileOracle } from './profileBiology';
+import type { StudyRandomisation } from './randomisationTruth';
 import type { SeededRandom } from './random';
 import { seriesUid } from './seriesSettings';
 import type { StudyPlan } from './studyPlan';
@@ -20,13 +22,16 @@ import { measureVesselContact } from './vesselContact';
 export function studyGroundTruth(plan: StudyPlan, series: SeriesTruth[], findings: SeededRandom): SyntheticGroundTruth {
   const { anatomy, biology, geometry, patient } = plan;
   const vesselContact = measureVesselContact(anatomy.vessels, anatomy.tumour.shape, anatomy.tumour.centreLocal);
-  const oracle = oracleScores(biology.enhancement);
+  const randomised = plan.randomisation;
+  // A randomised profile's oracle divides the acquisition's enhancement scale out of the contrast.
+  const oracle = randomised ? profileOracle(biology.enhancement.tpcHu, randomised.record.contrast.enhancementScale, randomised.profile) : oracleScores(biology.enhancement);
   const text = findingsText(findings, {
     region: anatomy.tumour.region,
     diameterMm: anatomy.tumour.diameterMm,
     enhancement: biology.enhancement,
     vesselContact,
     ductDilated: anatomy.ductDilated,
+    ...(randomised ? profileFindings(randomised.record) : {}),
   });
   return {
     schema: GROUND_TRUTH_SCHEMA,
@@ -57,11 +62,21 @@ export function studyGroundTruth(plan: StudyPlan, series: SeriesTruth[], finding
       pixelSpacingMm: geometry.grid.spacing,
       slices: plan.slices,
       sliceThicknessMm: geometry.thinSliceMm,
-      spacingBetweenSlicesMm: geometry.thinSliceMm,
+      spacingBetweenSlicesMm: geometry.thinIntervalMm,
       encoding: plan.encodingName,
       noiseSdHu: round(geometry.noiseSdHu, 2),
     },
     patient: { sex: patient.sex, ageYears: patient.ageYears, weightKg: round(patient.weightKg, 1), heightM: round(patient.heightM, 2) },
+    ...(randomised ? { profile: randomised.profile.name, randomisation: randomised.record } : {}),
+  };
+}
+
+/** The duct and the other secondary signs for the findings text of a randomised profile's study. */
+function profileFindings(record: StudyRandomisation): Pick<FindingsInput, 'ductDiameterMm' | 'secondarySigns'> {
+  const tumour = record.tumour;
+  return {
+    ductDiameterMm: tumour.ductDiameterMm,
+    secondarySigns: { parenchymalAtrophy: tumour.parenchymalAtrophy, bileDuctDilated: tumour.bileDuctDilated, bileDuctDiameterMm: tumour.bileDuctDiameterMm },
   };
 }
 

@@ -13,6 +13,9 @@ import type { NamingStyle, SeriesRole } from './naming';
 import type { SeededRandom } from './random';
 import type { ScanGeometry } from './scanGeometry';
 import type { StudyAttributes } from './studyModules';
+import type { ImageStyle } from './imageStyle';
+import type { CentreProfile } from './profiles';
+import type { StudyRandomisation } from './randomisationTruth';
 import type { PhaseHu } from './tissues';
 
 export type ExtrasOption = 'none' | 'random' | 'all';
@@ -82,4 +85,8 @@ export interface StudyPlan {
    * of each axial series (and of its 5 mm reconstruction).
    */
   acquisition: SeededRandom;
+  /** Randomised profiles: the kernel's noise texture, blur and bias field. */
+  imageStyle?: ImageStyle;
+  /** Randomised profiles: the profile and every value drawn for the study. */
+  randomisation?: { profile: CentreProfile; record: StudyRandomisation };
 }

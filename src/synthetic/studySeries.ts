@@ -129,6 +129,7 @@ function writeLocalizer(plan: StudyPlan, acquisitionNumber: number): { file: Syn
 interface PhaseSlices {
   zCentres: number[];
   thicknessMm: number;
+  spacingMm: number;
   subSamples: number;
   noiseSdHu: number;
 }
@@ -136,7 +137,7 @@ interface PhaseSlices {
 /** The arterial and venous phases: the thin slices of the scan geometry. */
 function thinSlices(plan: StudyPlan): PhaseSlices {
   const geometry = plan.geometry;
-  return { zCentres: geometry.thinZ, thicknessMm: geometry.thinSliceMm, subSamples: 1, noiseSdHu: geometry.noiseSdHu };
+  return { zCentres: geometry.thinZ, thicknessMm: geometry.thinSliceMm, spacingMm: geometry.thinIntervalMm, subSamples: geometry.thinSubSamples, noiseSdHu: geometry.noiseSdHu };
 }
 
 /** Non-contrast and delayed: 5 mm (sometimes 3 mm) over a longer range, lower dose. */
@@ -149,6 +150,7 @@ function drawExtraPhaseSlices(plan: StudyPlan, role: 'non-contrast' | 'delayed')
   return {
     zCentres: Array.from({ length: count }, (_, k) => top - k * thicknessMm),
     thicknessMm,
+    spacingMm: thicknessMm,
     subSamples: thicknessMm >= 5 ? 3 : 2,
     noiseSdHu: geometry.noiseSdHu * 1.2 * Math.sqrt(geometry.thinSliceMm / thicknessMm),
   };
@@ -158,12 +160,13 @@ function drawExtraPhaseSlices(plan: StudyPlan, role: 'non-contrast' | 'delayed')
 function planPhaseSeries(plan: StudyPlan, phase: ContrastPhase, acquisitionNumber: number): PlannedPhaseSeries {
   const isMain = phase === 'arterial' || phase === 'venous';
   const slices = isMain ? thinSlices(plan) : drawExtraPhaseSlices(plan, phase);
-  const attributes = ctSeriesAttributes(plan, phase, phase, slices.thicknessMm, slices.thicknessMm, acquisitionNumber);
+  const attributes = ctSeriesAttributes(plan, phase, phase, slices.thicknessMm, slices.spacingMm, acquisitionNumber);
   const order = drawInstanceOrder(plan.acquisition, plan.instanceOrder);
   const thickRole: SeriesRole | undefined = plan.series.thick && phase === 'arterial' ? 'arterial-thick' : plan.series.thick && phase === 'venous' ? 'venous-thick' : undefined;
-  const thinSliceMm = plan.geometry.thinSliceMm;
-  const thickPerSlice = Math.max(1, Math.round(5 / thinSliceMm));
-  const thickMm = thinSliceMm * thickPerSlice;
+  // The 5 mm reconstruction averages whole thin slices (at the thin slices' interval).
+  const thinIntervalMm = plan.geometry.thinIntervalMm;
+  const thickPerSlice = Math.max(1, Math.round(5 / thinIntervalMm));
+  const thickMm = thinIntervalMm * thickPerSlice;
   const thickAttributes = thickRole ? ctSeriesAttributes(plan, thickRole, phase, thickMm, thickMm, attributes.acquisitionNumber) : undefined;
   const thickOrder = thickRole ? drawInstanceOrder(plan.acquisition, plan.instanceOrder) : 'head-first';
   const spec: AxialSeriesSpec = {
@@ -171,7 +174,7 @@ function planPhaseSeries(plan: StudyPlan, phase: ContrastPhase, acquisitionNumbe
     phase,
     zCentres: slices.zCentres,
     thicknessMm: slices.thicknessMm,
-    spacingMm: slices.thicknessMm,
+    spacingMm: slices.spacingMm,
     subSamples: slices.subSamples,
     noiseSdHu: slices.noiseSdHu,
     shift: plan.geometry.breathingShifts[phase],
@@ -187,7 +190,7 @@ function planPhaseSeries(plan: StudyPlan, phase: ContrastPhase, acquisitionNumbe
 
 /** The irradiation event of a spiral acquisition (for the dose report). */
 function spiralIrradiation(plan: StudyPlan, phase: ContrastPhase, attributes: CtSeriesAttributes, slices: PhaseSlices): IrradiationEvent {
-  const scanningLengthMm = slices.zCentres.length * slices.thicknessMm + 20;
+  const scanningLengthMm = slices.zCentres.length * slices.spacingMm + 20;
   return {
     uid: syntheticUid(plan.seed, 'irradiation', phase),
     protocol: attributes.seriesDescription || attributes.protocolName || phase,

@@ -40,7 +40,7 @@ export function drawTumourPlacement(rng: SeededRandom, pancreas: PancreasCentreL
  * its centre: vessels may abut or encase the tumour's margin (and are painted over it, patent)
  * but never run through its core, whose mean HU is the enhancement the oracle conditions on.
  */
-function keepVesselsPeripheral(start: Vec3, shape: TumourShape, vessels: VesselCentreline[]): Vec3 {
+export function keepVesselsPeripheral(start: Vec3, shape: TumourShape, vessels: VesselCentreline[]): Vec3 {
   const centre: Vec3 = [...start];
   const core = VESSEL_FREE_CORE * Math.min(...shape.radiiMm);
   for (let iteration = 0; iteration < 40; iteration++) {

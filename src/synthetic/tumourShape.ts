@@ -23,6 +23,11 @@ export interface TumourShape {
   /** Semi-axes along `axes`, mm. */
   radiiMm: Vec3;
   lobes: TumourLobe[];
+  /**
+   * Width (mm) over which an ill-defined (infiltrative) margin fades into the pancreas, centred on
+   * the surface; absent: a sharp margin (one pixel). The mask is level <= 1 either way.
+   */
+  marginWidthMm?: number;
 }
 
 /** Largest outward reach of the lobulation, as a factor of the radii. */

@@ -10,18 +10,21 @@ import { createDicomWebClient, type DicomWebClientHandle } from '../../dicomweb/
 import { createLogger } from '../../logging/logger';
 import {
   balancedLabels,
+  CENTRE_PROFILE_NAMES,
   cohortStudySeed,
+  DEFAULT_CENTRE_PROFILE,
+  loadCentreProfile,
   generateStudy,
   LABELS_CSV_HEADER,
   labelsCsvRow,
   PIXEL_ENCODING_NAMES,
-  studyBiology,
+  studyOracleCase,
   writeStudyToFolder,
+  type CentreProfile,
   type SyntheticStudy,
   type SyntheticStudyOptions,
   type TsrLabel,
 } from '../../synthetic';
-import { oracleScores } from '../../synthetic/oracle';
 import { formatOracleReport, oracleReport } from '../../synthetic/oracleReport';
 import { choiceOption, integerOption, parseCommandArgs, UsageError } from '../arguments';
 import type { Command } from '../command';
@@ -47,14 +50,24 @@ Cohort:
   --balance              half low, half high labels (shuffled) instead of the natural 40/60
   --label low|high       force the label of every study
 
+Centre:
+  --profile NAME         centre profile (src/synthetic/profiles/NAME.json; docs/synthetic-data.md):
+                         ${CENTRE_PROFILE_NAMES.join(', ')}
+                         (default baseline: the generator as it always was); the others randomise
+                         anatomy, scanner, contrast, tumour and misregistration; heldout-* profiles
+                         are for evaluation only
+
 Images:
-  --columns N            image width = height (default 512; pixel spacing grows when smaller)
-  --slices N             thin slices per phase series (default 100)
+  --columns N            image width = height (default 512, or the profile's matrix; pixel spacing
+                         grows when smaller)
+  --slices N             thin slices per phase series (default 100, or the profile's coverage)
   --extras MODE          none | random | all: non-contrast, delayed, localizer, 5 mm recons,
                          dose report (default random)
-  --naming MODE          random | english | blank series descriptions (default random)
+  --naming MODE          random | english | blank series descriptions (default random, or the
+                         profile's)
   --encoding NAME        random | ${PIXEL_ENCODING_NAMES.join(' | ')} (default random)
   --timing-tags MODE     random | present | absent: ContrastBolusStartTime / AcquisitionTime
+                         (random: as the profile draws them)
   --instance-order MODE  random | head-first | feet-first | shuffled
 
 Other:
@@ -97,6 +110,7 @@ function parseSynthArguments(argv: string[]): SynthArguments {
       encoding: { type: 'string' },
       'timing-tags': { type: 'string' },
       'instance-order': { type: 'string' },
+      profile: { type: 'string' },
       config: { type: 'string' },
       'no-progress': { type: 'boolean', default: false },
     },
@@ -111,6 +125,7 @@ function parseSynthArguments(argv: string[]): SynthArguments {
   const encoding = choiceOption('encoding', values.encoding, ['random', ...PIXEL_ENCODING_NAMES] as const);
   const timingTags = choiceOption('timing-tags', values['timing-tags'], ['random', 'present', 'absent'] as const);
   const instanceOrder = choiceOption('instance-order', values['instance-order'], ['random', 'head-first', 'feet-first', 'shuffled'] as const);
+  const profile = choiceOption('profile', values.profile, CENTRE_PROFILE_NAMES);
   if (label && values.balance) throw new UsageError('--label and --balance exclude each other');
   const studyOptions: Omit<SyntheticStudyOptions, 'seed'> = {
     ...(columns !== undefined ? { columns } : {}),
@@ -121,6 +136,7 @@ function parseSynthArguments(argv: string[]): SynthArguments {
     ...(encoding ? { encoding } : {}),
     ...(timingTags ? { timingTags } : {}),
     ...(instanceOrder ? { instanceOrder } : {}),
+    ...(profile ? { profile } : {}),
   };
   if (!values.out && !values.stow && !values['oracle-report']) throw new UsageError('give --out DIR, --stow URL or --oracle-report');
   const balanced = values.balance ? balancedLabels(seed, count) : undefined;
@@ -139,11 +155,13 @@ function parseSynthArguments(argv: string[]): SynthArguments {
 
 /** Oracle only: the biology of each study, no images. */
 function printBiologyOracleReport(args: SynthArguments): void {
-  const cases: OracleCase[] = Array.from({ length: args.count }, (_, i) => {
-    const biology = studyBiology(cohortStudySeed(args.seed, i), args.labelOf(i));
-    return { label: biology.label, oracle: oracleScores(biology.enhancement) };
-  });
-  console.log(formatOracleReport(oracleReport(cases), args.seed));
+  const cases: OracleCase[] = Array.from({ length: args.count }, (_, i) => studyOracleCase(cohortStudySeed(args.seed, i), args.studyOptions.profile, args.labelOf(i)));
+  console.log(formatOracleReport(oracleReport(cases), args.seed, profileOf(args)));
+}
+
+/** The profile the cohort is made with (baseline by default). */
+function profileOf(args: SynthArguments): CentreProfile {
+  return loadCentreProfile(typeof args.studyOptions.profile === 'string' ? args.studyOptions.profile : DEFAULT_CENTRE_PROFILE);
 }
 
 /** Sends a study with STOW-RS; the number of instances the server refused. */
@@ -196,7 +214,7 @@ async function makeCohort(args: SynthArguments): Promise<number> {
   } finally {
     client?.close();
   }
-  if (args.oracleReport) console.log(formatOracleReport(oracleReport(cases), args.seed));
+  if (args.oracleReport) console.log(formatOracleReport(oracleReport(cases), args.seed, profileOf(args)));
   const studies = `${args.count} ${args.count === 1 ? 'study' : 'studies'}`;
   if (args.out) console.error(`tsr-node synth: ${studies} written to ${args.out}`);
   if (args.stow) console.error(`tsr-node synth: ${studies} sent to ${args.stow}${failedInstances ? `, ${failedInstances} instances refused` : ''}`);
