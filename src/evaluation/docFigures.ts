@@ -10,10 +10,10 @@
  *       one value: PATH is a dotted path into the report (`auc.fused`,
  *       `profiles.heldout-384.oracleAucAll.fused`: an element of `profiles` by its name), FORMAT
  *       how to write it (FIGURE_FORMATS; f3 when absent).
- *   <!-- figures REPORT TABLE -->
+ *   <!-- figures REPORT[,REPORT...] TABLE -->
  *   | ... |
  *   <!-- /figures -->
- *       a table (FIGURE_TABLES), on the lines between.
+ *       a table (FIGURE_TABLES), on the lines between; `profiles` takes the rows of several reports.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -72,6 +72,11 @@ export const FIGURE_FORMATS: Readonly<Record<string, (value: unknown) => string>
   /** Milliseconds, whole. */
   ms: (v) => asNumber(v, 'ms').toFixed(0),
   sizebands: sizeBands,
+  /** A name or version as it stands. */
+  text: (v) => {
+    if (typeof v !== 'string') throw new DocFigureError(`format text needs a string, got ${JSON.stringify(v)}`);
+    return v;
+  },
 };
 
 /** The goals of issue 4 that an evaluation measures: | goal | value | met |. */
@@ -83,13 +88,20 @@ function goalsTable(r: EvaluationReport): string[] {
   ];
 }
 
-/** The tables a `figures` marker can name. */
-export const FIGURE_TABLES: Readonly<Record<string, (report: EvaluationReport) => string[]>> = {
+const oneReport =
+  (table: (report: EvaluationReport) => string[]) =>
+  (reports: EvaluationReport[]): string[] => {
+    if (reports.length !== 1) throw new DocFigureError('this table is written from one report');
+    return table(reports[0]);
+  };
+
+/** The tables a `figures` marker can name; REPORT may list several reports (a,b) for `profiles`. */
+export const FIGURE_TABLES: Readonly<Record<string, (reports: EvaluationReport[]) => string[]>> = {
   /** AUC with CI, oracle, at the true centre, ECE, sensitivity / specificity per model (the top-level cohort). */
-  models: (r) => modelTable(r),
-  /** One row per centre profile. */
-  profiles: (r) => profileSummaryTable(r),
-  goals: goalsTable,
+  models: oneReport(modelTable),
+  /** One row per centre profile, of every report listed, in order. */
+  profiles: (reports) => profileSummaryTable({ profiles: reports.flatMap((r) => r.profiles) }),
+  goals: oneReport(goalsTable),
 };
 
 /** The value at a dotted path; a segment picks an element of `profiles` by its profile name. */
@@ -129,7 +141,13 @@ export function writeFigures(text: string, reports: Readonly<Record<string, Eval
   return withValues.replace(TABLE, (_match, name: string, tableName: string) => {
     const table = FIGURE_TABLES[tableName];
     if (!table) throw new DocFigureError(`unknown figures table "${tableName}" (known: ${Object.keys(FIGURE_TABLES).join(', ')})`);
-    return `<!-- figures ${name} ${tableName} -->\n${table(reportNamed(reports, name)).join('\n')}\n<!-- /figures -->`;
+    let lines: string[];
+    try {
+      lines = table(name.split(',').map((one) => reportNamed(reports, one)));
+    } catch (err) {
+      throw new DocFigureError(`figures ${name} ${tableName}: ${(err as Error).message}`);
+    }
+    return `<!-- figures ${name} ${tableName} -->\n${lines.join('\n')}\n<!-- /figures -->`;
   });
 }
 

@@ -16,6 +16,7 @@ describe('evaluation/docFigures: figures written from the reports', () => {
     expect(write('profiles.alpha.auc95ci.fused', 'ci')).to.equal('1.000-1.000');
     expect(write('profiles.alpha.localiser.hitRateBySize', 'sizebands')).to.equal('under 20 mm 0% (of 2), 30 mm and more 100% (of 3)');
     expect(write('timing.seconds', 'minutes')).to.equal('0.2');
+    expect(write('models.fused.version', 'text')).to.equal('1');
   });
 
   it('replaces a table block whole, and leaves the text around it', () => {
@@ -26,6 +27,13 @@ describe('evaluation/docFigures: figures written from the reports', () => {
     expect(written).not.to.contain('stale');
     expect(written.endsWith('<!-- /figures -->\nafter')).to.be.true;
     expect(writeFigures(written, reports)).to.equal(written);
+  });
+
+  it('lists the profiles of several reports in one table, in order', () => {
+    const both = { ...reports, other: reportOf(twoProfileCohorts().slice(0, 1)).report };
+    const written = writeFigures('<!-- figures other,demo profiles -->\n<!-- /figures -->', both);
+    expect(written.split('\n').filter((line) => /^\| (alpha|beta) /.test(line)).map((line) => line.split(' | ')[0])).to.deep.equal(['| alpha', '| alpha', '| beta']);
+    expect(() => writeFigures('<!-- figures other,demo models -->\n<!-- /figures -->', both)).to.throw(/one report/);
   });
 
   it('fails on an unknown report, path, format or table', () => {
