@@ -46,6 +46,12 @@ export interface PrepareAheadOptions {
   onOutcome?: (outcome: PreparedOutcome) => void;
   /** Clock in ms (tests). */
   now?: () => number;
+  /**
+   * Studies remembered at most, in each of the two maps kept per Orthanc study (default 1000):
+   * a study deleted while it arrived never becomes stable, and is not tried while the worker is
+   * busy (a backlog), so without a bound these would grow with the studies seen.
+   */
+  maxTrackedStudies?: number;
 }
 
 interface Preparation {
@@ -72,6 +78,7 @@ export interface PreparedClaim {
 export class PrepareAhead {
   private readonly logger: Logger;
   private readonly now: () => number;
+  private readonly maxTracked: number;
   readonly key: string;
   private readonly models: StageIdentity[];
   /** Orthanc study id -> when it was last seen receiving instances. */
@@ -93,6 +100,8 @@ export class PrepareAhead {
     if (!(options.quietMs >= 0)) throw new RangeError('quietMs must not be negative');
     this.logger = (options.logger ?? silentLogger).child({ component: 'prepare-ahead' });
     this.now = options.now ?? Date.now;
+    this.maxTracked = options.maxTrackedStudies ?? 1000;
+    if (!Number.isInteger(this.maxTracked) || this.maxTracked < 1) throw new RangeError('maxTrackedStudies must be a positive integer');
     this.key = preparationKey(options.pipeline);
     this.models = modelSetIdentities(options.pipeline.models);
     // Prepared results that no job claims are let go after the cache's TTL.
@@ -109,7 +118,7 @@ export class PrepareAhead {
   studyActive(orthancStudyId: string, seq: number): void {
     if (this.stopped) return;
     if (seq <= (this.preparedUpTo.get(orthancStudyId) ?? -1)) return;
-    this.active.set(orthancStudyId, this.now());
+    this.track(orthancStudyId, this.now());
     this.schedule(this.options.quietMs);
   }
 
@@ -267,7 +276,7 @@ export class PrepareAhead {
         logger.info('preparation aborted', { reason: (p.controller.signal.reason as Error | undefined)?.message });
         this.options.onOutcome?.('discarded');
         // Prepared again when the worker is idle (if it is not stable by then).
-        if (!this.stopped && !this.active.has(p.orthancStudyId)) this.active.set(p.orthancStudyId, p.activeAt);
+        if (!this.stopped && !this.active.has(p.orthancStudyId)) this.track(p.orthancStudyId, p.activeAt);
       } else if (err instanceof AnalysisRefusedError) {
         // The job at StableStudy records the refusal properly.
         logger.info('preparation refused; the job will record why', { code: err.code });
@@ -279,11 +288,18 @@ export class PrepareAhead {
     }
   }
 
+  /** Tracks a study as arriving; newest last, so the one dropped beyond the bound is the one seen the longest ago. */
+  private track(orthancStudyId: string, activeAt: number): void {
+    this.active.delete(orthancStudyId);
+    this.active.set(orthancStudyId, activeAt);
+    if (this.active.size > this.maxTracked) this.active.delete(this.active.keys().next().value!);
+  }
+
   private rememberPreparedUpTo(orthancStudyId: string, seq: number): void {
     this.preparedUpTo.delete(orthancStudyId);
     this.preparedUpTo.set(orthancStudyId, seq);
     // Bounded: studies that never become stable (deleted, or announced only by the webhook) age out.
-    if (this.preparedUpTo.size > 1000) this.preparedUpTo.delete(this.preparedUpTo.keys().next().value!);
+    if (this.preparedUpTo.size > this.maxTracked) this.preparedUpTo.delete(this.preparedUpTo.keys().next().value!);
   }
 
   private report(discarded: Discarded[], jobId?: number): void {
