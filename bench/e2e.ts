@@ -52,7 +52,7 @@ const STABLE_AGE_S = 3;
 const QUIET_SECONDS = 1;
 const ACCEPT = `multipart/related; type="application/dicom"; transfer-syntax=${TRANSFER_SYNTAX.explicitVrLittleEndian}`;
 
-interface LogLine {
+export interface LogLine {
   time: string;
   msg: string;
   [key: string]: unknown;
@@ -77,7 +77,7 @@ interface PhaseRun {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function modelsDir(): { dir: string; trained: boolean } {
+export function modelsDir(): { dir: string; trained: boolean } {
   const trained = path.join(PROJECT_ROOT, 'models');
   if (existsSync(path.join(trained, 'tsr-clip-fusion.json')) && existsSync(path.join(trained, 'tsr-localizer.json'))) return { dir: trained, trained: true };
   return { dir: path.join(PROJECT_ROOT, 'test', 'fixtures', 'tiny-models'), trained: false };
@@ -109,7 +109,7 @@ type NodeSetup = { workDir: string; orthanc: LocalOrthanc; apiPort: number; toke
 type NodePhase = { label: string; prepareAhead: boolean; seeds: number[] };
 
 /** A running `tsr-node serve` child: its JSON log lines so far, its API, and a wait on either. */
-interface NodeProcess {
+export interface NodeProcess {
   child: ChildProcessByStdio<null, null, Readable>;
   lines: LogLine[];
   api: <T>(route: string) => Promise<T>;
@@ -134,7 +134,7 @@ function writeNodeConfig(setup: NodeSetup, phase: NodePhase): string {
   return configFile;
 }
 
-function startNodeProcess(configFile: string, apiPort: number, token: string): NodeProcess {
+export function startNodeProcess(configFile: string, apiPort: number, token: string): NodeProcess {
   const nodeUrl = `http://127.0.0.1:${apiPort}`;
   const child = spawn(process.execPath, serveCommand(configFile), { stdio: ['ignore', 'ignore', 'pipe'] });
   const lines: LogLine[] = [];
@@ -162,7 +162,7 @@ function startNodeProcess(configFile: string, apiPort: number, token: string): N
 }
 
 /** Stores the study with STOW-RS, 25 instances a request; returns when the last one is stored. */
-async function storeStudy(orthanc: LocalOrthanc, study: ReturnType<typeof generateStudy>): Promise<number> {
+export async function storeStudy(orthanc: LocalOrthanc, study: ReturnType<typeof generateStudy>): Promise<number> {
   const client = createDicomWebClient({ dicomWebUrl: orthanc.dicomWebUrl, username: orthanc.username, password: orthanc.password });
   try {
     for (let i = 0; i < study.files.length; i += 25) await client.store(study.files.slice(i, i + 25).map((file) => file.bytes), study.studyInstanceUID);

@@ -16,12 +16,14 @@ import { retrievalBench } from './retrieval';
 import { e2eBench } from './e2e';
 import { inferenceBench } from './inference';
 import { syntheticBench } from './synthetic';
+import { backlogBench } from './backlog';
 
 const MODULES: BenchModule[] = [
   retrievalBench,
   e2eBench,
   inferenceBench,
   syntheticBench,
+  backlogBench,
 ];
 
 interface Args {
