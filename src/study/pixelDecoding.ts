@@ -80,8 +80,9 @@ async function decodeJpeg2000(instance: ParsedInstance, fragments: Buffer[]): Pr
   const module = await loadOpenJpeg();
   const decoder = new module.J2KDecoder();
   try {
-    decoder.getEncodedBuffer(codestream.length).set(codestream);
     try {
+      // Inside the try: a codestream too large for the WASM heap is refused like one that does not decode.
+      decoder.getEncodedBuffer(codestream.length).set(codestream);
       decoder.decode();
     } catch (err) {
       throw new AnalysisRefusedError('corrupt-pixel-data', `${instanceLabel(instance)}: JPEG 2000 decoding failed: ${err instanceof Error ? err.message : String(err)}`);
