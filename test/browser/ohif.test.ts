@@ -1,7 +1,7 @@
 /**
  * The results as a radiologist sees them: OHIF 3.13.2 (prebuilt, served by src/viewer) in headless
  * Chromium (Debian's /usr/bin/chromium), against a real Orthanc holding a dual-phase study and the
- * node's SR and SC. Screenshots go to test-artifacts/.
+ * node's SR, SC and SEG (the SEG over the demo study: ohifSeg.test.ts). Screenshots go to test-artifacts/.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -14,7 +14,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createDicomWebClient } from '../../src/dicomweb/client';
 import { PROJECT_ROOT } from '../../src/paths';
 import { nodeDevice } from '../../src/results/device';
-import { buildTsrResults, type TsrResults } from '../../src/results/resultObjects';
+import { buildTsrResults, DEFAULT_SEG_SERIES_DESCRIPTION, resultObjectsOf, type TsrResults } from '../../src/results/resultObjects';
 import { storeResults } from '../../src/results/store';
 import { ensureOhifDist } from '../../src/viewer/ohifDist';
 import { createViewerRouter } from '../../src/viewer/viewerRouter';
@@ -70,7 +70,7 @@ describe('viewer: OHIF shows the SR and the SC (real Chromium, real Orthanc)', f
       now: new Date('2025-03-01T10:20:30Z'),
     });
     const client = createDicomWebClient({ dicomWebUrl: orthanc.dicomWebUrl, username: orthanc.username, password: orthanc.password });
-    await storeResults(client, fixture.studyInstanceUID, [results.sr, results.sc]);
+    await storeResults(client, fixture.studyInstanceUID, resultObjectsOf(results));
     client.close();
 
     const app = express();
@@ -101,14 +101,14 @@ describe('viewer: OHIF shows the SR and the SC (real Chromium, real Orthanc)', f
     const series = (await (await fetch(`${base()}/dicom-web/studies/${fixture.studyInstanceUID}/series?includefield=0008103E%2C00180050`)).json()) as Array<
       Record<string, { Value?: unknown[] } | undefined>
     >;
-    expect(series).to.have.length(4);
+    expect(series).to.have.length(5);
     const ct = series.filter((s) => s['00080060']?.Value?.[0] === 'CT');
     expect(ct.map((s) => s['00180050']?.Value?.[0])).to.deep.equal([2.5, 2.5]);
     const post = await fetch(`${base()}/dicom-web/studies`, { method: 'POST' });
     expect(post.status).to.equal(405);
   });
 
-  it('lists the SR and SC series of the study, with nothing fetched from outside', async () => {
+  it('lists the SR, SC and SEG series of the study, with nothing fetched from outside', async () => {
     const external: string[] = [];
     page.on('request', (request) => {
       const url = request.url();
@@ -117,6 +117,7 @@ describe('viewer: OHIF shows the SR and the SC (real Chromium, real Orthanc)', f
     await page.goto(`${base()}/viewer?StudyInstanceUIDs=${fixture.studyInstanceUID}`);
     await page.getByText(SC_DESCRIPTION).first().waitFor({ timeout: 90_000 });
     await page.getByText(SR_DESCRIPTION).first().waitFor({ timeout: 30_000 });
+    await page.getByText(DEFAULT_SEG_SERIES_DESCRIPTION).first().waitFor({ timeout: 30_000 });
     // The first-visit tour: dismiss it if it is there.
     const skip = page.getByText('Skip all');
     await skip.waitFor({ timeout: 15_000 }).then(() => skip.click(), () => undefined);
