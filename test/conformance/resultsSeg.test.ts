@@ -190,5 +190,7 @@ describe('results: tumour Segmentation (SEG) and the SR that points at it', () =
     expect(() => buildSegmentation({ ...base, segments: [{ ...segment, frames: [{ sliceIndex: 1, mask: new Uint8Array(10) }] }] })).to.throw(/mask of 10 pixels/);
     expect(() => buildSegmentation({ ...base, contentLabel: 'tumour' })).to.throw(/contentLabel/);
     expect(() => buildSegmentation({ ...base, source: { ...base.source, sopInstanceUIDs: [] } })).to.throw(/source\.sopInstanceUIDs/);
+    const oneImage = base.source.sopInstanceUIDs.map(() => base.source.sopInstanceUIDs[0]);
+    expect(() => buildSegmentation({ ...base, source: { ...base.source, sopInstanceUIDs: oneImage } })).to.throw(/one distinct single-frame image per slice/);
   });
 });

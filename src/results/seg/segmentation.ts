@@ -71,6 +71,8 @@ function checkOptions(options: SegmentationOptions): void {
   const { source, segments } = options;
   const [columns, rows, slices] = source.geometry.dims;
   if (source.sopInstanceUIDs.length !== slices) throw new RangeError(`source.sopInstanceUIDs: ${source.sopInstanceUIDs.length} images for ${slices} slices`);
+  // One single-frame image per slice (multi-frame sources are refused before analysis): frames reference images, not frames of one.
+  if (new Set(source.sopInstanceUIDs).size !== slices) throw new RangeError('source.sopInstanceUIDs: one distinct single-frame image per slice is needed');
   if (columns > 65535 || rows > 65535) throw new RangeError('source.geometry: at most 65535 rows and columns (US)');
   if (segments.length === 0) throw new RangeError('segments: at least one segment is needed');
   segments.forEach((segment, s) => {
