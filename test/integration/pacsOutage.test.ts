@@ -87,7 +87,7 @@ describe('a PACS outage during analysis is ridden out (real Orthanc stopped, hun
     await until(() => node!.worker.waitingFor !== undefined, 'the node to wait for the PACS');
     expect(node.worker.waitingFor?.name).to.equal('the PACS');
     const metrics = await call<string>(node.url, 'GET', '/metrics', { token: TOKEN });
-    expect(metrics.body).to.match(/^tsr_worker_waiting_for_pacs 1$/m);
+    expect(metrics.body).to.match(/^tsr_worker_waiting_for_pacs(\{node="[^"]+"\})? 1$/m);
     // Far longer than two retries would take: still queued, no attempt spent.
     await sleep(1500);
     let current = await call<{ state: string; attempts: number }>(node.url, 'GET', `/api/jobs/${job.id}`, { token: TOKEN });
@@ -110,7 +110,7 @@ describe('a PACS outage during analysis is ridden out (real Orthanc stopped, hun
     expect(done.resultUids).to.have.length(3);
     expect(node.worker.waitingFor).to.equal(undefined);
     const after = await call<string>(node.url, 'GET', '/metrics', { token: TOKEN });
-    expect(after.body).to.match(/^tsr_worker_waiting_for_pacs 0$/m);
+    expect(after.body).to.match(/^tsr_worker_waiting_for_pacs(\{node="[^"]+"\})? 0$/m);
     // One SR and one SC in the PACS, not more.
     const series = await orthanc.rest<Array<{ MainDicomTags: { Modality: string } }>>('GET', `/studies/${(await orthanc.rest<string[]>('POST', '/tools/lookup', study.studyInstanceUID) as unknown as Array<{ ID: string }>)[0].ID}/series`);
     expect(series.filter((s) => s.MainDicomTags.Modality === 'SR')).to.have.length(1);

@@ -84,7 +84,7 @@ describe('prepare-ahead: analysed before StableStudy, stored only after (real Or
   const analysedJob = (uid: string): Promise<Job> => waitForStudyJob(node.url, TOKEN, uid, (j) => isFinished(j) && j.resultUids !== undefined && j.resultUids.length > 0, 30_000);
   const metric = async (outcome: string): Promise<number> => {
     const text = (await call<string>(node.url, 'GET', '/metrics', { token: TOKEN })).body;
-    const m = new RegExp(`^tsr_prepared_ahead_total\\{outcome="${outcome}"\\} (\\d+)$`, 'm').exec(text);
+    const m = new RegExp(`^tsr_prepared_ahead_total\\{(?:node="[^"]+",)?outcome="${outcome}"\\} (\\d+)$`, 'm').exec(text);
     if (!m) throw new Error(`no tsr_prepared_ahead_total{outcome="${outcome}"} in /metrics`);
     return Number(m[1]);
   };
