@@ -17,6 +17,7 @@ import { e2eBench } from './e2e';
 import { inferenceBench } from './inference';
 import { syntheticBench } from './synthetic';
 import { backlogBench } from './backlog';
+import { scaleBench } from './scale';
 
 const MODULES: BenchModule[] = [
   retrievalBench,
@@ -24,6 +25,7 @@ const MODULES: BenchModule[] = [
   inferenceBench,
   syntheticBench,
   backlogBench,
+  scaleBench,
 ];
 
 interface Args {
