@@ -27,7 +27,7 @@
  * Uses models/ when the trained models are there, else the tiny test fixtures.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { configSchema } from '../src/config/schema';
@@ -40,6 +40,8 @@ import { startPostgres, type PostgresServer } from '../test/harness/postgres';
 import type { BenchContext, BenchModule, Figure } from './benchModule';
 
 const STUDIES = 12;
+/** Each phase runs this many times, the phases interleaved (sqlite-1, postgres-1, postgres-2, sqlite-1, ...); medians are reported. */
+const ROUNDS = 3;
 /**
  * Seeds whose studies the trained models analyse at this size (bench/backlog.ts found 7109 refused:
  * tumour-not-found, a skipped job with no results); a refusal fails this bench too.
@@ -78,6 +80,9 @@ interface PhaseResult {
   studies: number;
   elapsedMs: number;
   perMinute: number;
+  /** CPU seconds per study, all the phase's nodes together, and Orthanc. */
+  nodesCpuS: number;
+  orthancCpuS: number;
 }
 
 interface RunningNode {
@@ -139,8 +144,8 @@ async function storeBacklog(context: BenchContext, orthanc: LocalOrthanc): Promi
 }
 
 async function startNode(workDir: string, orthanc: LocalOrthanc, phase: Phase, index: number, models: string): Promise<RunningNode> {
-  const dataDir = path.join(workDir, `${phase.label}-node-${index}`);
-  mkdirSync(dataDir, { recursive: true });
+  // A fresh data directory each time: a new node id, and a new SQLite store.
+  const dataDir = mkdtempSync(path.join(workDir, `${phase.label}-node-${index}-`));
   const port = await freePort();
   const config = configSchema.parse({
     dataDir,
@@ -229,7 +234,14 @@ async function runPhase(context: BenchContext, workDir: string, orthanc: LocalOr
     const started = Math.min(...jobs.map((job) => Date.parse(job.startedAt ?? job.createdAt)));
     const finished = Math.max(...jobs.map((job) => Date.parse(job.finishedAt ?? '')));
     const elapsedMs = finished - started;
-    const result = { label: phase.label, studies: uids.length, elapsedMs, perMinute: uids.length / (elapsedMs / 60_000) };
+    const result: PhaseResult = {
+      label: phase.label,
+      studies: uids.length,
+      elapsedMs,
+      perMinute: uids.length / (elapsedMs / 60_000),
+      nodesCpuS: nodesCpu / uids.length,
+      orthancCpuS: orthancCpu / uids.length,
+    };
     context.log(
       `${phase.label}: ${uids.length} studies in ${(elapsedMs / 1000).toFixed(1)} s = ${result.perMinute.toFixed(1)} studies/min (cores ${phase.cores.join(', ')}); ` +
         `CPU per study: nodes ${(nodesCpu / uids.length).toFixed(2)} s, Orthanc ${(orthancCpu / uids.length).toFixed(2)} s; ` +
@@ -243,20 +255,40 @@ async function runPhase(context: BenchContext, workDir: string, orthanc: LocalOr
   }
 }
 
-function figures(sqlite: PhaseResult, one: PhaseResult, two: PhaseResult, tag: string): Figure[] {
-  const sqliteBaseline = { name: 'one node, SQLite', value: sqlite.perMinute };
+/** The median phase of `runs` by throughput, with every run's figure as samples. */
+function medianRun(runs: PhaseResult[]): { run: PhaseResult; samples: number[] } {
+  const sorted = [...runs].sort((a, b) => a.perMinute - b.perMinute);
+  return { run: sorted[Math.floor(sorted.length / 2)], samples: runs.map((r) => Number(r.perMinute.toFixed(2))) };
+}
+
+function figures(runs: PhaseResult[], tag: string): Figure[] {
+  const of = (label: string): { run: PhaseResult; samples: number[] } => medianRun(runs.filter((r) => r.label === label));
+  const [sqlite, one, two] = [of('sqlite-1'), of('postgres-1'), of('postgres-2')];
+  const sqliteBaseline = { name: 'one node, SQLite', value: sqlite.run.perMinute };
+  const perStudy = (label: string, pick: (r: PhaseResult) => number): number => medianRun(runs.filter((r) => r.label === label).map((r) => ({ ...r, perMinute: pick(r) }))).run.perMinute;
+  const nodeCpu = perStudy('postgres-1', (r) => r.nodesCpuS);
+  const orthancCpu = perStudy('postgres-1', (r) => r.orthancCpuS);
   return [
     {
       id: 'scale_two_nodes_studies_per_min',
-      name: `two nodes on one PostgreSQL, a core each: studies per minute, backlog of ${STUDIES} (${SIZE})${tag}`,
-      value: two.perMinute,
+      name: `two nodes on one PostgreSQL, a core each: studies per minute, backlog of ${STUDIES} (${SIZE}), median of ${ROUNDS}${tag}`,
+      value: two.run.perMinute,
       unit: 'studies/min',
-      baseline: { name: 'one node, PostgreSQL', value: one.perMinute },
+      baseline: { name: 'one node, PostgreSQL', value: one.run.perMinute },
       goal: '>= 1.7x one node',
+      samples: two.samples,
     },
-    { id: 'scale_one_node_postgres_studies_per_min', name: '  one node on PostgreSQL, one core', value: one.perMinute, unit: 'studies/min', baseline: sqliteBaseline },
-    { id: 'scale_two_nodes_vs_sqlite_studies_per_min', name: '  two nodes on PostgreSQL against one node on SQLite', value: two.perMinute, unit: 'studies/min', baseline: sqliteBaseline },
-    { id: 'scale_one_node_sqlite_studies_per_min', name: '  one node on SQLite, one core', value: sqlite.perMinute, unit: 'studies/min' },
+    { id: 'scale_one_node_postgres_studies_per_min', name: '  one node on PostgreSQL, one core', value: one.run.perMinute, unit: 'studies/min', baseline: sqliteBaseline, samples: one.samples },
+    { id: 'scale_two_nodes_vs_sqlite_studies_per_min', name: '  two nodes on PostgreSQL against one node on SQLite', value: two.run.perMinute, unit: 'studies/min', baseline: sqliteBaseline, samples: two.samples },
+    { id: 'scale_one_node_sqlite_studies_per_min', name: '  one node on SQLite, one core', value: sqlite.run.perMinute, unit: 'studies/min', samples: sqlite.samples },
+    { id: 'scale_node_cpu_per_study_s', name: '  CPU per study: the node (one node on PostgreSQL)', value: nodeCpu, unit: 's' },
+    { id: 'scale_orthanc_cpu_per_study_s', name: '  CPU per study: Orthanc, on the same cores', value: orthancCpu, unit: 's' },
+    {
+      id: 'scale_two_core_bound_ratio',
+      name: '  bound of the two-node ratio when Orthanc shares the two cores: 2 x node / (node + Orthanc)',
+      value: (2 * nodeCpu) / (nodeCpu + orthancCpu),
+      unit: 'x',
+    },
   ];
 }
 
@@ -272,10 +304,13 @@ export const scaleBench: BenchModule = {
     try {
       [orthanc, postgres] = await Promise.all([startLocalOrthanc({ workDir, stableAgeSeconds: STABLE_AGE_S }), startPostgres()]);
       const uids = await storeBacklog(context, orthanc);
-      const sqlite = await runPhase(context, workDir, orthanc, { label: 'sqlite-1', cores: [0] }, uids, models.dir);
-      const one = await runPhase(context, workDir, orthanc, { label: 'postgres-1', cores: [0], databaseUrl: (await postgres.createDatabase()).url }, uids, models.dir);
-      const two = await runPhase(context, workDir, orthanc, { label: 'postgres-2', cores: [0, 1], databaseUrl: (await postgres.createDatabase()).url }, uids, models.dir);
-      return figures(sqlite, one, two, models.trained ? '' : ' (tiny test models)');
+      const runs: PhaseResult[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        runs.push(await runPhase(context, workDir, orthanc, { label: 'sqlite-1', cores: [0] }, uids, models.dir));
+        runs.push(await runPhase(context, workDir, orthanc, { label: 'postgres-1', cores: [0], databaseUrl: (await postgres.createDatabase()).url }, uids, models.dir));
+        runs.push(await runPhase(context, workDir, orthanc, { label: 'postgres-2', cores: [0, 1], databaseUrl: (await postgres.createDatabase()).url }, uids, models.dir));
+      }
+      return figures(runs, models.trained ? '' : ' (tiny test models)');
     } finally {
       await orthanc?.stop();
       await postgres?.stop();
