@@ -23,10 +23,11 @@ import type { LabelRow } from './labels';
 import { createProgressBar, type ProgressBar } from '../common/progressBar';
 import { itemWithoutTruth, type StudyTask, type WorkerSettings } from './studyTasks';
 import { LABEL_DEFINITION, GENERATOR_DESCRIPTION } from './syntheticTruth';
+import { checkTrainingProfile, DEFAULT_CENTRE_PROFILE, isHeldOutProfile } from '../synthetic/profiles';
 import { runInWorkers } from './workerPool';
 
 export type DatasetSource =
-  | { kind: 'synthetic-seeds'; from: number; to: number; columns?: number; slices?: number }
+  | { kind: 'synthetic-seeds'; from: number; to: number; columns?: number; slices?: number; profile?: string }
   | { kind: 'folder'; dir: string; labels?: LabelRow[]; useGroundTruth: boolean }
   | { kind: 'studies'; description: string; labels: LabelRow[]; load: (studyInstanceUID: string) => Promise<Record<Phase, HuVolume>> };
 
@@ -64,9 +65,12 @@ interface Plan {
 
 function planSeeds(source: Extract<DatasetSource, { kind: 'synthetic-seeds' }>): Plan {
   checkTrainingSeeds(source.from, source.to);
+  // A held-out centre profile never goes into training data.
+  if (source.profile !== undefined) checkTrainingProfile(source.profile);
   const tasks: StudyTask[] = [];
   for (let seed = source.from, n = 0; seed <= source.to; seed++, n++) tasks.push({ kind: 'synthetic-seed', n, seed });
-  return { tasks, skipped: [], description: `synthetic seeds ${source.from}..${source.to} (${GENERATOR_DESCRIPTION})` };
+  const profile = source.profile !== undefined && source.profile !== DEFAULT_CENTRE_PROFILE ? `, centre profile ${source.profile}` : '';
+  return { tasks, skipped: [], description: `synthetic seeds ${source.from}..${source.to} (${GENERATOR_DESCRIPTION}${profile})` };
 }
 
 function studyFolders(dir: string): string[] {
@@ -78,12 +82,12 @@ function studyFolders(dir: string): string[] {
 }
 
 /** StudyInstanceUID of a folder study: from its ground truth, else from the first readable file. */
-function folderStudyUid(folder: string, useGroundTruth: boolean): { uid?: string; seed?: number } {
+function folderStudyUid(folder: string, useGroundTruth: boolean): { uid?: string; seed?: number; profile?: string } {
   if (useGroundTruth) {
     const file = path.join(folder, GROUND_TRUTH_FILE);
     if (!existsSync(file)) return {};
-    const truth = JSON.parse(readFileSync(file, 'utf8')) as { studyInstanceUID?: string; seed?: number };
-    return { uid: truth.studyInstanceUID, seed: truth.seed };
+    const truth = JSON.parse(readFileSync(file, 'utf8')) as { studyInstanceUID?: string; seed?: number; profile?: string };
+    return { uid: truth.studyInstanceUID, seed: truth.seed, ...(truth.profile !== undefined ? { profile: truth.profile } : {}) };
   }
   for (const file of listStudyFiles(folder)) {
     try {
@@ -98,16 +102,20 @@ function folderStudyUid(folder: string, useGroundTruth: boolean): { uid?: string
 
 function planFolder(source: Extract<DatasetSource, { kind: 'folder' }>): Plan {
   if (!source.useGroundTruth && !source.labels) throw new DatasetBuildError('a folder without --ground-truth needs --labels');
-  const byUid = new Map<string, { folder: string; seed?: number }>();
+  const byUid = new Map<string, { folder: string; seed?: number; profile?: string }>();
   for (const folder of studyFolders(source.dir)) {
-    const { uid, seed } = folderStudyUid(folder, source.useGroundTruth);
-    if (uid) byUid.set(uid, { folder, seed });
+    const { uid, ...found } = folderStudyUid(folder, source.useGroundTruth);
+    if (uid) byUid.set(uid, { folder, ...found });
   }
   const skipped: SkippedStudy[] = [];
   const tasks: StudyTask[] = [];
-  const heldOut = (uid: string, seed?: number): boolean => {
-    if (seed === undefined || seed < EVALUATION_SEED_START) return false;
-    skipped.push({ id: uid, code: 'held-out-seed', reason: `synthetic seed ${seed} is reserved for evaluation (>= ${EVALUATION_SEED_START})` });
+  const heldOut = (uid: string, found: { seed?: number; profile?: string }): boolean => {
+    if (found.profile !== undefined && isHeldOutProfile(found.profile)) {
+      skipped.push({ id: uid, code: 'held-out-profile', reason: `centre profile ${found.profile} is held out for evaluation` });
+      return true;
+    }
+    if (found.seed === undefined || found.seed < EVALUATION_SEED_START) return false;
+    skipped.push({ id: uid, code: 'held-out-seed', reason: `synthetic seed ${found.seed} is reserved for evaluation (>= ${EVALUATION_SEED_START})` });
     return true;
   };
   if (source.labels) {
@@ -117,14 +125,14 @@ function planFolder(source: Extract<DatasetSource, { kind: 'folder' }>): Plan {
         skipped.push({ id: row.studyInstanceUID, code: 'study-not-found', reason: `no study folder under ${source.dir} holds it` });
         continue;
       }
-      if (heldOut(row.studyInstanceUID, found.seed)) continue;
+      if (heldOut(row.studyInstanceUID, found)) continue;
       const task: StudyTask = { kind: 'folder-study', n: tasks.length, dir: found.folder, label: row.label, studyInstanceUID: row.studyInstanceUID };
       if (row.centreMm) task.centreMm = row.centreMm;
       tasks.push(task);
     }
   } else {
     for (const [uid, found] of byUid) {
-      if (heldOut(uid, found.seed)) continue;
+      if (heldOut(uid, found)) continue;
       tasks.push({ kind: 'folder-study', n: tasks.length, dir: found.folder, studyInstanceUID: uid });
     }
   }
@@ -167,7 +175,7 @@ export async function buildDataset(options: BuildDatasetOptions): Promise<BuildD
     localizer,
     useGroundTruth: source.kind === 'folder' ? source.useGroundTruth : true,
   };
-  if (source.kind === 'synthetic-seeds') settings.synthetic = { columns: source.columns, slices: source.slices };
+  if (source.kind === 'synthetic-seeds') settings.synthetic = { columns: source.columns, slices: source.slices, ...(source.profile !== undefined ? { profile: source.profile } : {}) };
   if (options.models) settings.models = options.models;
 
   const items: DatasetItem[] = [];

@@ -31,7 +31,7 @@ export interface WorkerSettings {
   crop: CropSpec;
   localizer: LocalizerSpec;
   /** Image size of generated studies (seed ranges). */
-  synthetic?: { columns?: number; slices?: number };
+  synthetic?: { columns?: number; slices?: number; profile?: string };
   /** Use ground-truth.json beside folder studies (centres, findings text, masks). */
   useGroundTruth: boolean;
   /** The node's localiser, for studies without a known centre. */

@@ -66,9 +66,10 @@ export function truthMask(value: unknown, phase: Phase, grid: Geometry): Uint8Ar
  * generation time. Naming, pixel encodings, timing tags and instance order stay random, so the
  * volumes come through every decoding path the node has.
  */
-export function generateSyntheticStudy(seed: number, size: { columns?: number; slices?: number }): SyntheticStudy {
+export function generateSyntheticStudy(seed: number, size: { columns?: number; slices?: number; profile?: string }): SyntheticStudy {
   const options: Parameters<typeof generateStudy>[0] = { seed, extras: 'none' };
   if (size.columns !== undefined) options.columns = size.columns;
   if (size.slices !== undefined) options.slices = size.slices;
+  if (size.profile !== undefined) options.profile = size.profile;
   return generateStudy(options);
 }

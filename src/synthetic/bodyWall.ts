@@ -33,13 +33,16 @@ function shrink(knots: ProfileKnot[], lateral: number, anterior: number, posteri
   return knots.map((knot) => ({ z: knot.z, x: knot.x, y: knot.y + (anterior - posterior) / 2, rx: knot.rx - lateral, ry: knot.ry - (anterior + posterior) / 2 }));
 }
 
+const MIN_HALF_DEPTH_MM = 95;
+
 /** `population` (randomised profiles) replaces the habitus drawn here; the draws are made either way. */
 export function drawBodyWall(rng: SeededRandom, population?: PopulationDraw): BodyWall {
   // Body habitus.
   const drawnHalfWidthMm = rng.uniform(135, 185);
   const halfWidthMm = population ? population.bodyHalfWidthMm : drawnHalfWidthMm;
   const depthRatio = rng.uniform(0.62, 0.78);
-  const halfDepthMm = halfWidthMm * (population ? population.bodyDepthRatio : depthRatio);
+  // A randomised body is at least 190 mm deep: thinner, the spine would sit in front of the body's middle.
+  const halfDepthMm = population ? Math.max(MIN_HALF_DEPTH_MM, halfWidthMm * population.bodyDepthRatio) : halfWidthMm * depthRatio;
   const habitusFatMm = Math.max(6, 8 + ((halfWidthMm - 135) / 50) * 22 + rng.uniform(-5, 6));
   const fatMm = population ? Math.max(4, habitusFatMm * population.subcutaneousFatScale) : habitusFatMm;
   const posteriorFatMm = fatMm * rng.uniform(0.5, 0.8);

@@ -26,10 +26,13 @@ export function sliceProfileSamples(thicknessMm: number): number {
 /**
  * Noise SD of the thin phase series: the profile's range by habitus (thin to wide patient), the
  * patient's spread, more at low kV ((120 / kV)^0.6 at equal dose), 1 / sqrt(dose), 1 / sqrt of
- * the thickness, and the kernel's factor; the SynthSeg-style profile draws it outright.
+ * the thickness, and the kernel's factor; the SynthSeg-style profile draws it outright. Pixels
+ * coarser than 1 mm (images made small for tests and previews) average it down (1 / spacing):
+ * up to 1 mm the kernel, not the pixel, sets the noise.
  */
-export function profileNoiseSdHu(draws: DomainDraws): number {
-  if (draws.intensity) return draws.intensity.noiseSdHu;
+export function profileNoiseSdHu(draws: DomainDraws, pixelSpacingMm: number): number {
+  const coarse = Math.min(1, 1 / pixelSpacingMm);
+  if (draws.intensity) return draws.intensity.noiseSdHu * coarse;
   const acquisition = draws.acquisition;
   const [low, high] = acquisition.noiseRangeHu;
   const habitus = Math.min(1, Math.max(0, (draws.population.bodyHalfWidthMm - 120) / 95));
@@ -41,7 +44,7 @@ export function profileNoiseSdHu(draws: DomainDraws): number {
     Math.sqrt(1 / acquisition.doseFactor) *
     Math.sqrt(REFERENCE_THICKNESS_MM / acquisition.reconstruction.thicknessMm) *
     KERNEL_NOISE[acquisition.kernelSharpness];
-  return Math.min(60, Math.max(4, sd));
+  return Math.min(60, Math.max(4, sd)) * coarse;
 }
 
 export interface ImageSize {
@@ -83,6 +86,6 @@ export function drawProfileScanGeometry(anatomy: Anatomy, draws: DomainDraws, si
     thinZ,
     translation: [...acquisition.tablePositionMm],
     breathingShifts: draws.breathing,
-    noiseSdHu: profileNoiseSdHu(draws),
+    noiseSdHu: profileNoiseSdHu(draws, spacing),
   };
 }

@@ -267,6 +267,11 @@ export function resolveCentreProfile(profile: string | CentreProfile | undefined
   return typeof profile === 'string' ? loadCentreProfile(profile) : profile;
 }
 
+/** Whether a profile name (from a ground truth) is a held-out profile; an unknown name counts as held out. */
+export function isHeldOutProfile(name: string): boolean {
+  return !CENTRE_PROFILE_NAMES.includes(name) || loadCentreProfile(name).heldOut;
+}
+
 /** Throws unless the profile may be used for training (not held out). */
 export function checkTrainingProfile(name: string): CentreProfile {
   const profile = loadCentreProfile(name);

@@ -21,7 +21,9 @@ all cut by the node's own volume assembly and preprocessing.
 
 SOURCE, one of:
   --synthetic-seeds A..B        generate studies A..B in memory (training seeds: below 1000000)
-      [--columns N] [--slices N]  image size (default 512 x 512, 100 slices per phase)
+      [--columns N] [--slices N]  image size (default 512 x 512, 100 slices per phase, or the profile's)
+      [--profile NAME]            centre profile (default baseline; training, training-synthseg;
+                                  held-out profiles are refused)
   --from-folder DIR             one sub-folder per study, Part-10 files (tsr-node synth --out DIR)
       [--ground-truth]            use each study's ground-truth.json: centres, findings text, masks
       [--labels labels.csv]       StudyInstanceUID,label[,centreX,centreY,centreZ] (required without --ground-truth)
@@ -35,7 +37,7 @@ Options:
 `;
 
 /** Input problems (bad arguments, labels file, seed range, configuration, output folder): exit 2 with the message. */
-const INPUT_ERRORS = new Set(['UsageError', 'DatasetBuildError', 'SeedRangeError', 'LabelsFileError', 'ConfigError']);
+const INPUT_ERRORS = new Set(['UsageError', 'DatasetBuildError', 'SeedRangeError', 'LabelsFileError', 'ConfigError', 'CentreProfileError']);
 
 
 export const command: Command = {
@@ -65,6 +67,7 @@ async function build(argv: string[]): Promise<number> {
       'synthetic-seeds': { type: 'string' },
       columns: { type: 'string' },
       slices: { type: 'string' },
+      profile: { type: 'string' },
       'from-folder': { type: 'string' },
       'ground-truth': { type: 'boolean', default: false },
       labels: { type: 'string' },
@@ -79,6 +82,10 @@ async function build(argv: string[]): Promise<number> {
     console.error(`tsr-node dataset build: give --out and exactly one source\n\n${USAGE}`);
     return 2;
   }
+  if (values.profile !== undefined && values['synthetic-seeds'] === undefined) {
+    console.error('tsr-node dataset build: --profile goes with --synthetic-seeds');
+    return 2;
+  }
   const int = (name: string, text: string | undefined): number | undefined => integerOption(name, text, 1);
   const config = loadConfig(values.config ? { file: values.config } : {});
   const logger = createLogger({ level: config.logLevel });
@@ -87,7 +94,7 @@ async function build(argv: string[]): Promise<number> {
   let close = (): void => undefined;
   if (values['synthetic-seeds'] !== undefined) {
     const { from, to } = parseSeedRange(values['synthetic-seeds']);
-    source = { kind: 'synthetic-seeds', from, to, columns: int('columns', values.columns), slices: int('slices', values.slices) };
+    source = { kind: 'synthetic-seeds', from, to, columns: int('columns', values.columns), slices: int('slices', values.slices), ...(values.profile !== undefined ? { profile: values.profile } : {}) };
   } else if (values['from-folder'] !== undefined) {
     source = { kind: 'folder', dir: values['from-folder'], labels, useGroundTruth: values['ground-truth'] };
   } else {
