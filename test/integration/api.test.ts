@@ -8,6 +8,7 @@ import { rmSync } from 'node:fs';
 import type { Job } from '../../src/jobs/jobStore';
 import { startNode, type RunningNode } from '../../src/node/tsrNode';
 import { silentLogger } from '../../src/logging/logger';
+import { PACKAGE_VERSION } from '../../src/paths';
 import { startOrthanc, type OrthancInstance } from '../harness/orthanc';
 import { call, isFinished, sleep, testNodeConfig, waitForJob, waitForStudyJob } from './serveHarness';
 import { makeSphereStudy, uploadSphereStudy } from './serveStudyFixture';
@@ -289,7 +290,7 @@ describe('api: the HTTP API of a running node (real Orthanc, tiny models)', func
       const r = await call<{ nodes: Array<Record<string, unknown>> }>(base, 'GET', '/api/nodes', { token: TOKEN });
       expect(r.status).to.equal(200);
       expect(r.body.nodes).to.have.length(1);
-      expect(r.body.nodes[0]).to.deep.include({ nodeId: node.identity.nodeId, bootId: node.identity.bootId, version: '0.1.0', live: true, followsFeed: false, self: true, runningJobIds: [] });
+      expect(r.body.nodes[0]).to.deep.include({ nodeId: node.identity.nodeId, bootId: node.identity.bootId, version: PACKAGE_VERSION, live: true, followsFeed: false, self: true, runningJobIds: [] });
       expect((await call(base, 'GET', '/api/nodes')).status, 'needs the token').to.equal(401);
       const page = await call<string>(base, 'GET', '/', { token: TOKEN });
       expect(page.body).to.contain('<h2>Nodes</h2>').and.contain(`data-node-id="${node.identity.nodeId}"`).and.contain('(this node)');

@@ -2,8 +2,8 @@
  * Two `tsr-node serve` processes on one Orthanc and one PostgreSQL, as a site runs them (issue 23):
  * ten small dual-phase studies, the first five announced to both nodes by the webhook as well as by
  * the change feed; the node that follows the feed is killed with SIGKILL while it runs a job. The
- * other takes over the feed and the dead node's job, and every study ends with exactly one SR and
- * one SC in Orthanc (those its job names), no job failed, none left queued or claimed.
+ * other takes over the feed and the dead node's job, and every study ends with exactly one SR, one
+ * SC and one SEG in Orthanc (those its job names), no job failed, none left queued or claimed.
  * Prepare-ahead is on (quietSeconds 0.3): a study may be prepared by one node and stored by the other.
  *
  * Then the issue's goal, three times in a row: a node picked at random is killed at a random moment
@@ -66,7 +66,7 @@ describe('several nodes: two serve processes on one Orthanc and one PostgreSQL',
     return each && jobs.every(isFinished) ? jobs : undefined;
   }
 
-  /** Every study: exactly one SR and one SC in Orthanc, those its jobs name; every job done, none claimed. */
+  /** Every study: exactly one SR, one SC and one SEG in Orthanc, those its jobs name; every job done, none claimed. */
   async function expectOneResultEach(jobs: Job[], studies: SphereStudy[], context: string): Promise<void> {
     expect(jobs.filter((j) => j.state !== 'done').map((j) => [j.id, j.state, j.reason?.code]), `${context}: every job done`).to.deep.equal([]);
     expect(jobs.filter((j) => j.leaseOwner !== undefined), `${context}: no job left claimed`).to.deep.equal([]);
@@ -79,7 +79,7 @@ describe('several nodes: two serve processes on one Orthanc and one PostgreSQL',
     }
   }
 
-  it('10 studies, the feed follower killed with SIGKILL while it runs a job: one SR and one SC per study, nothing failed, nothing left claimed', async () => {
+  it('10 studies, the feed follower killed with SIGKILL while it runs a job: one SR, one SC and one SEG per study, nothing failed, nothing left claimed', async () => {
     const { url: databaseUrl } = await postgres.createDatabase();
     for (let i = 0; i < 2; i++) configs.push(sharedStoreNodeConfig(orthanc, databaseUrl, { feed: { prepareAhead: { enabled: true, quietSeconds: 0.3 } } }));
     const nodeIds = configs.map((c) => readOrCreateNodeId(c.dataDir));
