@@ -18,9 +18,9 @@ export const KERNEL_NOISE: Record<KernelSharpness, number> = { smooth: 0.75, sta
 /** Thickness of the slices the profile noise range is given for (mm). */
 const REFERENCE_THICKNESS_MM = 1.25;
 
-/** Renders averaged across a thin slice's thickness: one up to 1.5 mm, then one per 1.7 mm. */
+/** Renders averaged across a slice's thickness (its slice profile): one up to 2.5 mm, two for 3-5 mm. */
 export function sliceProfileSamples(thicknessMm: number): number {
-  return thicknessMm <= 1.5 ? 1 : Math.ceil(thicknessMm / 1.7);
+  return Math.max(1, Math.ceil(thicknessMm / 2.5));
 }
 
 /**

@@ -255,7 +255,7 @@ export class Intersection implements IntervalShape {
   readonly bounds: Bounds;
   private readonly scratch = new Float64Array(2);
 
-  constructor(private readonly shapes: IntervalShape[]) {
+  constructor(readonly shapes: IntervalShape[]) {
     const b = shapes.map((s) => s.bounds);
     this.bounds = {
       min: [Math.max(...b.map((x) => x.min[0])), Math.max(...b.map((x) => x.min[1])), Math.max(...b.map((x) => x.min[2]))],

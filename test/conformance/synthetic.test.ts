@@ -1,11 +1,13 @@
 /**
  * dciodvfy (dicom3tools) reports no errors on every kind of series the synthetic generator
  * writes: thin arterial and venous, 5 mm reconstructions, non-contrast, delayed, localizer, the
- * X-Ray Radiation Dose SR; and on every pixel encoding and on UTF-8 (ISO_IR 192) descriptions.
+ * X-Ray Radiation Dose SR; and on every pixel encoding and on UTF-8 (ISO_IR 192) descriptions;
+ * and on the studies of every centre profile (their own matrix, thickness, interval, kV, kernel,
+ * dose and contrast volume).
  */
 import { expect } from 'chai';
 import { dciodvfy } from '../harness/dciodvfy';
-import { generateStudy, PIXEL_ENCODING_NAMES, type SyntheticStudy } from '../../src/synthetic';
+import { CENTRE_PROFILE_NAMES, generateStudy, PIXEL_ENCODING_NAMES, type SyntheticStudy } from '../../src/synthetic';
 
 function firstFileOf(study: SyntheticStudy, seriesInstanceUID: string): Uint8Array {
   const file = study.files.find((f) => f.seriesInstanceUID === seriesInstanceUID);
@@ -47,5 +49,19 @@ describe('conformance: synthetic CT series pass dciodvfy', function () {
       checked++;
     }
     expect(checked).to.equal(2);
+  });
+
+  it('every centre profile, at its own matrix, thickness and interval, every series role: zero errors', () => {
+    for (const profile of CENTRE_PROFILE_NAMES) {
+      for (const seed of [4100, 4101]) {
+        // The profile's own matrix (columns not given); few slices keep it quick.
+        const study = generateStudy({ seed, slices: 8, extras: 'all', profile });
+        for (const series of study.groundTruth.series) {
+          const report = dciodvfy(firstFileOf(study, series.seriesInstanceUID));
+          expect(report.errors, `${profile} ${seed} ${series.role}:\n${report.raw}`).to.deep.equal([]);
+          expect(report.warnings, `${profile} ${seed} ${series.role}:\n${report.raw}`).to.deep.equal([]);
+        }
+      }
+    }
   });
 });
