@@ -26,11 +26,15 @@ import {
   type TsrLabel,
 } from '../../synthetic';
 import { formatOracleReport, oracleReport } from '../../synthetic/oracleReport';
+import { previewPng } from '../../synthetic/previewImage';
 import { choiceOption, integerOption, parseCommandArgs, UsageError } from '../arguments';
 import type { Command } from '../command';
 import { createProgressBar } from '../../common/progressBar';
 
-const USAGE = `Usage: tsr-node synth (--out DIR | --stow URL | --oracle-report) [options]
+/** Studies a --preview picture holds at most (one column each). */
+const MAX_PREVIEW_STUDIES = 8;
+
+const USAGE = `Usage: tsr-node synth (--out DIR | --stow URL | --preview FILE | --oracle-report) [options]
 
 Synthetic dual-phase (pancreatic + portal-venous) CT studies of pancreatic cancer with a known
 tumour-stroma ratio label. Names and IDs are obviously synthetic; no real patient data is used.
@@ -41,6 +45,8 @@ Output (at least one):
   --stow URL             send each study to a DICOMweb server with STOW-RS (URL = DICOMweb root,
                          e.g. http://localhost:8042/dicom-web); credentials from
                          TSR_ORTHANC_USERNAME / TSR_ORTHANC_PASSWORD or --config FILE
+  --preview FILE         a PNG of the cohort's studies side by side (at most ${MAX_PREVIEW_STUDIES}): the slice of each
+                         phase through the tumour, its centre circled, the drawn values as captions
   --oracle-report        print the cohort's oracle AUCs (fused, arterial-only, venous-only); alone,
                          it computes them without rendering images (fast)
 
@@ -79,6 +85,7 @@ Other:
 interface SynthArguments {
   out?: string;
   stow?: string;
+  preview?: string;
   oracleReport: boolean;
   config?: string;
   progress: boolean;
@@ -98,6 +105,7 @@ function parseSynthArguments(argv: string[]): SynthArguments {
     options: {
       out: { type: 'string' },
       stow: { type: 'string' },
+      preview: { type: 'string' },
       'oracle-report': { type: 'boolean', default: false },
       seed: { type: 'string', default: '1' },
       count: { type: 'string', default: '1' },
@@ -138,11 +146,13 @@ function parseSynthArguments(argv: string[]): SynthArguments {
     ...(instanceOrder ? { instanceOrder } : {}),
     ...(profile ? { profile } : {}),
   };
-  if (!values.out && !values.stow && !values['oracle-report']) throw new UsageError('give --out DIR, --stow URL or --oracle-report');
+  if (!values.out && !values.stow && !values.preview && !values['oracle-report']) throw new UsageError('give --out DIR, --stow URL or --oracle-report (or --preview FILE)');
+  if (values.preview && count > MAX_PREVIEW_STUDIES) throw new UsageError(`--preview shows at most ${MAX_PREVIEW_STUDIES} studies; got --count ${count}`);
   const balanced = values.balance ? balancedLabels(seed, count) : undefined;
   return {
     ...(values.out ? { out: values.out } : {}),
     ...(values.stow ? { stow: values.stow } : {}),
+    ...(values.preview ? { preview: values.preview } : {}),
     oracleReport: values['oracle-report'],
     ...(values.config ? { config: values.config } : {}),
     progress: !values['no-progress'],
@@ -194,6 +204,7 @@ async function makeCohort(args: SynthArguments): Promise<number> {
   const progress = args.progress ? createProgressBar({ total: args.count, label: 'synth' }) : undefined;
   const labels: string[] = [LABELS_CSV_HEADER];
   const cases: OracleCase[] = [];
+  const previewed: SyntheticStudy[] = [];
   let failedInstances = 0;
   try {
     if (args.out) mkdirSync(args.out, { recursive: true });
@@ -202,12 +213,14 @@ async function makeCohort(args: SynthArguments): Promise<number> {
       const study = generateStudy({ ...args.studyOptions, seed: cohortStudySeed(args.seed, i), ...(label ? { label } : {}) });
       if (args.out) writeStudyToFolder(study, path.join(args.out, `study-${String(i + 1).padStart(4, '0')}`));
       if (client) failedInstances += await stowStudy(client, study);
+      if (args.preview) previewed.push(study);
       labels.push(labelsCsvRow(study.groundTruth));
       cases.push({ label: study.groundTruth.tumour.label, oracle: study.groundTruth.tumour.oracle });
       progress?.tick();
     }
     progress?.done();
     if (args.out) writeFileSync(path.join(args.out, 'labels.csv'), labels.join('\n') + '\n');
+    if (args.preview) writeFileSync(args.preview, await previewPng(previewed));
   } catch (err) {
     console.error(`tsr-node synth: ${(err as Error).message}`);
     return 1;
@@ -217,6 +230,7 @@ async function makeCohort(args: SynthArguments): Promise<number> {
   if (args.oracleReport) console.log(formatOracleReport(oracleReport(cases), args.seed, profileOf(args)));
   const studies = `${args.count} ${args.count === 1 ? 'study' : 'studies'}`;
   if (args.out) console.error(`tsr-node synth: ${studies} written to ${args.out}`);
+  if (args.preview) console.error(`tsr-node synth: preview of ${studies} written to ${args.preview}`);
   if (args.stow) console.error(`tsr-node synth: ${studies} sent to ${args.stow}${failedInstances ? `, ${failedInstances} instances refused` : ''}`);
   return failedInstances > 0 ? 1 : 0;
 }
@@ -226,7 +240,7 @@ export const command: Command = {
   usage: USAGE,
   async run(argv) {
     const args = parseSynthArguments(argv);
-    if (!args.out && !args.stow) {
+    if (!args.out && !args.stow && !args.preview) {
       printBiologyOracleReport(args);
       return 0;
     }

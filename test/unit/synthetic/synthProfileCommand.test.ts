@@ -64,6 +64,24 @@ describe('tsr-node synth --profile', function () {
     }
   });
 
+  it('--preview writes a PNG with one column of two phase panels per study, and refuses more than 8 studies', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tsr-synth-preview-'));
+    try {
+      const file = path.join(dir, 'preview.png');
+      const { code } = await capture(['--preview', file, '--seed', '5', '--count', '3', '--columns', '48', '--slices', '8', '--profile', 'training', '--no-progress']);
+      expect(code).to.equal(0);
+      const png = readFileSync(file);
+      expect(png.subarray(1, 4).toString('ascii')).to.equal('PNG');
+      // IHDR: width and height, big-endian, at bytes 16 and 20: a row label plus 3 panels of 256, a caption plus 2 panels.
+      expect([png.readUInt32BE(16), png.readUInt32BE(20)]).to.deep.equal([22 + 3 * 256, 64 + 2 * 256]);
+      const refused = await capture(['--preview', file, '--count', '9']);
+      expect(refused.code).to.equal(2);
+      expect(refused.err).to.match(/at most 8 studies/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses an unknown profile with exit code 2 and the known names', async () => {
     const { code, err } = await capture(['--oracle-report', '--profile', 'centre-x']);
     expect(code).to.equal(2);
