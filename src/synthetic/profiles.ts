@@ -261,10 +261,14 @@ export function loadCentreProfile(name: string): CentreProfile {
   return profile;
 }
 
-/** The profile a generator option names (default baseline), or the profile object itself. */
-export function resolveCentreProfile(profile: string | CentreProfile | undefined): CentreProfile {
-  if (profile === undefined) return loadCentreProfile(DEFAULT_CENTRE_PROFILE);
-  return typeof profile === 'string' ? loadCentreProfile(profile) : profile;
+/**
+ * The randomised profile a generator option names, or undefined for the baseline. No option
+ * means the baseline without reading any file, so the default generator never depends on them.
+ */
+export function randomisedProfile(profile: string | CentreProfile | undefined): CentreProfile | undefined {
+  if (profile === undefined) return undefined;
+  const resolved = typeof profile === 'string' ? loadCentreProfile(profile) : profile;
+  return resolved.randomisation ? resolved : undefined;
 }
 
 /** Whether a profile name (from a ground truth) is a held-out profile; an unknown name counts as held out. */

@@ -16,7 +16,7 @@ import { drawPatient, drawPixelEncoding, studyAttributes } from './patientAndStu
 import { planRandomisedStudy } from './profileStudy';
 import { drawProfileBiology, profileOracle } from './profileBiology';
 import { oracleScores, type OracleScores } from './oracle';
-import { resolveCentreProfile, type CentreProfile } from './profiles';
+import { randomisedProfile, type CentreProfile } from './profiles';
 import { SeededRandom } from './random';
 import { drawScanGeometry } from './scanGeometry';
 import { drawDescriptions, drawSeriesSelection, numberSeries, type ExtrasOption } from './seriesSettings';
@@ -93,8 +93,8 @@ export function studyBiology(seed: number, label?: TsrLabel): TumourBiology {
  * profile's share of iso-attenuating tumours.
  */
 export function studyOracleCase(seed: number, profile?: string | CentreProfile, label?: TsrLabel): { label: TsrLabel; oracle: OracleScores } {
-  const resolved = resolveCentreProfile(profile);
-  if (!resolved.randomisation) {
+  const resolved = randomisedProfile(profile);
+  if (!resolved) {
     const biology = studyBiology(seed, label);
     return { label: biology.label, oracle: oracleScores(biology.enhancement) };
   }
@@ -104,8 +104,8 @@ export function studyOracleCase(seed: number, profile?: string | CentreProfile, 
 
 export function generateStudy(options: SyntheticStudyOptions): SyntheticStudy {
   const { columns, slices } = validate(options);
-  const profile = resolveCentreProfile(options.profile);
-  if (profile.randomisation) {
+  const profile = randomisedProfile(options.profile);
+  if (profile) {
     // A randomised profile draws its own matrix and slices unless the caller asks for a size.
     const size = { ...(options.columns !== undefined ? { columns } : {}), ...(options.slices !== undefined ? { slices } : {}) };
     return writeStudy(planRandomisedStudy(options, profile, size), options.seed);
