@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildDataset } from '../../../src/dataset/buildDataset';
 import { defaultSelectionRules } from '../../../src/study/selectionRules';
-import { CENTRE_PROFILE_NAMES, checkTrainingProfile, generateStudy, loadCentreProfile, parseCentreProfile, type SyntheticStudy } from '../../../src/synthetic';
+import { CENTRE_PROFILE_NAMES, checkTrainingProfile, generateStudy, loadCentreProfile, parseCentreProfile, writeStudyToFolder, type SyntheticStudy } from '../../../src/synthetic';
 import { isHeldOutProfile } from '../../../src/synthetic/profiles';
 
 const digest = (study: SyntheticStudy): string => {
@@ -78,6 +78,21 @@ describe('synthetic: centre profiles', function () {
       expect(error?.message).to.match(/heldout-384.*held out/);
     } finally {
       rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('a folder study whose ground truth names a held-out profile is skipped (held-out-profile); a training profile study is built', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tsr-profile-folder-'));
+    try {
+      const heldOut = generateStudy({ seed: 12, columns: 48, slices: 24, extras: 'none', profile: 'heldout-thin-lowdose' });
+      const training = generateStudy({ seed: 13, columns: 48, slices: 24, extras: 'none', profile: 'training' });
+      writeStudyToFolder(heldOut, path.join(dir, 'studies', 'a'));
+      writeStudyToFolder(training, path.join(dir, 'studies', 'b'));
+      const result = await buildDataset({ source: { kind: 'folder', dir: path.join(dir, 'studies'), useGroundTruth: true }, outDir: path.join(dir, 'out'), progress: false, workers: 1 });
+      expect(result.manifest.skipped.map((skip) => [skip.id, skip.code])).to.deep.equal([[heldOut.studyInstanceUID, 'held-out-profile']]);
+      expect(result.manifest.items.map((item) => item.id)).to.deep.equal([training.studyInstanceUID]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
