@@ -89,7 +89,7 @@ describe('synthetic: centre profiles', function () {
       writeStudyToFolder(heldOut, path.join(dir, 'studies', 'a'));
       writeStudyToFolder(training, path.join(dir, 'studies', 'b'));
       const result = await buildDataset({ source: { kind: 'folder', dir: path.join(dir, 'studies'), useGroundTruth: true }, outDir: path.join(dir, 'out'), progress: false, workers: 1 });
-      expect(result.manifest.skipped.map((skip) => [skip.id, skip.code])).to.deep.equal([[heldOut.studyInstanceUID, 'held-out-profile']]);
+      expect((result.manifest.skipped ?? []).map((skip) => [skip.id, skip.code])).to.deep.equal([[heldOut.studyInstanceUID, 'held-out-profile']]);
       expect(result.manifest.items.map((item) => item.id)).to.deep.equal([training.studyInstanceUID]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
