@@ -19,7 +19,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../paths';
 import { EVALUATION_SCHEMA, type EvaluationReport } from './evaluationReport';
-import { f3, modelTable, percent, profileSummaryTable } from './evaluationTables';
+import { f3, goalValue, modelTable, percent, profileSummaryTable } from './evaluationTables';
 
 /** The committed evaluation reports the documents quote. */
 export const DOC_REPORTS_DIR = path.join(PROJECT_ROOT, 'docs', 'evaluation');
@@ -84,7 +84,7 @@ function goalsTable(r: EvaluationReport): string[] {
   return [
     '| goal (issue 4) | value | |',
     '| --- | --- | --- |',
-    ...Object.values(r.goals).map((g) => `| ${g.target} | ${Number.isInteger(g.value) ? g.value : f3(g.value)} | ${g.met ? 'met' : '**not met**'} |`),
+    ...Object.values(r.goals).map((g) => `| ${g.target} | ${goalValue(g.value)} | ${g.met ? 'met' : '**not met**'} |`),
   ];
 }
 

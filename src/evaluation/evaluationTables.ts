@@ -54,6 +54,9 @@ export function calibrationLine(r: CohortFigures): string {
   return `ECE of the fused model ${f3(r.ece)}; a perfectly calibrated model would show ${f3(r.eceSamplingFloor.mean)} on these ${r.nAnalysed} studies from sampling alone (95th percentile ${f3(r.eceSamplingFloor.p95)}).`;
 }
 
+/** A goal's value: a count as it is, a rate or difference to three decimals. */
+export const goalValue = (value: number): string => (Number.isInteger(value) ? String(value) : f3(value));
+
 /** One cohort: its description, the model table, localiser, calibration and goals. */
 function cohortSection(heading: string, r: CohortFigures): string[] {
   return [
@@ -65,7 +68,7 @@ function cohortSection(heading: string, r: CohortFigures): string[] {
     '',
     calibrationLine(r),
     '',
-    ...Object.entries(r.goals).map(([name, g]) => `- ${g.met ? 'met' : 'NOT met'}: ${name} (${g.target}): ${f3(g.value)}`),
+    ...Object.entries(r.goals).map(([name, g]) => `- ${g.met ? 'met' : 'NOT met'}: ${name} (${g.target}): ${goalValue(g.value)}`),
     '',
   ];
 }
