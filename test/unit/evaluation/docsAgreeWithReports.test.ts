@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { countFigureMarkers, FIGURE_DOCUMENTS, loadDocReports, writeFigures } from '../../../src/evaluation/docFigures';
 import { PROJECT_ROOT } from '../../../src/paths';
+import { CENTRE_PROFILE_NAMES, loadCentreProfile } from '../../../src/synthetic';
 
 describe('README.md and docs/model-card.md agree with the committed evaluation reports (docs/evaluation/)', () => {
   const reports = loadDocReports();
@@ -28,6 +29,19 @@ describe('README.md and docs/model-card.md agree with the committed evaluation r
       expect(writeFigures(text, reports)).to.equal(text);
     });
   }
+
+  it('the model card has a row, with its oracle AUC, for every held-out centre profile', () => {
+    const card = readFileSync(path.join(PROJECT_ROOT, 'docs', 'model-card.md'), 'utf8');
+    const heldOut = CENTRE_PROFILE_NAMES.filter((name) => loadCentreProfile(name).heldOut);
+    expect(heldOut).to.have.length.above(0);
+    for (const name of heldOut) {
+      const evaluated = Object.values(reports).flatMap((r) => r.profiles).find((p) => p.profile === name);
+      expect(evaluated, `a committed report evaluates ${name}`).to.exist;
+      expect(card).to.contain(`| ${name} | held out | ${evaluated!.n} |`);
+      const row = card.split('\n').find((line) => line.startsWith(`| ${name} | held out |`))!;
+      expect(row.split(' | ')[7]).to.equal(evaluated!.oracleAucAll.fused.toFixed(3));
+    }
+  });
 
   it('README quotes the fused AUC of the 400 baseline studies from the report', () => {
     const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
