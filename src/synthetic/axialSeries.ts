@@ -172,7 +172,7 @@ function addToThickSlice(series: SeriesInProgress, k: number, hu: Float32Array):
 /** One axial CT instance as a Part 10 file; `index` (the slice's place in its series) makes its UID. */
 function axialInstanceFile(plan: StudyPlan, attributes: CtSeriesAttributes, index: number, instanceNumber: number, z: number, seconds: number, pixelData: Uint8Array): SyntheticFile {
   const { grid, translation } = plan.geometry;
-  const sopInstanceUID = syntheticUid(plan.seed, 'instance', attributes.seriesInstanceUID, index);
+  const sopInstanceUID = syntheticUid(plan.uidSeed, 'instance', attributes.seriesInstanceUID, index);
   const position: [number, number, number] = [grid.x0 + translation[0], grid.y0 + translation[1], z + translation[2]];
   const dataset = ctImageDataset(plan.study, attributes, {
     sopInstanceUID,

@@ -30,8 +30,11 @@ export function drawPatient(metadata: SeededRandom, bodyHalfWidthMm: number): Sy
   return { sex, ageYears, weightKg, heightM, birthDay, studyDay, studyStartSeconds };
 }
 
-/** The attributes every object of the study shares; UTF-8 (ISO_IR 192) when a description needs it. */
-export function studyAttributes(seed: number, patient: SyntheticPatient, descriptions: SeriesDescriptions): StudyAttributes {
+/**
+ * The attributes every object of the study shares; UTF-8 (ISO_IR 192) when a description needs it.
+ * The UIDs derive from `uidSeed` (StudyPlan.uidSeed), the patient's name and IDs from the seed.
+ */
+export function studyAttributes(seed: number, patient: SyntheticPatient, descriptions: SeriesDescriptions, uidSeed: string | number = seed): StudyAttributes {
   const needsUtf8 = [...descriptions.bySeries.values(), descriptions.study].some((description) => !isAscii(description));
   return {
     specificCharacterSet: needsUtf8 ? 'ISO_IR 192' : 'ISO_IR 100',
@@ -42,13 +45,13 @@ export function studyAttributes(seed: number, patient: SyntheticPatient, descrip
     patientAge: `${zeroPad(patient.ageYears, 3)}Y`,
     patientWeightKg: patient.weightKg,
     patientSizeM: patient.heightM,
-    studyInstanceUID: syntheticUid(seed, 'study'),
+    studyInstanceUID: syntheticUid(uidSeed, 'study'),
     studyDate: dicomDate(patient.studyDay),
     studyTime: dicomTime(patient.studyStartSeconds),
     accessionNumber: `SYNACC${zeroPad(seed % 100000000, 8)}`,
     studyId: `${zeroPad(seed % 10000, 4)}`,
     studyDescription: descriptions.study,
-    frameOfReferenceUID: syntheticUid(seed, 'frame-of-reference'),
+    frameOfReferenceUID: syntheticUid(uidSeed, 'frame-of-reference'),
     manufacturer: 'TSR-NODE SYNTHETIC',
     modelName: 'Virtual CT',
     institutionName: 'Synthetic Data Only',

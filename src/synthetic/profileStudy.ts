@@ -156,6 +156,7 @@ export function planRandomisedStudy(options: RandomisedStudyOptions, profile: Ce
   const protocol = profileProtocol(drawAcquisitionProtocol(acquisition, patient.studyStartSeconds, patient.weightKg, timingTagsOf(options, draws)), draws);
   return {
     seed,
+    uidSeed: `${profile.name}:${seed}`,
     columns: geometry.grid.columns,
     slices: geometry.thinZ.length,
     biology,
@@ -169,7 +170,7 @@ export function planRandomisedStudy(options: RandomisedStudyOptions, profile: Ce
     encodingName,
     encoding: PIXEL_ENCODINGS[encodingName],
     patient,
-    study: studyAttributes(seed, patient, descriptions),
+    study: studyAttributes(seed, patient, descriptions, `${profile.name}:${seed}`),
     protocol,
     instanceOrder: options.instanceOrder ?? 'random',
     acquisition,

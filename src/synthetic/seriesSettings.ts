@@ -48,7 +48,7 @@ export function numberSeries(roles: SeriesRole[]): Map<SeriesRole, number> {
   return seriesNumbers;
 }
 
-export function seriesUid(seed: number, role: SeriesRole): string {
+export function seriesUid(seed: string | number, role: SeriesRole): string {
   return syntheticUid(seed, 'series', role);
 }
 
@@ -77,7 +77,7 @@ export function ctSeriesAttributes(
   const start = phase === null ? patient.studyStartSeconds + 30 : phaseStartSeconds(protocol, phase);
   const spacing = plan.geometry.grid.spacing;
   return {
-    seriesInstanceUID: seriesUid(plan.seed, role),
+    seriesInstanceUID: seriesUid(plan.uidSeed, role),
     seriesNumber: plan.seriesNumbers.get(role)!,
     seriesDescription: plan.descriptions.bySeries.get(role) ?? '',
     protocolName: plan.naming === 'blank' ? '' : 'Pancreas dual phase',

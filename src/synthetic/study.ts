@@ -130,6 +130,7 @@ export function generateStudy(options: SyntheticStudyOptions): SyntheticStudy {
   const protocol = drawAcquisitionProtocol(acquisition, patient.studyStartSeconds, patient.weightKg, options.timingTags ?? 'random');
   const plan: StudyPlan = {
     seed,
+    uidSeed: seed,
     columns,
     slices,
     biology,

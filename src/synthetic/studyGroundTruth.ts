@@ -94,8 +94,8 @@ function phaseTruth(plan: StudyPlan, phase: 'arterial' | 'venous'): PhaseTruth {
   const round3 = (vector: Vec3): Vec3 => [round(vector[0], 3), round(vector[1], 3), round(vector[2], 3)];
   const thickRole = phase === 'arterial' ? 'arterial-thick' : 'venous-thick';
   return {
-    seriesInstanceUID: seriesUid(plan.seed, phase),
-    ...(plan.series.thick ? { thickSeriesInstanceUID: seriesUid(plan.seed, thickRole) } : {}),
+    seriesInstanceUID: seriesUid(plan.uidSeed, phase),
+    ...(plan.series.thick ? { thickSeriesInstanceUID: seriesUid(plan.uidSeed, thickRole) } : {}),
     tumourCentre: round3(centre),
     boundingBox: { min: round3(box.min), max: round3(box.max) },
     breathingShiftMm: round3(shift),

@@ -61,6 +61,12 @@ export interface SyntheticFile {
 
 export interface StudyPlan {
   seed: number;
+  /**
+   * What the study's UIDs derive from: the seed for the baseline (the UIDs it always had), the
+   * profile's name and the seed for the other profiles, so that one seed under two profiles (two
+   * different studies) never shares a UID.
+   */
+  uidSeed: string | number;
   /** Image width = height. */
   columns: number;
   /** Thin slices per phase series. */

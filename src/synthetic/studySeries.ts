@@ -97,7 +97,7 @@ function writeLocalizer(plan: StudyPlan, acquisitionNumber: number): { file: Syn
   attributes.pixelSpacing = [scout.rowSpacing, scout.columnSpacing];
   attributes.imageOrientation = [1, 0, 0, 0, 0, -1];
   attributes.reconstructionDiameterMm = 500;
-  const sopInstanceUID = syntheticUid(plan.seed, 'instance', attributes.seriesInstanceUID, 0);
+  const sopInstanceUID = syntheticUid(plan.uidSeed, 'instance', attributes.seriesInstanceUID, 0);
   const dataset = ctImageDataset(plan.study, attributes, {
     sopInstanceUID,
     instanceNumber: 1,
@@ -111,7 +111,7 @@ function writeLocalizer(plan: StudyPlan, acquisitionNumber: number): { file: Syn
     file: { relativePath: `S${zeroPad(attributes.seriesNumber, 3)}/I0001.dcm`, seriesInstanceUID: attributes.seriesInstanceUID, sopInstanceUID, bytes: writePart10(dataset) },
     truth: seriesTruth(plan, 'localizer', 'non-contrast', attributes, 1),
     irradiation: {
-      uid: syntheticUid(plan.seed, 'irradiation', 'localizer'),
+      uid: syntheticUid(plan.uidSeed, 'irradiation', 'localizer'),
       protocol: attributes.seriesDescription || 'Localizer',
       kind: 'localizer',
       scanningLengthMm: scout.rows * scout.rowSpacing,
@@ -192,7 +192,7 @@ function planPhaseSeries(plan: StudyPlan, phase: ContrastPhase, acquisitionNumbe
 function spiralIrradiation(plan: StudyPlan, phase: ContrastPhase, attributes: CtSeriesAttributes, slices: PhaseSlices): IrradiationEvent {
   const scanningLengthMm = slices.zCentres.length * slices.spacingMm + 20;
   return {
-    uid: syntheticUid(plan.seed, 'irradiation', phase),
+    uid: syntheticUid(plan.uidSeed, 'irradiation', phase),
     protocol: attributes.seriesDescription || attributes.protocolName || phase,
     kind: 'spiral',
     scanningLengthMm,
@@ -208,9 +208,9 @@ function spiralIrradiation(plan: StudyPlan, phase: ContrastPhase, attributes: Ct
 /** The X-Ray Radiation Dose SR of the study's irradiation events, written after the last phase. */
 function writeDoseReport(plan: StudyPlan, irradiation: IrradiationEvent[]): { file: SyntheticFile; truth: SeriesTruth } {
   const seriesNumber = plan.seriesNumbers.get('dose-report')!;
-  const seriesInstanceUID = seriesUid(plan.seed, 'dose-report');
+  const seriesInstanceUID = seriesUid(plan.uidSeed, 'dose-report');
   const seriesDescription = plan.descriptions.bySeries.get('dose-report') ?? '';
-  const sopInstanceUID = syntheticUid(plan.seed, 'instance', seriesInstanceUID, 0);
+  const sopInstanceUID = syntheticUid(plan.uidSeed, 'instance', seriesInstanceUID, 0);
   const end = phaseStartSeconds(plan.protocol, plan.series.delayed ? 'delayed' : 'venous') + 60;
   const dataset = doseReportDataset({
     study: plan.study,

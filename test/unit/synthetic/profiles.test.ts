@@ -43,6 +43,17 @@ describe('synthetic: centre profiles', function () {
     expect(() => generateStudy({ seed: 1, columns: 32, slices: 8, profile: 'centre-x' })).to.throw(/known profiles/);
   });
 
+  it('one seed under two profiles (two different studies) shares no UID; the baseline keeps its own', () => {
+    const uids = (study: SyntheticStudy): string[] => [study.studyInstanceUID, ...study.files.flatMap((file) => [file.seriesInstanceUID, file.sopInstanceUID])];
+    const baseline = generateStudy({ seed: 21, columns: 32, slices: 8, extras: 'none' });
+    const training = generateStudy({ seed: 21, columns: 48, slices: 24, extras: 'none', profile: 'training' });
+    const heldOut = generateStudy({ seed: 21, columns: 48, slices: 24, extras: 'none', profile: 'heldout-384' });
+    const seen = new Set(uids(baseline));
+    for (const uid of [...uids(training), ...uids(heldOut)]) expect(seen.has(uid), uid).to.equal(false);
+    expect(new Set(uids(training)).has(heldOut.studyInstanceUID)).to.equal(false);
+    expect(generateStudy({ seed: 21, columns: 48, slices: 24, extras: 'none', profile: 'training' }).studyInstanceUID, 'still deterministic').to.equal(training.studyInstanceUID);
+  });
+
   it('rejects a profile with a reversed range, an unknown field or an interval longer than the slice', () => {
     /** The parts of a profile the cases below change, typed loosely enough to break them. */
     interface Editable {
