@@ -11,7 +11,7 @@ import type { Vec3 } from '../study/geometry';
 import type { PancreasRegion } from './anatomyTypes';
 import type { CentreProfile, ProfileRandomisation } from './profiles';
 import { SeededRandom } from './random';
-import type { ContrastDraw, KernelSharpness, PopulationDraw, TumourShapeKind } from './randomisationTruth';
+import type { ContrastDraw, IntensityDraw, KernelSharpness, PopulationDraw, TumourShapeKind } from './randomisationTruth';
 import type { ContrastPhase, Tissue } from './tissues';
 
 /** The thin phase series' reconstruction chosen from the profile. */
@@ -60,13 +60,6 @@ export interface TumourChoice {
   dilatedBileDuctRadiusMm: number;
 }
 
-export interface IntensityChoice {
-  tissueHuOffsets: { arterial: Partial<Record<Tissue, number>>; venous: Partial<Record<Tissue, number>> };
-  noiseSdHu: number;
-  blurFwhmMm: number;
-  biasField: { amplitudeHu: number; angle: number };
-}
-
 export interface DomainDraws {
   profile: CentreProfile;
   population: PopulationDraw;
@@ -75,7 +68,7 @@ export interface DomainDraws {
   tumour: TumourChoice;
   /** Organ displacement per phase (mm); the arterial-venous difference is at most the profile's maximum. */
   breathing: Record<ContrastPhase, Vec3>;
-  intensity: IntensityChoice | null;
+  intensity: IntensityDraw | null;
 }
 
 const REGIONS: readonly PancreasRegion[] = ['uncinate process', 'head', 'neck', 'body', 'tail'];
@@ -195,7 +188,7 @@ const RANDOMISED_TISSUES: readonly Tissue[] = [
   'hepaticVein', 'renalVein', 'liver', 'spleen', 'kidneyCortex', 'kidneyMedulla', 'pancreas', 'bile', 'water', 'bowelWall', 'stool',
 ];
 
-function drawIntensity(rng: SeededRandom, ranges: NonNullable<ProfileRandomisation['intensity']>): IntensityChoice {
+function drawIntensity(rng: SeededRandom, ranges: NonNullable<ProfileRandomisation['intensity']>): IntensityDraw {
   const offsets = (): Partial<Record<Tissue, number>> => {
     const byTissue: Partial<Record<Tissue, number>> = {};
     for (const tissue of RANDOMISED_TISSUES) byTissue[tissue] = rng.gaussian(0, ranges.tissueHuSd);

@@ -9,14 +9,14 @@ import { drawAnatomy } from './anatomy';
 import type { Anatomy } from './anatomyTypes';
 import { applyContrastSettings, iodineDoseFactor, iodineFactor, pancreasEnhancementScale, type ContrastSettings } from './contrastEnhancement';
 import type { EnhancementParameters } from './biology';
-import { drawDomainRandomisation, type DomainDraws, type IntensityChoice } from './domainRandomisation';
+import { drawDomainRandomisation, type DomainDraws } from './domainRandomisation';
 import { PIXEL_ENCODINGS } from './encoding';
 import { drawPatient, drawPixelEncoding, studyAttributes } from './patientAndStudy';
 import { drawProfileBiology } from './profileBiology';
 import { drawProfileScanGeometry, type ImageSize } from './profileGeometry';
 import type { CentreProfile } from './profiles';
 import { SeededRandom } from './random';
-import type { StudyRandomisation } from './randomisationTruth';
+import type { IntensityDraw, StudyRandomisation } from './randomisationTruth';
 import type { ScanGeometry } from './scanGeometry';
 import { drawDescriptions, drawSeriesSelection, numberSeries } from './seriesSettings';
 import type { ExtrasOption, InstanceOrderOption, SeriesSelection, StudyPlan } from './studyPlan';
@@ -40,7 +40,7 @@ export interface RandomisedStudyOptions {
 const NO_THICK_RECON_FROM_MM = 2.5;
 
 /** The SynthSeg-style offsets added to every tissue's HU in the arterial and venous phases. */
-function applyIntensityOffsets(phases: PhaseHu, intensity: IntensityChoice): PhaseHu {
+function applyIntensityOffsets(phases: PhaseHu, intensity: IntensityDraw): PhaseHu {
   const shifted = { ...phases };
   for (const phase of ['arterial', 'venous'] as const) {
     const table = { ...phases[phase] };
