@@ -111,6 +111,11 @@ export const modelsSchema = z
     /** Manifest names (without .json). */
     classifier: z.string().default('tsr-clip-fusion'),
     localizer: z.string().default('tsr-localizer'),
+    /**
+     * The cascade's first stage (pancreas model), loaded only when the localiser's manifest
+     * names one (preprocessing.localizer.roi); it must be the model named there.
+     */
+    pancreas: z.string().default('tsr-pancreas'),
     /** onnxruntime intra-op threads. */
     intraOpThreads: positiveInt.default(2),
     /** onnxruntime execution provider. */

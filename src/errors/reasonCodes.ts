@@ -66,6 +66,9 @@ export const REASON_CODES = {
   'series-from-different-studies': 'the two phases come from different studies',
   'frame-of-reference-mismatch': 'the tumour position cannot be carried from one phase to the other',
   'tumour-not-found': 'the localiser found no tumour with confidence (no guess goes into the PACS)',
+  'pancreas-not-found': 'the pancreas model (first stage of the two-stage localiser) found no pancreas, so there was no region to search for the tumour',
+  'finding-outside-pancreas': 'the tumour model found something, but not in or on the pancreas (often a vessel or bowel loop): no result rather than a wrong place',
+  'phases-disagree': 'the tumour lies too far apart in the arterial and venous images to be one finding (preprocessing.localizer.roi.maxPhaseDistanceMm)',
   'tumour-not-localised': 'the localiser response is diffuse, not one tumour',
   'tumour-outside-arterial-volume': 'the tumour lies outside the arterial series',
   // Dataset builder only (tsr-node dataset build, docs/dataset-builder.md)

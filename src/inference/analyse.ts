@@ -1,6 +1,7 @@
 /**
  * One study's analysis, from two HU volumes to a TsrAnalysis:
- *   1. localise: the localiser on the venous volume's grid -> peak confidence (below the
+ *   1. localise: with a cascade localiser (preprocessing.localizer.roi), the pancreas-first two
+ *      stages of cascadeLocalisation.ts; else the localiser on the venous volume's grid -> peak confidence (below the
  *      manifest's minConfidence the study is refused: no guess goes into the PACS), centre and
  *      diameter of the tumour;
  *   2. the arterial centre follows in patient coordinates (both series must share one
@@ -17,6 +18,8 @@ import { AnalysisRefusedError } from '../errors';
 import { patientToIndex, type Vec3 } from '../study/geometry';
 import type { HuVolume } from '../study/volume';
 import { circleOutline, cropMapOnSlice, keySliceIndex, probabilityOnSlice, regionAround, sliceHu, traceBoundary } from './keySlice';
+import { DEFAULT_ARTERIAL_SEARCH_RADIUS_MM, type AnalysisInput, type AnalysisOptions, type PhaseLocalisation } from './analysisTypes';
+import { localiseCascade, type CascadeLocalisation } from './cascadeLocalisation';
 import type { Phase } from './manifest';
 import { modelSetIdentities, type ModelSet } from './modelSet';
 import { cropPlane, extractCrop, extractLocalizerInputs } from './preprocessing';
@@ -24,28 +27,7 @@ import type { PhaseFinding, TsrAnalysis } from './result';
 import { runClassifier, runLocalizer } from './sessions';
 import { findTumour, type ProbabilityGrid, type TumourFinding } from './tumourFinding';
 
-/** CT Image Storage (PS3.4 B.5), the SOP class of the series the node analyses. */
-
-export interface AnalysisInput {
-  arterial: HuVolume;
-  venous: HuVolume;
-  /** SOP Class UID of each phase's source images; CT Image Storage when not given. */
-  sopClassUIDs?: Partial<Record<Phase, string>>;
-}
-
-export interface AnalysisOptions {
-  /** Radius (mm) around the venous centre within which the arterial localiser peak is searched. */
-  arterialSearchRadiusMm?: number;
-}
-
-export interface PhaseLocalisation {
-  /** The finding in this phase's own localiser output; undefined when the arterial run was not confident near the venous centre. */
-  finding?: TumourFinding;
-  grid: ProbabilityGrid;
-  centreMm: Vec3;
-  /** Arterial only: whether the local search moved the centre (false: the venous centre is used as is). */
-  refined: boolean;
-}
+export type { AnalysisInput, AnalysisOptions, CascadeTrace, PhaseLocalisation } from './analysisTypes';
 
 export interface AnalysisDetail {
   analysis: TsrAnalysis;
@@ -56,7 +38,6 @@ export interface AnalysisDetail {
   onnxMs: number;
 }
 
-const DEFAULT_ARTERIAL_SEARCH_RADIUS_MM = 20;
 
 /**
  * A localiser "tumour" larger than this is not a tumour finding but a diffuse response: refused
@@ -121,23 +102,8 @@ function phaseFinding(
   };
 }
 
-/** Localises the tumour in both phases (steps 1-2). Throws AnalysisRefusedError when it cannot. */
-export async function localiseTumour(
-  models: Pick<ModelSet, 'localizer'>,
-  input: AnalysisInput,
-  options: AnalysisOptions = {},
-): Promise<{ localisation: Record<Phase, PhaseLocalisation>; venous: TumourFinding; onnxMs: number }> {
-  checkPair(input);
-  const spec = models.localizer.localizer;
-  const run = await runLocalizer(models.localizer, extractLocalizerInputs(input, spec));
-  const venous = findTumour(run.grids.venous);
-  if (!venous || venous.confidence < spec.minConfidence) {
-    throw new AnalysisRefusedError(
-      'tumour-not-found',
-      `the localiser found no tumour with confidence (peak probability ${(venous?.confidence ?? 0).toFixed(3)} < ${spec.minConfidence}); no result is written`,
-      { confidence: venous?.confidence ?? 0, minConfidence: spec.minConfidence },
-    );
-  }
+/** The guards both localisers share: a diffuse response, or a tumour outside the arterial series. */
+function checkFinding(venous: TumourFinding, input: AnalysisInput): void {
   if (venous.diameterMm > MAX_TUMOUR_DIAMETER_MM) {
     throw new AnalysisRefusedError(
       'tumour-not-localised',
@@ -150,6 +116,38 @@ export async function localiseTumour(
       centreMm: venous.centreMm,
     });
   }
+}
+
+export interface Localised {
+  localisation: Record<Phase, PhaseLocalisation>;
+  venous: TumourFinding;
+  onnxMs: number;
+  /** Present with a cascade localiser. */
+  cascade?: Omit<CascadeLocalisation, 'venous' | 'localisation' | 'onnxMs'>;
+}
+
+/** Localises the tumour in both phases (steps 1-2). Throws AnalysisRefusedError when it cannot. */
+export async function localiseTumour(models: Pick<ModelSet, 'localizer' | 'pancreas'>, input: AnalysisInput, options: AnalysisOptions = {}): Promise<Localised> {
+  checkPair(input);
+  if (models.localizer.localizer.roi) {
+    const { venous, localisation, onnxMs, ...cascade } = await localiseCascade(models, input, options);
+    checkFinding(venous, input);
+    if (localisation.arterial.refined && !insideVolume(input.arterial, localisation.arterial.centreMm)) {
+      localisation.arterial = { grid: localisation.venous.grid, centreMm: venous.centreMm, refined: false };
+    }
+    return { venous, localisation, onnxMs, cascade };
+  }
+  const spec = models.localizer.localizer;
+  const run = await runLocalizer(models.localizer, extractLocalizerInputs(input, spec));
+  const venous = findTumour(run.grids.venous);
+  if (!venous || venous.confidence < spec.minConfidence) {
+    throw new AnalysisRefusedError(
+      'tumour-not-found',
+      `the localiser found no tumour with confidence (peak probability ${(venous?.confidence ?? 0).toFixed(3)} < ${spec.minConfidence}); no result is written`,
+      { confidence: venous?.confidence ?? 0, minConfidence: spec.minConfidence },
+    );
+  }
+  checkFinding(venous, input);
   const radiusMm = options.arterialSearchRadiusMm ?? DEFAULT_ARTERIAL_SEARCH_RADIUS_MM;
   const local = findTumour(run.grids.arterial, { centreMm: venous.centreMm, radiusMm });
   const refined = local !== undefined && local.confidence >= spec.minConfidence && insideVolume(input.arterial, local.centreMm);
@@ -168,7 +166,7 @@ export async function localiseTumour(
 /** The whole analysis of one study (steps 1-5). */
 export async function analyseStudy(models: ModelSet, input: AnalysisInput, options: AnalysisOptions = {}): Promise<AnalysisDetail> {
   const t0 = performance.now();
-  const { localisation, venous, onnxMs: localiseOnnxMs } = await localiseTumour(models, input, options);
+  const { localisation, venous, onnxMs: localiseOnnxMs, cascade } = await localiseTumour(models, input, options);
   const t1 = performance.now();
   const spec = models.classifier.crop;
   const crops: Record<Phase, Float32Array> = {
@@ -195,12 +193,14 @@ export async function analyseStudy(models: ModelSet, input: AnalysisInput, optio
     threshold: classifier.threshold,
     classifier: classifier.identity,
     models: modelSetIdentities(models),
-    tumour: { centreMm: venous.centreMm, diameterMm: venous.diameterMm, confidence: venous.confidence },
+    tumour: { centreMm: venous.centreMm, diameterMm: venous.diameterMm, confidence: venous.confidence, ...(cascade ? { confidenceCalibrated: cascade.confidenceCalibrated } : {}) },
     arterial,
     venous: venousFinding,
     tumourLocalisation: { grid: localisation.venous.grid, peakIndex: venous.peakIndex, level: venous.level },
+    ...(cascade ? { pancreasLocalisation: cascade.pancreas } : {}),
     timingsMs: {
       localise: t1 - t0,
+      ...(cascade ? { pancreas: cascade.stageMs.pancreas, tumour: cascade.stageMs.tumour } : {}),
       crop: t2 - t1,
       classify: t3 - t2,
       keySlices: t4 - t3,

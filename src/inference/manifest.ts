@@ -42,15 +42,22 @@ export interface CropSpec {
  * Input of the localiser: both phases resampled to one coarse isotropic grid (the venous
  * volume's), as channels in the order of the manifest's preprocessing.phases.
  */
-export interface LocalizerSpec {
+export interface GridSpec {
   /** Isotropic voxel size of the resampled grid, in mm. */
   voxelMm: number;
-  /** Fixed grid size [x, y, z] in voxels, centred on the volume's centre. */
+  /** Fixed grid size [x, y, z] in voxels, centred on the volume's centre (or, for a cascade's second stage, on the ROI centre). */
   gridSize: [number, number, number];
   huWindow: { low: number; high: number };
   normalisation: { mean: number; std: number };
   outsideHu: number;
-  /** Below this peak probability the node says "tumour not found" instead of guessing. */
+}
+
+export interface LocalizerSpec extends GridSpec {
+  /**
+   * Single-stage localiser: below this peak probability the node says "tumour not found" instead
+   * of guessing. Cascade localiser (with `roi`): a threshold on the calibrated localisation
+   * confidence instead.
+   */
   minConfidence: number;
   /**
    * Shift averaging: the localiser also runs on its input grid shifted by each of these whole
@@ -58,6 +65,55 @@ export interface LocalizerSpec {
    * mean. Absent: one plain run (the same as [[0, 0, 0]]).
    */
   averageShifts?: [number, number, number][];
+  /**
+   * Present: the second stage of the pancreas-first cascade (docs/model-card.md, "Localisation:
+   * two stages"). The grid is centred on the ROI centre from the pancreas model's mask, the
+   * output has three channels (tumour as the arterial image shows it, tumour as the venous image
+   * shows it, pancreas), and the node needs the pancreas model named here. Absent: today's
+   * whole-volume single-stage localiser.
+   */
+  roi?: RoiSpec;
+  /** Cascade only: the calibration of the localisation confidence. Absent: confidence = the candidate's peak probability. */
+  confidence?: ConfidenceSpec;
+}
+
+/** The names of the cascade's localisation features, in no particular order (the manifest's `confidence.features` orders them). */
+export const LOCALISATION_FEATURES = ['peakLogit', 'meanProbability', 'pancreasOverlap', 'phaseDistanceMm', 'logVolumeMl', 'shiftSpreadMm'] as const;
+export type LocalisationFeature = (typeof LOCALISATION_FEATURES)[number];
+
+export interface RoiSpec {
+  /** What the region of interest is centred on: the pancreas found by the first stage. */
+  centredOn: 'pancreas';
+  /** The first stage this localiser was trained behind; the node refuses to start with any other. */
+  pancreasModel: { name: string; version: string; sha256: string };
+  /** Venous tumour probability at or above which voxels form candidates (26-connected). */
+  candidateLevel: number;
+  /** Least fraction of a candidate's voxels inside the dilated pancreas mask for it to count as in the pancreas. */
+  minPancreasOverlap: number;
+  /** Dilation of the pancreas mask (mm) before the overlap is measured. */
+  pancreasDilationMm: number;
+  /** Largest distance (mm) between the arterial and venous tumour centres; beyond it the phases disagree. */
+  maxPhaseDistanceMm: number;
+}
+
+/** Logistic calibration of the localisation confidence: sigmoid(intercept + sum(weights[i] * feature[features[i]])). */
+export interface ConfidenceSpec {
+  features: LocalisationFeature[];
+  weights: number[];
+  intercept: number;
+  /** Which studies it was fitted on (free text). */
+  fittedOn: string;
+}
+
+/**
+ * The first stage of the cascade (manifest kind "pancreas"): the venous volume on the coarse
+ * whole-volume grid in, P(pancreas) out.
+ */
+export interface PancreasSpec extends GridSpec {
+  /** P(pancreas) at or above which a voxel is pancreas. */
+  threshold: number;
+  /** Below this volume (ml) of the mask's largest component the node refuses (pancreas-not-found). */
+  minVolumeMl: number;
 }
 
 export interface ModelMetrics {
@@ -69,7 +125,7 @@ export interface ModelManifest {
   schema: 'tsr-node/model-manifest@1';
   name: string;
   version: string;
-  kind: 'classifier' | 'localizer';
+  kind: 'classifier' | 'localizer' | 'pancreas';
   /** File name of the ONNX model, relative to the manifest. */
   file: string;
   /** sha256 (hex) of the ONNX file; the node refuses a model that does not match. */
@@ -78,10 +134,12 @@ export interface ModelManifest {
   inputs: TensorSpec[];
   outputs: TensorSpec[];
   preprocessing: {
-    /** Classifier: its inputs, one crop per phase. Localiser: the channel order of its input and output (arterial and venous, once each). */
+    /** Classifier: its inputs, one crop per phase. Localiser: the channel order of its input (arterial and venous, once each). Pancreas model: [venous]. */
     phases: Phase[];
     crop?: CropSpec;
     localizer?: LocalizerSpec;
+    /** Pancreas model (the cascade's first stage) only. */
+    pancreas?: PancreasSpec;
   };
   /** Classifier only: output class order and the operating threshold on P(high TSR). */
   classLabels?: string[];

@@ -3,7 +3,7 @@
  * read from disk, so every field is checked before the node trusts it.
  */
 import { z } from 'zod';
-import type { ModelManifest } from './manifest';
+import { LOCALISATION_FEATURES, type ModelManifest } from './manifest';
 
 const phase = z.enum(['arterial', 'venous']);
 const window = z.object({ low: z.number(), high: z.number() }).refine((w) => w.high > w.low, 'high must exceed low');
@@ -19,14 +19,47 @@ export const cropSpecSchema = z.object({
   averageShifts: z.array(z.tuple([z.number().int(), z.number().int()])).min(1).max(16).optional(),
 });
 
-export const localizerSpecSchema = z.object({
+const gridFields = {
   voxelMm: z.number().positive(),
   gridSize: z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]),
   huWindow: window,
   normalisation,
   outsideHu: z.number(),
-  minConfidence: z.number().min(0).max(1),
+};
+
+const probability = z.number().min(0).max(1);
+
+export const roiSpecSchema = z.object({
+  centredOn: z.literal('pancreas'),
+  pancreasModel: z.object({ name: z.string().min(1), version: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/, 'lower-case hex sha256') }),
+  candidateLevel: z.number().gt(0).max(1),
+  minPancreasOverlap: probability,
+  pancreasDilationMm: z.number().nonnegative(),
+  maxPhaseDistanceMm: z.number().positive(),
+});
+
+export const confidenceSpecSchema = z
+  .object({
+    features: z.array(z.enum(LOCALISATION_FEATURES)).min(1),
+    weights: z.array(z.number()),
+    intercept: z.number(),
+    fittedOn: z.string(),
+  })
+  .refine((c) => c.weights.length === c.features.length, 'weights must hold one number per feature')
+  .refine((c) => new Set(c.features).size === c.features.length, 'a feature is named twice');
+
+export const localizerSpecSchema = z.object({
+  ...gridFields,
+  minConfidence: probability,
   averageShifts: z.array(z.tuple([z.number().int(), z.number().int(), z.number().int()])).min(1).max(8).optional(),
+  roi: roiSpecSchema.optional(),
+  confidence: confidenceSpecSchema.optional(),
+});
+
+export const pancreasSpecSchema = z.object({
+  ...gridFields,
+  threshold: z.number().gt(0).lt(1),
+  minVolumeMl: z.number().nonnegative(),
 });
 
 const tensorSpec = z.object({
@@ -39,7 +72,7 @@ export const modelManifestSchema = z.object({
   schema: z.literal('tsr-node/model-manifest@1'),
   name: z.string().min(1),
   version: z.string().min(1),
-  kind: z.enum(['classifier', 'localizer']),
+  kind: z.enum(['classifier', 'localizer', 'pancreas']),
   file: z.string().min(1),
   sha256: z.string().regex(/^[0-9a-f]{64}$/, 'lower-case hex sha256'),
   opset: z.number().int().positive(),
@@ -49,6 +82,7 @@ export const modelManifestSchema = z.object({
     phases: z.array(phase).min(1),
     crop: cropSpecSchema.optional(),
     localizer: localizerSpecSchema.optional(),
+    pancreas: pancreasSpecSchema.optional(),
   }),
   classLabels: z.array(z.string()).optional(),
   threshold: z.number().min(0).max(1).optional(),

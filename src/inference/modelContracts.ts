@@ -6,7 +6,7 @@
  */
 import type * as ort from 'onnxruntime-node';
 import { ConfigError } from '../errors';
-import type { CropSpec, LocalizerSpec, ModelManifest, Phase, TensorSpec } from './manifest';
+import type { CropSpec, LocalizerSpec, ModelManifest, PancreasSpec, Phase, TensorSpec } from './manifest';
 import type { ModelIdentity } from './result';
 
 export interface ModelRuntimeOptions {
@@ -35,9 +35,17 @@ export interface LoadedClassifier extends LoadedModel {
 
 export interface LoadedLocalizer extends LoadedModel {
   localizer: LocalizerSpec;
-  /** Channel order of the input and output tensors: each phase once. */
+  /** Channel order of the input tensor (and of the output's tumour channels): each phase once. */
   phases: Phase[];
 }
+
+/** The cascade's first stage: P(pancreas) on the coarse whole-volume grid of the venous volume. */
+export interface LoadedPancreas extends LoadedModel {
+  pancreas: PancreasSpec;
+}
+
+/** Output channels of a cascade localiser (preprocessing.localizer.roi): tumour as each phase shows it, then pancreas. */
+export const CASCADE_OUTPUT_CHANNELS = 3;
 
 
 export function fail(file: string, problem: string): never {
@@ -108,18 +116,39 @@ export function checkLocalizerContract(file: string, m: ModelManifest): Localize
     fail(file, `a localizer takes both phases as channels: preprocessing.phases must hold arterial and venous once each, got [${phases.join(', ')}]`);
   }
   const channels = phases.length;
-  const [gx, gy, gz] = spec.gridSize;
-  const input = tensor(m, 'inputs', 'volume') ?? fail(file, 'no input named "volume"');
-  const output = tensor(m, 'outputs', 'probability') ?? fail(file, 'no output named "probability"');
-  // The grid is [x, y, z] in the spec and [Z, Y, X] in the tensor; a symbolic axis accepts any size.
-  const fits = (shape: Array<number | string>): boolean =>
-    shape.length === 5 && shape[1] === channels && [gz, gy, gx].every((n, a) => typeof shape[a + 2] === 'string' || shape[a + 2] === n);
-  if (input.dtype !== 'float32' || !fits(input.shape)) fail(file, `input "volume" must be float32 [batch, ${channels}, ${gz}, ${gy}, ${gx}] to fit preprocessing.phases and preprocessing.localizer.gridSize, got ${input.dtype} ${formatShape(input.shape)}`);
-  if (!fits(output.shape)) fail(file, `output "probability" must be [batch, ${channels}, ${gz}, ${gy}, ${gx}], got ${formatShape(output.shape)}`);
+  // A cascade localiser adds a pancreas channel to its output.
+  const outputChannels = spec.roi ? CASCADE_OUTPUT_CHANNELS : channels;
+  const { input } = checkGridTensors(file, m, spec.gridSize, channels, outputChannels, 'preprocessing.phases and preprocessing.localizer.gridSize');
+  if (!spec.roi && spec.confidence) fail(file, 'preprocessing.localizer.confidence calibrates the cascade localiser: it needs preprocessing.localizer.roi');
   const shifts = spec.averageShifts ?? [[0, 0, 0]];
   if (shifts.length > 1 && typeof input.shape[0] !== 'string' && input.shape[0] !== shifts.length) {
     fail(file, `preprocessing.localizer.averageShifts names ${shifts.length} shifts, run as one batch, but input "volume" has a fixed batch of ${input.shape[0]}`);
   }
   if (shifts.some((shift) => shift.some((s, a) => Math.abs(s) >= spec.gridSize[a]))) fail(file, 'preprocessing.localizer.averageShifts: a shift is as large as the grid');
   return { localizer: spec, phases };
+}
+
+/** Checks the grid model's `volume` input and `probability` output against its grid ([x, y, z] in the spec, [Z, Y, X] in the tensors). */
+function checkGridTensors(file: string, m: ModelManifest, gridSize: [number, number, number], channels: number, outputChannels: number, fitsWhat: string): { input: TensorSpec } {
+  const [gx, gy, gz] = gridSize;
+  const input = tensor(m, 'inputs', 'volume') ?? fail(file, 'no input named "volume"');
+  const output = tensor(m, 'outputs', 'probability') ?? fail(file, 'no output named "probability"');
+  // A symbolic axis accepts any size.
+  const fits = (shape: Array<number | string>, c: number): boolean =>
+    shape.length === 5 && shape[1] === c && [gz, gy, gx].every((n, a) => typeof shape[a + 2] === 'string' || shape[a + 2] === n);
+  if (input.dtype !== 'float32' || !fits(input.shape, channels)) fail(file, `input "volume" must be float32 [batch, ${channels}, ${gz}, ${gy}, ${gx}] to fit ${fitsWhat}, got ${input.dtype} ${formatShape(input.shape)}`);
+  if (!fits(output.shape, outputChannels)) fail(file, `output "probability" must be [batch, ${outputChannels}, ${gz}, ${gy}, ${gx}], got ${formatShape(output.shape)}`);
+  return { input };
+}
+
+/** What a pancreas model adds to a loaded model. */
+export type PancreasFields = Pick<LoadedPancreas, 'pancreas'>;
+
+/** What the node's code expects of the cascade's first stage: the venous volume in, P(pancreas) out, on the spec's grid. */
+export function checkPancreasContract(file: string, m: ModelManifest): PancreasFields {
+  const spec = m.preprocessing.pancreas ?? fail(file, 'a pancreas manifest needs preprocessing.pancreas');
+  const phases = m.preprocessing.phases;
+  if (phases.length !== 1 || phases[0] !== 'venous') fail(file, `a pancreas model takes the venous phase alone: preprocessing.phases must be [venous], got [${phases.join(', ')}]`);
+  checkGridTensors(file, m, spec.gridSize, 1, 1, 'preprocessing.pancreas.gridSize');
+  return { pancreas: spec };
 }

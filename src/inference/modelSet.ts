@@ -7,30 +7,76 @@
  * Adding a stage (e.g. a pancreas segmentation before the tumour localiser): its loaded type in
  * `ModelSet`, its role in `ModelRole` (result.ts), one entry in `MODEL_STAGES`, its manifest name
  * in the configuration schema; the code that uses it reads `models.<role>`.
+ *
+ * A stage may be conditional (`neededBy`): the pancreas model is loaded exactly when the
+ * localiser is the second stage of a cascade (its manifest has `preprocessing.localizer.roi`),
+ * and it must then be the very model that localiser names (name, version and sha256).
  */
 import { ConfigError } from '../errors';
-import { loadClassifier, loadLocalizer, releaseModels, type LoadedClassifier, type LoadedLocalizer, type LoadedModel, type ModelRuntimeOptions } from './models';
-import type { ModelRole, StageIdentity } from './result';
+import {
+  loadClassifier,
+  loadLocalizer,
+  loadPancreas,
+  releaseModels,
+  type LoadedClassifier,
+  type LoadedLocalizer,
+  type LoadedModel,
+  type LoadedPancreas,
+  type ModelRuntimeOptions,
+} from './models';
+import type { ModelIdentity, ModelRole, StageIdentity } from './result';
 
 /** The loaded models, by role. A type alias (not an interface), so that it is a plain record of models. */
 export type ModelSet = {
+  /** Present exactly when the localiser is a cascade's second stage. */
+  pancreas?: LoadedPancreas;
   localizer: LoadedLocalizer;
   classifier: LoadedClassifier;
 };
 
-/** Manifest names by role (config `models`), the folder that holds them, and the runtime settings. */
-export type ModelsConfig = ModelRuntimeOptions & { dir: string } & Record<ModelRole, string>;
+type RequiredRole = Exclude<ModelRole, 'pancreas'>;
+
+/**
+ * Manifest names by role (config `models`), the folder that holds them, and the runtime settings.
+ * `pancreas` is read only when the localiser needs a pancreas model.
+ */
+export type ModelsConfig = ModelRuntimeOptions & { dir: string } & Record<RequiredRole, string> & { pancreas?: string };
 
 interface ModelStage<Role extends ModelRole> {
   role: Role;
-  load(dir: string, name: string, options: ModelRuntimeOptions): Promise<ModelSet[Role]>;
+  load(dir: string, name: string, options: ModelRuntimeOptions): Promise<NonNullable<ModelSet[Role]>>;
+  /** A conditional stage: whether the stages loaded before it need it (loaded after the unconditional ones). */
+  neededBy?: (loaded: Partial<ModelSet>) => boolean;
 }
 
-/** The stages in the order the pipeline runs them (and loads them). */
+/** The stages in the order the pipeline runs them (and loads them, conditional stages last). */
 export const MODEL_STAGES: ReadonlyArray<ModelStage<ModelRole>> = [
+  { role: 'pancreas', load: loadPancreas, neededBy: (loaded) => loaded.localizer?.localizer.roi !== undefined },
   { role: 'localizer', load: loadLocalizer },
   { role: 'classifier', load: loadClassifier },
 ];
+
+function identityText(m: ModelIdentity): string {
+  return `${m.name} ${m.version} (sha256 ${m.sha256})`;
+}
+
+/** The cascade's pair check: the pancreas model must be the one the localiser was trained behind. */
+export function checkCascadePair(localizer: Pick<LoadedLocalizer, 'localizer' | 'onnxPath'>, pancreas: Pick<LoadedPancreas, 'identity' | 'onnxPath'> | undefined): void {
+  const roi = localizer.localizer.roi;
+  if (!roi) return;
+  const wanted = roi.pancreasModel;
+  if (!pancreas) {
+    throw new ConfigError(`model ${localizer.onnxPath}: this localiser is the second stage of a cascade and needs the pancreas model ${identityText(wanted)} (preprocessing.localizer.roi.pancreasModel), but none is configured (models.pancreas)`);
+  }
+  const got = pancreas.identity;
+  const differs = (['name', 'version', 'sha256'] as const).filter((key) => got[key] !== wanted[key]);
+  if (differs.length > 0) {
+    throw new ConfigError(
+      `model ${localizer.onnxPath}: this localiser was trained behind the pancreas model ${identityText(wanted)}, but models.pancreas is ${identityText(got)} (${pancreas.onnxPath}); ` +
+        `they differ in ${differs.join(', ')}: install the pair together`,
+    );
+  }
+}
 
 /** What the node asks of the set as a whole, beyond each model's own contract. */
 function checkModelSet(models: ModelSet): void {
@@ -38,16 +84,31 @@ function checkModelSet(models: ModelSet): void {
   if (classifier.phases.length !== 2 || !classifier.phases.includes('arterial') || !classifier.phases.includes('venous')) {
     throw new ConfigError(`model ${classifier.onnxPath}: the node's classifier must take both phases, this one takes [${classifier.phases.join(', ')}]`);
   }
+  checkCascadePair(models.localizer, models.pancreas);
+}
+
+/** The name to load a conditional stage by: its configured name, or a clear refusal. */
+function conditionalStageName(config: ModelsConfig, role: ModelRole, loaded: Partial<ModelSet>): string | undefined {
+  const name = config[role];
+  if (name !== undefined) return name;
+  if (role === 'pancreas' && loaded.localizer) checkCascadePair(loaded.localizer, undefined);
+  return undefined;
 }
 
 /**
- * Loads every stage of the set from `config.models`, once, in stage order; a ConfigError when any
- * model, or the set as a whole, does not match. Nothing stays loaded after a refusal.
+ * Loads every stage of the set from `config.models`, once (unconditional stages in stage order,
+ * then the conditional ones the set needs); a ConfigError when any model, or the set as a whole,
+ * does not match. Nothing stays loaded after a refusal.
  */
 export async function loadModelSet(config: ModelsConfig): Promise<ModelSet> {
   const loaded: Partial<Record<ModelRole, LoadedModel>> = {};
   try {
-    for (const stage of MODEL_STAGES) loaded[stage.role] = await stage.load(config.dir, config[stage.role], config);
+    for (const stage of MODEL_STAGES.filter((s) => !s.neededBy)) loaded[stage.role] = await stage.load(config.dir, config[stage.role] as string, config);
+    for (const stage of MODEL_STAGES.filter((s) => s.neededBy)) {
+      if (!stage.neededBy!(loaded as Partial<ModelSet>)) continue;
+      const name = conditionalStageName(config, stage.role, loaded as Partial<ModelSet>);
+      if (name !== undefined) loaded[stage.role] = await loadNeededStage(stage, config, name);
+    }
     const models = loaded as ModelSet;
     checkModelSet(models);
     return models;
@@ -57,12 +118,27 @@ export async function loadModelSet(config: ModelsConfig): Promise<ModelSet> {
   }
 }
 
-/** Role, name, version and sha256 of each stage, in stage order. */
-export function modelSetIdentities(models: { [Role in ModelRole]: Pick<ModelSet[Role], 'identity'> }): StageIdentity[] {
-  return MODEL_STAGES.map((stage) => ({ role: stage.role, ...models[stage.role].identity }));
+/** Loads a stage another stage needs; a missing manifest says who needs it. */
+async function loadNeededStage(stage: ModelStage<ModelRole>, config: ModelsConfig, name: string): Promise<LoadedModel> {
+  try {
+    return await stage.load(config.dir, name, config);
+  } catch (err) {
+    if (err instanceof ConfigError && err.message.includes('manifest not found')) {
+      throw new ConfigError(`${err.message}; the localiser is the second stage of a cascade and needs its ${stage.role} model (models.${stage.role} = "${name}")`);
+    }
+    throw err;
+  }
+}
+
+/** Role, name, version and sha256 of each stage the set holds, in stage order. */
+export function modelSetIdentities(models: { [Role in ModelRole]?: { identity: ModelIdentity } }): StageIdentity[] {
+  return MODEL_STAGES.flatMap((stage) => {
+    const model = models[stage.role];
+    return model ? [{ role: stage.role, ...model.identity }] : [];
+  });
 }
 
 /** Time spent loading the whole set, in ms. */
 export function modelSetLoadMs(models: ModelSet): number {
-  return MODEL_STAGES.reduce((sum, stage) => sum + models[stage.role].loadMs, 0);
+  return MODEL_STAGES.reduce((sum, stage) => sum + (models[stage.role]?.loadMs ?? 0), 0);
 }

@@ -14,15 +14,17 @@ import { parseModelManifest } from './manifestSchema';
 import {
   checkClassifierContract,
   checkLocalizerContract,
+  checkPancreasContract,
   checkTensors,
   fail,
   type LoadedClassifier,
   type LoadedLocalizer,
   type LoadedModel,
+  type LoadedPancreas,
   type ModelRuntimeOptions,
 } from './modelContracts';
 
-export type { LoadedClassifier, LoadedLocalizer, LoadedModel, ModelRuntimeOptions } from './modelContracts';
+export type { LoadedClassifier, LoadedLocalizer, LoadedModel, LoadedPancreas, ModelRuntimeOptions } from './modelContracts';
 
 function sessionOptions(options: ModelRuntimeOptions): ort.InferenceSession.SessionOptions {
   return {
@@ -99,6 +101,10 @@ export function loadClassifier(dir: string, name: string, options: ModelRuntimeO
 
 export function loadLocalizer(dir: string, name: string, options: ModelRuntimeOptions): Promise<LoadedLocalizer> {
   return loadCheckedModel(dir, name, 'localizer', options, checkLocalizerContract);
+}
+
+export function loadPancreas(dir: string, name: string, options: ModelRuntimeOptions): Promise<LoadedPancreas> {
+  return loadCheckedModel(dir, name, 'pancreas', options, checkPancreasContract);
 }
 
 /** Releases every session of a set of loaded models (at shutdown, or after a test). */

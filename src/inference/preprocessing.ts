@@ -10,7 +10,7 @@
  */
 import { patientToIndex, type Geometry, type Vec3 } from '../study/geometry';
 import type { HuVolume } from '../study/volume';
-import type { CropSpec, LocalizerSpec, Phase } from './manifest';
+import type { CropSpec, GridSpec, Phase } from './manifest';
 
 /** Index tolerance at the volume's faces, so a point on the last voxel centre counts as inside. */
 const EDGE_TOLERANCE = 1e-6;
@@ -138,7 +138,7 @@ export function extractCrop(volume: Pick<HuVolume, 'geometry' | 'data'>, centreM
  * patient x, y, z (LPS), centred on `centreMm` (by default the centre of the volume's voxel box).
  * Its data layout is HuVolume's, which is the ONNX input [Z, Y, X].
  */
-export function localizerGridGeometry(volumeGeometry: Geometry, spec: LocalizerSpec, centreMm?: Vec3): Geometry {
+export function localizerGridGeometry(volumeGeometry: Geometry, spec: GridSpec, centreMm?: Vec3): Geometry {
   const centre = centreMm ?? volumeCentre(volumeGeometry);
   const [gx, gy, gz] = spec.gridSize;
   const s = spec.voxelMm;
@@ -272,7 +272,7 @@ export interface LocalizerInput {
  * trilinearly on the patient-aligned isotropic grid (centred on the volume's centre unless
  * `centreMm` is given), windowed and normalised.
  */
-export function extractLocalizerInput(volume: Pick<HuVolume, 'geometry' | 'data'>, spec: LocalizerSpec, centreMm?: Vec3): LocalizerInput {
+export function extractLocalizerInput(volume: Pick<HuVolume, 'geometry' | 'data'>, spec: GridSpec, centreMm?: Vec3): LocalizerInput {
   if (!(spec.voxelMm > 0)) throw new RangeError(`localizer voxelMm must be positive, got ${spec.voxelMm}`);
   if (!spec.gridSize.every((n) => Number.isInteger(n) && n > 0)) throw new RangeError(`localizer gridSize must be positive integers, got ${spec.gridSize.join('x')}`);
   const grid = localizerGridGeometry(volume.geometry, spec, centreMm);
@@ -305,10 +305,11 @@ export function extractLocalizerInput(volume: Pick<HuVolume, 'geometry' | 'data'
 /**
  * The localiser's inputs for a study: both phases on one grid, the venous volume's (the arterial
  * volume is sampled on it in patient coordinates, so a voxel of one phase lies where the same
- * voxel of the other does). The model takes them as channels of one tensor.
+ * voxel of the other does). The model takes them as channels of one tensor. `centreMm` (the
+ * cascade's ROI centre) centres the grid elsewhere than on the venous volume's centre.
  */
-export function extractLocalizerInputs(volumes: Record<Phase, Pick<HuVolume, 'geometry' | 'data'>>, spec: LocalizerSpec): Record<Phase, LocalizerInput> {
-  const centre = volumeCentre(volumes.venous.geometry);
+export function extractLocalizerInputs(volumes: Record<Phase, Pick<HuVolume, 'geometry' | 'data'>>, spec: GridSpec, centreMm?: Vec3): Record<Phase, LocalizerInput> {
+  const centre = centreMm ?? volumeCentre(volumes.venous.geometry);
   return {
     arterial: extractLocalizerInput(volumes.arterial, spec, centre),
     venous: extractLocalizerInput(volumes.venous, spec, centre),

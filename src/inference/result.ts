@@ -13,8 +13,8 @@ export interface ModelIdentity {
   sha256: string;
 }
 
-/** The stages of the node's model set (modelSet.ts), in the order the pipeline runs them. */
-export type ModelRole = 'localizer' | 'classifier';
+/** The stages of the node's model set (modelSet.ts), in the order the pipeline runs them. `pancreas` only with a cascade localiser. */
+export type ModelRole = 'pancreas' | 'localizer' | 'classifier';
 
 /** One stage of the model set that made an analysis. */
 export interface StageIdentity extends ModelIdentity {
@@ -65,6 +65,20 @@ export interface TumourLocalisation {
   level: number;
 }
 
+/**
+ * The cascade's first stage (absent with a single-stage localiser): P(pancreas) on the coarse
+ * whole-volume grid, the threshold, the mask (the largest component at the threshold, 1/0 on the
+ * grid), its volume and the ROI centre the second stage was centred on. For a pancreas segment
+ * later. Left out of the JSON printout but for volumeMl and roiCentreMm.
+ */
+export interface PancreasLocalisation {
+  grid: ProbabilityGrid;
+  level: number;
+  mask: Uint8Array;
+  volumeMl: number;
+  roiCentreMm: Vec3;
+}
+
 export interface TsrAnalysis {
   studyInstanceUID: string;
   /** P(high TSR), in [0, 1]. */
@@ -79,13 +93,21 @@ export interface TsrAnalysis {
   tumour: {
     centreMm: Vec3;
     diameterMm: number;
-    /** The localiser's peak probability. */
+    /**
+     * Single-stage localiser: its peak probability. Cascade localiser: the calibrated localisation
+     * confidence, the probability that the reported centre lies in the tumour (the candidate's peak
+     * when the manifest has no calibration: `confidenceCalibrated` says which).
+     */
     confidence: number;
+    /** Cascade only: true when `confidence` comes from the manifest's fitted calibration. */
+    confidenceCalibrated?: boolean;
   };
   arterial: PhaseFinding;
   venous: PhaseFinding;
   tumourLocalisation: TumourLocalisation;
-  /** Stage timings in ms (localise, crop, classify). */
+  /** Cascade only: the pancreas the first stage found. */
+  pancreasLocalisation?: PancreasLocalisation;
+  /** Stage timings in ms (localise, crop, classify; with a cascade also pancreas and tumour, the two parts of localise). */
   timingsMs: Record<string, number>;
 }
 
@@ -95,6 +117,7 @@ export function toPrintable(analysis: TsrAnalysis): Record<string, unknown> {
     const { keySliceHu: _k, saliency: _s, sourceSopInstanceUIDs, ...rest } = p;
     return { ...rest, sourceImageCount: sourceSopInstanceUIDs.length };
   };
-  const { tumourLocalisation: _l, ...rest } = analysis;
-  return { ...rest, arterial: phase(analysis.arterial), venous: phase(analysis.venous) };
+  const { tumourLocalisation: _l, pancreasLocalisation, ...rest } = analysis;
+  const pancreas = pancreasLocalisation ? { pancreasLocalisation: { volumeMl: pancreasLocalisation.volumeMl, roiCentreMm: pancreasLocalisation.roiCentreMm } } : {};
+  return { ...rest, ...pancreas, arterial: phase(analysis.arterial), venous: phase(analysis.venous) };
 }

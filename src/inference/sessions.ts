@@ -5,9 +5,10 @@
  */
 import * as ort from 'onnxruntime-node';
 import type { Phase } from './manifest';
-import type { LoadedClassifier, LoadedLocalizer } from './models';
+import type { LoadedClassifier, LoadedLocalizer, LoadedPancreas } from './models';
+import { CASCADE_OUTPUT_CHANNELS } from './modelContracts';
 import type { LocalizerInput } from './preprocessing';
-import { meanShiftedBack, shiftedBatch } from './gridShifts';
+import { addShiftedBack, meanShiftedBack, shiftedBatch } from './gridShifts';
 import type { Vec3 } from '../study/geometry';
 import type { ProbabilityGrid } from './tumourFinding';
 
@@ -50,6 +51,58 @@ export async function runLocalizer(model: LoadedLocalizer, inputs: Record<Phase,
     grids[phase] = { geometry: inputs[phase].geometry, data: probability.subarray(c * voxels, (c + 1) * voxels) };
   });
   return { grids, onnxMs };
+}
+
+/** The cascade's first stage on the venous volume's coarse grid: P(pancreas) on that grid (one plain run). */
+export async function runPancreas(model: LoadedPancreas, input: LocalizerInput): Promise<{ grid: ProbabilityGrid; onnxMs: number }> {
+  const [gx, gy, gz] = input.geometry.dims;
+  const started = performance.now();
+  const outputs = await model.session.run({ volume: new ort.Tensor('float32', input.data, [1, 1, gz, gy, gx]) });
+  const onnxMs = performance.now() - started;
+  return { grid: { geometry: input.geometry, data: float32Output(outputs, 'probability', input.data.length) }, onnxMs };
+}
+
+export interface CascadeLocalizerOutput {
+  /** Tumour as each phase's image shows it, averaged over the shifts. */
+  grids: Record<Phase, ProbabilityGrid>;
+  /** Stage 2's pancreas channel, averaged over the shifts. */
+  pancreas: ProbabilityGrid;
+  /** The venous tumour map of each shift, moved back onto the grid (one entry without shift averaging). */
+  venousByShift: Float32Array[];
+  onnxMs: number;
+}
+
+/**
+ * The cascade's second stage on the ROI grid: both phases in as channels (the model's order),
+ * three maps out (tumour arterial, tumour venous, pancreas), averaged over averageShifts; the
+ * venous map of each shift is kept for the shift spread.
+ */
+export async function runCascadeLocalizer(model: LoadedLocalizer, inputs: Record<Phase, LocalizerInput>): Promise<CascadeLocalizerOutput> {
+  const geometry = inputs.venous.geometry;
+  const dims = geometry.dims;
+  const voxels = dims[0] * dims[1] * dims[2];
+  const channels = model.phases.length;
+  const volume = new Float32Array(voxels * channels);
+  model.phases.forEach((phase, c) => volume.set(inputs[phase].data, c * voxels));
+  const shifts = model.localizer.averageShifts ?? [[0, 0, 0]];
+  const feeds = { volume: new ort.Tensor('float32', shiftedBatch(volume, dims, channels, shifts), [shifts.length, channels, dims[2], dims[1], dims[0]]) };
+  const started = performance.now();
+  const outputs = await model.session.run(feeds);
+  const onnxMs = performance.now() - started;
+  const perItem = voxels * CASCADE_OUTPUT_CHANNELS;
+  const all = float32Output(outputs, 'probability', perItem * shifts.length);
+  const mean = new Float32Array(perItem);
+  const venousChannel = model.phases.indexOf('venous');
+  const venousByShift = shifts.map((shift, b) => {
+    const back = new Float32Array(perItem);
+    addShiftedBack(all.subarray(b * perItem, (b + 1) * perItem), dims, CASCADE_OUTPUT_CHANNELS, shift, 1, back);
+    for (let n = 0; n < perItem; n++) mean[n] += back[n] / shifts.length;
+    return back.slice(venousChannel * voxels, (venousChannel + 1) * voxels);
+  });
+  const grid = (c: number): ProbabilityGrid => ({ geometry, data: mean.subarray(c * voxels, (c + 1) * voxels) });
+  const grids = {} as Record<Phase, ProbabilityGrid>;
+  model.phases.forEach((phase, c) => (grids[phase] = grid(c)));
+  return { grids, pancreas: grid(channels), venousByShift, onnxMs };
 }
 
 export interface ClassifierOutput {
