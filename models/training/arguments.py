@@ -6,14 +6,15 @@ import argparse
 import os
 from typing import List
 
-from plans import (ClassifierPlan, ClipPlan, DEFAULT_SEED, ExportPlan, LocalizerPlan, NodeCalibrationPlan, Plans, REPO_DIR, RunPlan,
-                   default_run_dir, with_smoke_overrides)
+from plans import (ClassifierPlan, ClipPlan, DEFAULT_SEED, ExportPlan, LocalizerPlan, NodeCalibrationPlan, PancreasPlan, Plans, REPO_DIR,
+                   RoiLocalizerPlan, RunPlan, default_run_dir, with_smoke_overrides)
 
 STAGES = (
     ("all", "every stage in order, export, node-path calibration, export again"),
     ("pretrain-clip", "contrastive CLIP pretraining"),
     ("train-classifier", "fused, arterial-only and venous-only classifiers"),
-    ("train-localizer", "3D tumour localiser"),
+    ("train-pancreas", "cascade stage 1: 3D pancreas model on the coarse grid (@2 datasets)"),
+    ("train-localizer", "3D tumour localiser (@2: cascade stage 2 on the ROI grid; @1: whole volume)"),
     ("export", "ONNX + manifests (+ parity fixture)"),
     ("evaluate", "figures on the dataset's test split"),
     ("calibrate", "recalibrate the classifiers on the node's path (`tsr-node evaluate` of the calibration cohort)"),
@@ -60,11 +61,22 @@ def _add_model_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--views", type=int, default=ClassifierPlan.views, help="augmented views of each training crop to embed")
     g.add_argument("--shift-px", type=int, default=ClassifierPlan.shift_px,
                    help="largest in-plane shift (pixels) of the augmented views: the node's crop centre comes from the localiser, not the truth")
-    g = p.add_argument_group("localiser")
-    g.add_argument("--localizer-steps", type=int, default=LocalizerPlan.steps)
-    g.add_argument("--localizer-minutes", type=float, help="stop localiser training after this many minutes")
-    g.add_argument("--localizer-base", type=int, default=LocalizerPlan.base_channels, help="channels of the first level")
-    g.add_argument("--localizer-batch", type=int, default=LocalizerPlan.batch_size)
+    g = p.add_argument_group("pancreas (cascade stage 1, @2 datasets)")
+    g.add_argument("--pancreas-steps", type=int, default=PancreasPlan.steps)
+    g.add_argument("--pancreas-minutes", type=float, default=PancreasPlan.max_minutes,
+                   help="stop pancreas training after this many minutes (0: no cap)")
+    g.add_argument("--pancreas-base", type=int, default=PancreasPlan.base_channels, help="channels of the first level")
+    g.add_argument("--pancreas-batch", type=int, default=PancreasPlan.batch_size)
+    g = p.add_argument_group("localiser (@2: cascade stage 2 on the ROI grid; @1: whole volume)")
+    g.add_argument("--localizer-steps", type=int,
+                   help=f"training steps (default {RoiLocalizerPlan.steps} for the ROI model, {LocalizerPlan.steps} for @1's)")
+    g.add_argument("--localizer-minutes", type=float,
+                   help=f"stop localiser training after this many minutes (default {RoiLocalizerPlan.max_minutes:g} for the ROI model, "
+                        "no cap for @1's; 0: no cap)")
+    g.add_argument("--localizer-base", type=int,
+                   help=f"channels of the first level (default {RoiLocalizerPlan.base_channels} ROI, {LocalizerPlan.base_channels} @1)")
+    g.add_argument("--localizer-batch", type=int,
+                   help=f"patches per step (default {RoiLocalizerPlan.batch_size} ROI, {LocalizerPlan.batch_size} @1)")
     g.add_argument("--localizer-preload-gb", type=float, default=LocalizerPlan.preload_gb,
                    help="hold the training volumes in memory when they fit in this many GB (faster); else read patches from the files")
 
@@ -74,7 +86,7 @@ def _add_output_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--out", default=ExportPlan.models_dir, help="where the ONNX files and manifests go")
     g.add_argument("--parity-dir", help="write the parity fixture here (default: test/fixtures/model-parity when --out is the repo's models/)")
     g.add_argument("--parity-copy-models", action="store_true", help="copy the ONNX files into the parity folder (self-contained fixture)")
-    g.add_argument("--model-version", default=ExportPlan.model_version)
+    g.add_argument("--model-version", default=ExportPlan.model_version, help="default 0.5.0 for @2 datasets (the cascade), 0.4.0 for @1")
     g = p.add_argument_group("calibrate")
     g.add_argument("--evaluation", help="folder written by `tsr-node evaluate` (evaluation.json, cases.json) on the models in --out; "
                    "without it the kit runs `tsr-node evaluate` on the calibration cohort itself")
@@ -97,6 +109,18 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     return parser
 
 
+def _given(value, default):
+    """A flag's value, or the plan's default when the flag was not given."""
+    return default if value is None else value
+
+
+def _minutes(value, default):
+    """A time cap flag: not given -> the plan's default; 0 (or less) -> no cap."""
+    if value is None:
+        return default
+    return value if value > 0 else None
+
+
 def plans_from_arguments(args: argparse.Namespace) -> Plans:
     """The plans of this invocation: the defaults, the flags, then --smoke's overrides. The
     dataset's part comes later (plans.with_dataset)."""
@@ -114,8 +138,17 @@ def plans_from_arguments(args: argparse.Namespace) -> Plans:
                       prompt_weight=args.prompt_weight, sentence_keep=args.sentence_keep),
         classifiers=ClassifierPlan(seed=args.seed, epochs=args.head_epochs, tune_blocks=args.tune_blocks, adapter_alpha=args.alpha,
                                    views=args.views, shift_px=args.shift_px),
-        localizer=LocalizerPlan(seed=args.seed, steps=args.localizer_steps, max_minutes=args.localizer_minutes,
-                                base_channels=args.localizer_base, batch_size=args.localizer_batch, preload_gb=args.localizer_preload_gb),
+        localizer=LocalizerPlan(seed=args.seed, steps=_given(args.localizer_steps, LocalizerPlan.steps),
+                                max_minutes=_minutes(args.localizer_minutes, LocalizerPlan.max_minutes),
+                                base_channels=_given(args.localizer_base, LocalizerPlan.base_channels),
+                                batch_size=_given(args.localizer_batch, LocalizerPlan.batch_size), preload_gb=args.localizer_preload_gb),
+        pancreas=PancreasPlan(seed=args.seed, steps=args.pancreas_steps, max_minutes=_minutes(args.pancreas_minutes, None),
+                              base_channels=args.pancreas_base, batch_size=args.pancreas_batch, preload_gb=args.localizer_preload_gb),
+        roi_localizer=RoiLocalizerPlan(seed=args.seed, steps=_given(args.localizer_steps, RoiLocalizerPlan.steps),
+                                       max_minutes=_minutes(args.localizer_minutes, RoiLocalizerPlan.max_minutes),
+                                       base_channels=_given(args.localizer_base, RoiLocalizerPlan.base_channels),
+                                       batch_size=_given(args.localizer_batch, RoiLocalizerPlan.batch_size),
+                                       preload_gb=args.localizer_preload_gb),
         export=ExportPlan(models_dir=models_dir, parity_dir=parity_dir, copy_models_into_parity_dir=args.parity_copy_models,
                           model_version=args.model_version, seed=args.seed),
         node_calibration=NodeCalibrationPlan(models_dir=models_dir, evaluation_dir=args.evaluation, cohort_seed=args.calibration_seed,

@@ -1,17 +1,21 @@
 """The `calibrate` stage: a second Platt scaling of the classifiers on the node's own path
 (node_calibration.py), fitted on `tsr-node evaluate` output and written to the run directory's
-calibration.json; the next export bakes it into the classifiers (calibration_for_export)."""
+calibration.json; the next export bakes it into the classifiers (calibration_for_export). With
+the cascade, the same evaluation also fits the localisation confidence (localisation_calibration.py,
+calibration.json's "localisation"), which the export writes into the localiser's manifest
+(localisation_for_export)."""
 from __future__ import annotations
 
 import json
 import os
 import shutil
 import subprocess
-from typing import Dict
+from typing import Dict, Optional
 
 from export import sha256_of
+from localisation_calibration import fit_localisation_confidence
 from node_calibration import fit_node_path_calibration
-from plans import CLASSIFIER_MODEL_NAMES, REPO_DIR, NodeCalibrationPlan, RunPlan
+from plans import CLASSIFIER_MODEL_NAMES, LOCALIZER_MODEL_NAME, REPO_DIR, NodeCalibrationPlan, RunPlan
 from runtime import log
 
 
@@ -52,10 +56,56 @@ def calibrate_stage(plan: NodeCalibrationPlan, run: RunPlan, export_follows: boo
         log(f"calibrate {variant}: T {c['temperature']:.3f}, bias {c['bias']:.3f}, threshold {c['threshold']:.3f} "
             f"(recalibration T {c['recalibrationTemperature']:.3f}, bias {c['recalibrationBias']:.3f}); "
             f"ECE on the calibration cohort {c['eceBefore']:.3f} -> {c['eceAfter']:.3f}, n={c['n']}")
+    localisation = _fit_localisation(evaluation_dir, plan, run)
+    if localisation:
+        fitted["localisation"] = localisation
     path = run.calibration_file
     with open(path, "w", encoding="utf-8") as f:
         json.dump(fitted, f, indent=2)
     log(f"calibrate: wrote {path}" + ("" if export_follows else "; run `train.py export` to bake it into the models"))
+    return fitted
+
+
+def _fit_localisation(evaluation_dir: str, plan: NodeCalibrationPlan, run: RunPlan) -> Optional[Dict]:
+    """The localisation confidence fitted on the evaluation, bound to the localiser checkpoint;
+    None when the evaluation carries no localisation features (the node then uses the peak)."""
+    with open(os.path.join(evaluation_dir, "evaluation.json"), encoding="utf-8") as f:
+        report = json.load(f)
+    evaluated = report.get("models", {}).get("localizer", {}).get("sha256")
+    manifest_path = os.path.join(plan.models_dir, LOCALIZER_MODEL_NAME + ".json")
+    if evaluated and os.path.exists(manifest_path):
+        with open(manifest_path, encoding="utf-8") as f:
+            expected = json.load(f)["sha256"]
+        if evaluated != expected:
+            raise SystemExit(f"{evaluation_dir} evaluated localizer sha256 {evaluated}, but {manifest_path} is {expected}: "
+                             "evaluate the models you calibrate")
+    seeds = report.get("seeds", {})
+    fitted = fit_localisation_confidence(evaluation_dir, f"tsr-node evaluate, seeds {seeds.get('from')}..{seeds.get('to')}")
+    if fitted is None:
+        log("calibrate: no localisation features in the evaluation: the localiser keeps the peak as its confidence")
+        return None
+    if os.path.exists(run.localizer_checkpoint):
+        fitted["checkpointSha256"] = sha256_of(run.localizer_checkpoint)
+    f = fitted["figures"]
+    log(f"calibrate localisation: n={f['n']}, inside the tumour {f['insideRate']:.3f}; minConfidence {fitted['minConfidence']:.3f} keeps "
+        f"{f['keptRate']:.3f} with {f['wrongPlaceRateKept']:.3f} in the wrong place (target <= {f['maxWrongPlaceRate']:.2f}"
+        f"{'' if f['reached'] else ', NOT reached'}); ECE {f['ecePeak']:.3f} (peak) -> {f['eceConfidence']:.3f}")
+    return fitted
+
+
+def localisation_for_export(run: RunPlan) -> Optional[Dict]:
+    """The fitted localisation confidence of the run's localiser checkpoint, or None (none fitted,
+    or fitted for another checkpoint)."""
+    path = run.calibration_file
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        fitted = json.load(f).get("localisation")
+    if not fitted:
+        return None
+    if fitted.get("checkpointSha256") != sha256_of(run.localizer_checkpoint):
+        log(f"export: the localisation confidence in {path} was fitted for another localiser checkpoint: ignored")
+        return None
     return fitted
 
 

@@ -1,8 +1,11 @@
-"""Reading a training dataset written by `tsr-node dataset build` (schema tsr-node/dataset@1).
+"""Reading a training dataset written by `tsr-node dataset build` (schemas tsr-node/dataset@1 and @2).
 
-    DATASET/manifest.json         crop / localizer specs, label definition, items
+    DATASET/manifest.json         crop / localizer (/ roi, @2) specs, label definition, items
     DATASET/crops/*.npy           float32 [C, H, W]: windowed and normalised, exactly the model input
-    DATASET/localizer/*.npy       float32 [Z, Y, X] coarse grid; *_mask.npy uint8 {0, 1} tumour mask
+    DATASET/localizer/*.npy       float32 [Z, Y, X] coarse grid; *_mask.npy uint8 {0, 1} tumour mask;
+                                  @2: *_pancreas_mask.npy uint8 venous pancreas mask (stage 1's target)
+    DATASET/roi/*.npy             @2: float32 [Z, Y, X] on the 2 mm ROI grid (both phases), uint8
+                                  tumour masks per phase and the pancreas mask (stage 2's targets)
 
 Items without a "split" are split deterministically by hashing the StudyInstanceUID, so the same
 study always lands in the same split whatever else the dataset holds.
@@ -17,7 +20,9 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-DATASET_SCHEMA = "tsr-node/dataset@1"
+DATASET_SCHEMAS = {"tsr-node/dataset@1": 1, "tsr-node/dataset@2": 2}
+# An item's roi entry: these keys are files (made absolute), the others values (centreMm, jitterMm).
+ROI_FILE_KEYS = ("arterial", "venous", "arterialTarget", "venousTarget", "pancreasTarget")
 PHASES = ("arterial", "venous")
 CLASS_LABELS = ("low", "high")  # labelIndex 0 = low TSR, 1 = high TSR
 SPLIT_FRACTIONS = {"train": 0.70, "val": 0.15, "test": 0.15}
@@ -40,8 +45,9 @@ class Item:
     split: str
     findings_text: Optional[str]
     crops: Dict[str, str]  # phase -> absolute path
-    localizer: Optional[Dict[str, str]]  # arterial, venous, arterialTarget, venousTarget -> absolute path
+    localizer: Optional[Dict[str, str]]  # arterial, venous, arterialTarget, venousTarget (@2: pancreasTarget) -> absolute path
     oracle: Optional[Dict[str, float]]
+    roi: Optional[Dict] = None  # @2: ROI_FILE_KEYS -> absolute path, centreMm and jitterMm [x, y, z] as written
 
 
 class Dataset:
@@ -50,11 +56,13 @@ class Dataset:
         path = os.path.join(self.root, "manifest.json")
         with open(path, encoding="utf-8") as f:
             m = json.load(f)
-        if m.get("schema") != DATASET_SCHEMA:
-            raise ValueError(f"{path}: schema {m.get('schema')!r}, expected {DATASET_SCHEMA!r}")
+        if m.get("schema") not in DATASET_SCHEMAS:
+            raise ValueError(f"{path}: schema {m.get('schema')!r}, expected one of {sorted(DATASET_SCHEMAS)}")
         self.manifest = m
+        self.schema_version: int = DATASET_SCHEMAS[m["schema"]]
         self.crop_spec = m["crop"]
         self.localizer_spec = m.get("localizer")
+        self.roi_spec: Optional[Dict] = m.get("roi") if self.schema_version >= 2 else None
         self.label_definition: str = m.get("labelDefinition", "")
         self.source: str = m.get("source", "")
         self.items: List[Item] = []
@@ -72,10 +80,29 @@ class Dataset:
                 id=raw["id"], label=int(label), split=split, findings_text=raw.get("findingsText"),
                 crops={p: os.path.join(self.root, raw["crops"][p]) for p in PHASES},
                 localizer={k: os.path.join(self.root, v) for k, v in loc.items()} if loc else None,
-                oracle=raw.get("oracle"),
+                oracle=raw.get("oracle"), roi=self._roi_of(raw.get("roi")),
             ))
         if not self.items:
             raise ValueError(f"{path}: no items")
+
+    def _roi_of(self, raw: Optional[Dict]) -> Optional[Dict]:
+        """An item's roi entry with its files made absolute (None in @1 datasets)."""
+        if not raw or self.schema_version < 2:
+            return None
+        return {k: (os.path.join(self.root, v) if k in ROI_FILE_KEYS else v) for k, v in raw.items()}
+
+    @property
+    def is_cascade(self) -> bool:
+        """@2 with a roi spec: the pancreas-first, coarse-to-fine localiser (stages 1 and 2)."""
+        return self.schema_version >= 2 and self.roi_spec is not None
+
+    @property
+    def roi_shape(self) -> Optional[tuple]:
+        """[Z, Y, X] of the ROI grid (RoiSpec.gridSize is [x, y, z])."""
+        if not self.roi_spec:
+            return None
+        x, y, z = self.roi_spec["gridSize"]
+        return (z, y, x)
 
     @property
     def crop_shape(self) -> tuple:

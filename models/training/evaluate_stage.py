@@ -12,7 +12,9 @@ import torch
 from dataset import Dataset, Item, labels_of
 from localizer import LocalizerNet, evaluate_localizer, localizer_pairs
 from metrics import auc
-from plans import CLASSIFIER_PHASES, LocalizerPlan, RunPlan
+from pancreas_stage import evaluate_pancreas, load_pancreas_net, pancreas_pairs
+from plans import CLASSIFIER_PHASES, Plans
+from roi_localizer import evaluate_roi_localizer, load_roi_localizer, roi_pairs
 from runtime import load_checkpoint, log
 
 # Kit variant -> the key of its figure in the dataset's oracle scores.
@@ -38,7 +40,26 @@ def log_test_table(results: Dict) -> None:
                 f"{m['testSensitivity']:.2f}  {m['testSpecificity']:.2f}  {m['threshold']:.3f}")
 
 
-def evaluate_stage(localizer_plan: LocalizerPlan, run: RunPlan, ds: Dataset, device: torch.device) -> Dict:
+def _evaluate_cascade(plans: Plans, ds: Dataset, device: torch.device) -> Dict:
+    """Stage 1 and stage 2 on the test split, each on its own stored grids (stage 2 on the ROI the
+    dataset centred on the true pancreas; the node's full cascade is `tsr-node evaluate`)."""
+    results = {}
+    run, test = plans.run, ds.split("test")
+    if os.path.exists(run.pancreas_checkpoint):
+        net, _ = load_pancreas_net(run)
+        r = results["pancreasTest"] = evaluate_pancreas(net.to(device), pancreas_pairs(test), device, plans.pancreas)
+        log(f"test split:   pancreas n={r['n']}: Dice {r['dice']:.3f}, found {r['foundRate']:.3f}, "
+            f"ROI centre error {r.get('centreErrorMm', float('nan')):.1f} mm")
+    if os.path.exists(run.localizer_checkpoint):
+        net, _ = load_roi_localizer(run)
+        r = results["localizerTest"] = evaluate_roi_localizer(net.to(device), roi_pairs(test), device, plans.roi_localizer)
+        log(f"test split:   ROI localiser n={r['n']}: venous centre inside the tumour {r['hitRate']:.3f} (found {r['foundRate']:.3f}), "
+            f"tumour Dice {r.get('dice', float('nan')):.3f}, pancreas Dice {r.get('pancreasDice', float('nan')):.3f}")
+    return results
+
+
+def evaluate_stage(plans: Plans, ds: Dataset, device: torch.device) -> Dict:
+    run, localizer_plan = plans.run, plans.localizer
     results = {}
     for variant in CLASSIFIER_PHASES:
         results[variant] = load_checkpoint(run.classifier_checkpoint(variant))["metrics"]
@@ -46,6 +67,9 @@ def evaluate_stage(localizer_plan: LocalizerPlan, run: RunPlan, ds: Dataset, dev
     if oracle:
         results["oracleTest"] = oracle
     log_test_table(results)
+    if ds.is_cascade:
+        results.update(_evaluate_cascade(plans, ds, device))
+        return results
     if os.path.exists(run.localizer_checkpoint):
         checkpoint = load_checkpoint(run.localizer_checkpoint)
         net = LocalizerNet(checkpoint["base"])

@@ -1,8 +1,10 @@
 """The `export` stage: the run's classifiers and localiser as ONNX files with their manifests
 (export.py), the classifiers calibrated (calibration_stage.calibration_for_export), and the parity
-fixture: PyTorch's outputs on a few inputs, for the node's onnxruntime to reproduce."""
+fixture: PyTorch's outputs on a few inputs, for the node's onnxruntime to reproduce. On @2
+datasets the localiser is the cascade (export_cascade.py)."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -14,12 +16,13 @@ import torch
 from calibration_stage import calibration_for_export
 from clip_model import CLIP
 from clip_stage import load_pretrained_clip
+from export_cascade import export_cascade
 from dataset import Dataset
 from evaluate_stage import ORACLE_KEY_OF_VARIANT, oracle_aucs
 from export import classifier_io, export_onnx, localizer_io, write_manifest, write_parity_case, write_parity_fixture
 from grid_shifts import move_grid
 from localizer import LOCALIZER_PHASES, ExportedLocalizer, LocalizerNet, load_pair, localizer_pairs
-from plans import CLASSIFIER_MODEL_NAMES, LOCALIZER_MODEL_NAME, ClassifierPlan, ExportPlan, LocalizerPlan, RunPlan
+from plans import CLASSIFIER_MODEL_NAMES, LOCALIZER_MODEL_NAME, ClassifierPlan, ExportPlan, LocalizerPlan, Plans, RunPlan
 from runtime import load_checkpoint, log
 from tsr_classifier import EncoderTail, ExportedClassifier, TsrHead, TsrModel
 
@@ -149,7 +152,12 @@ def _write_parity_fixture(plan: ExportPlan, run: RunPlan, ds: Dataset, parity_ca
     log(f"export: parity fixture {write_parity_fixture(plan.parity_dir, parity_cases, note)}")
 
 
-def export_stage(plan: ExportPlan, classifiers: ClassifierPlan, localizer: LocalizerPlan, run: RunPlan, ds: Dataset) -> Dict:
+def export_stage(plans: Plans, ds: Dataset) -> Dict:
+    """The classifiers, then the localiser: @2 datasets the cascade (export_cascade.py: pancreas
+    and ROI models, version 0.5.0 unless --model-version), @1 the whole-volume localiser (0.4.0)."""
+    run, classifiers, localizer = plans.run, plans.classifiers, plans.localizer
+    version = plans.export.model_version or ("0.5.0" if ds.is_cascade else "0.4.0")
+    plan = dataclasses.replace(plans.export, model_version=version)
     os.makedirs(plan.models_dir, exist_ok=True)
     clip, _ = load_pretrained_clip(run)
     summary = {}
@@ -160,7 +168,11 @@ def export_stage(plan: ExportPlan, classifiers: ClassifierPlan, localizer: Local
     test_items = ds.split("test") or ds.split("val") or ds.split("train")
     crops = ds.load_crops(test_items[:2])
     written, parity_cases = _export_classifiers(plan, classifiers, run, ds, clip, crops, minutes)
-    localizer_files, localizer_cases = _export_localizer(plan, localizer, run, ds, test_items, minutes)
+    if ds.is_cascade:
+        localizer_files, localizer_cases = export_cascade(plan, plans.pancreas, plans.roi_localizer, run, ds, test_items, version,
+                                                          _trained_on(ds), minutes)
+    else:
+        localizer_files, localizer_cases = _export_localizer(plan, localizer, run, ds, test_items, minutes)
     written += localizer_files
     parity_cases += localizer_cases
     if plan.parity_dir:

@@ -2,7 +2,9 @@
 
     ClipPlan          CLIP pretraining (clip_stage.py)
     ClassifierPlan    the three classifiers, fused, arterial-only and venous-only (classifier_stage.py)
-    LocalizerPlan     the tumour localiser (localizer_stage.py)
+    PancreasPlan      stage 1 of the cascade: the pancreas on the coarse grid (pancreas_stage.py)
+    LocalizerPlan     the whole-volume tumour localiser of @1 datasets (localizer_stage.py)
+    RoiLocalizerPlan  stage 2 of the cascade: the tumour on the 2 mm ROI grid (roi_localizer.py), @2
     ExportPlan        ONNX export, manifests, parity fixture (export_stage.py)
     NodeCalibrationPlan   recalibration on the node's path (calibration_stage.py)
     RunPlan           the dataset, the run directory and its files, the device
@@ -34,6 +36,7 @@ DEFAULT_SEED = 20240611
 CLASSIFIER_PHASES = {"fusion": ["arterial", "venous"], "arterial": ["arterial"], "venous": ["venous"]}
 CLASSIFIER_MODEL_NAMES = {"fusion": "tsr-clip-fusion", "arterial": "tsr-clip-arterial", "venous": "tsr-clip-venous"}
 LOCALIZER_MODEL_NAME = "tsr-localizer"
+PANCREAS_MODEL_NAME = "tsr-pancreas"
 
 PLANS_FILE = "plans.json"
 SUMMARY_FILE = "summary.json"
@@ -57,7 +60,12 @@ class RunPlan:
 
     @property
     def localizer_checkpoint(self) -> str:
+        """The tumour localiser: whole-volume (@1) or the cascade's ROI model (@2, "kind": "roi")."""
         return os.path.join(self.run_dir, "localizer.pt")
+
+    @property
+    def pancreas_checkpoint(self) -> str:
+        return os.path.join(self.run_dir, "pancreas.pt")
 
     @property
     def summary_file(self) -> str:
@@ -154,13 +162,67 @@ class LocalizerPlan:
 
 
 @dataclass(frozen=True)
+class PancreasPlan:
+    """Stage 1: a 3D U-Net (localizer.LocalizerNet, one channel in and out) on the coarse grid,
+    venous volume in, P(pancreas) out. Whole grids by default (the patch is the grid)."""
+
+    seed: int = DEFAULT_SEED
+    grid_zyx: Optional[Tuple[int, int, int]] = None  # from the dataset's localizer spec
+    voxel_mm: float = 4.0  # from the dataset's localizer spec
+    largest_patch_zyx: Tuple[int, int, int] = (48, 96, 96)
+    patch_zyx: Optional[Tuple[int, int, int]] = None  # the training patch: the grid, at most largest_patch_zyx
+    steps: int = 3000
+    max_minutes: Optional[float] = 10.0  # stop training after this many minutes (--pancreas-minutes)
+    base_channels: int = 8
+    batch_size: int = 2
+    learning_rate: float = 2e-3  # one-cycle peak
+    weight_decay: float = 1e-4
+    max_pos_weight: float = 3.0  # BCE up-weighting of pancreas voxels, at most
+    preload_gb: float = 8.0
+    validation_limit: int = 100
+    threshold: float = 0.5  # the node's mask level (manifest preprocessing.pancreas.threshold)
+    min_volume_ml: float = 5.0  # below it for the largest component: pancreas-not-found
+
+
+@dataclass(frozen=True)
+class RoiLocalizerPlan:
+    """Stage 2: a 3D U-Net at full resolution on the 2 mm ROI grid, both phases in, tumour
+    (arterial, venous) and pancreas out; trained on patches, two thirds around tumour voxels."""
+
+    seed: int = DEFAULT_SEED
+    grid_zyx: Optional[Tuple[int, int, int]] = None  # from the dataset's roi spec
+    voxel_mm: float = 2.0  # from the dataset's roi spec
+    largest_patch_zyx: Tuple[int, int, int] = (32, 48, 64)  # [Z, Y, X]: 64 x 48 x 32 voxels [x, y, z]
+    patch_zyx: Optional[Tuple[int, int, int]] = None  # the training patch: the grid, at most largest_patch_zyx
+    tumour_fraction: float = 2.0 / 3.0  # share of patches drawn around a venous tumour voxel
+    steps: int = 8000
+    max_minutes: Optional[float] = 25.0  # stop training after this many minutes (--localizer-minutes)
+    base_channels: int = 8
+    batch_size: int = 2
+    learning_rate: float = 2e-3  # one-cycle peak
+    weight_decay: float = 1e-4
+    max_pos_weight: float = 10.0  # BCE up-weighting of tumour voxels, at most
+    preload_gb: float = 8.0
+    validation_limit: int = 100
+    # The node's shift averaging (validation, and the manifest): [x, y, z] voxels, plain first.
+    average_shifts: Tuple[Tuple[int, int, int], ...] = AVERAGE_SHIFTS
+    # The node's decision (validation, and the manifest's preprocessing.localizer.roi).
+    min_confidence: float = 0.5  # without a fitted confidence: on the peak
+    candidate_level: float = 0.5
+    min_pancreas_overlap: float = 0.3
+    pancreas_dilation_mm: float = 6.0
+    max_phase_distance_mm: float = 20.0
+    arterial_radius_mm: float = 20.0
+
+
+@dataclass(frozen=True)
 class ExportPlan:
     """ONNX files, manifests and the parity fixture."""
 
     models_dir: str = os.path.join(REPO_DIR, "models")  # absolute (--out)
     parity_dir: Optional[str] = None  # None: no parity fixture
     copy_models_into_parity_dir: bool = False  # a self-contained fixture (--parity-copy-models)
-    model_version: str = "0.4.0"
+    model_version: Optional[str] = None  # None: 0.5.0 for the cascade (@2 datasets), 0.4.0 for @1
     seed: int = DEFAULT_SEED  # the random localiser input when the dataset has no localiser study
 
 
@@ -183,6 +245,8 @@ class Plans:
     localizer: LocalizerPlan
     export: ExportPlan
     node_calibration: NodeCalibrationPlan
+    pancreas: PancreasPlan = PancreasPlan()
+    roi_localizer: RoiLocalizerPlan = RoiLocalizerPlan()
 
 
 # --smoke: every stage, a tiny model, a few steps, no node-path calibration in `all`. Only for
@@ -192,6 +256,8 @@ SMOKE_OVERRIDES: Dict[str, Dict[str, object]] = {
              "text_heads": 2, "epochs": 1, "batch_size": 16},
     "classifiers": {"epochs": 3, "views": 2},
     "localizer": {"steps": 2, "base_channels": 2, "batch_size": 2, "validation_limit": 4},
+    "pancreas": {"steps": 2, "base_channels": 2, "batch_size": 2, "validation_limit": 4},
+    "roi_localizer": {"steps": 2, "base_channels": 2, "batch_size": 2, "validation_limit": 4},
     "node_calibration": {"cohort_count": 0},
 }
 
@@ -203,17 +269,30 @@ def with_smoke_overrides(plans: Plans) -> Plans:
 
 def with_dataset(plans: Plans, ds: Dataset) -> Plans:
     """The plans completed with what the dataset fixes: the crop shape, the localiser's grid,
-    voxel size, confidence level and training patch."""
+    voxel size, confidence level and training patch; for @2, stage 1's (the coarse grid) and
+    stage 2's (the ROI grid)."""
     crop_shape = tuple(ds.crop_shape)
-    localizer = plans.localizer
+    localizer, pancreas, roi = plans.localizer, plans.pancreas, plans.roi_localizer
     spec = ds.localizer_spec
     if spec:
         grid = tuple(ds.localizer_shape)
         localizer = dataclasses.replace(
             localizer, grid_zyx=grid, voxel_mm=float(spec.get("voxelMm", 4.0)), min_confidence=float(spec.get("minConfidence", 0.5)),
-            patch_zyx=tuple(min(size, largest) for size, largest in zip(grid, localizer.largest_patch_zyx)))
+            patch_zyx=_patch(grid, localizer.largest_patch_zyx))
+        pancreas = dataclasses.replace(pancreas, grid_zyx=grid, voxel_mm=float(spec.get("voxelMm", 4.0)),
+                                       patch_zyx=_patch(grid, pancreas.largest_patch_zyx))
+    if ds.roi_spec:
+        grid = tuple(ds.roi_shape)
+        roi = dataclasses.replace(roi, grid_zyx=grid, voxel_mm=float(ds.roi_spec.get("voxelMm", 2.0)),
+                                  min_confidence=float(ds.roi_spec.get("minConfidence", roi.min_confidence)),
+                                  patch_zyx=_patch(grid, roi.largest_patch_zyx))
     return dataclasses.replace(plans, clip=dataclasses.replace(plans.clip, crop_shape=crop_shape),
-                               classifiers=dataclasses.replace(plans.classifiers, crop_shape=crop_shape), localizer=localizer)
+                               classifiers=dataclasses.replace(plans.classifiers, crop_shape=crop_shape), localizer=localizer,
+                               pancreas=pancreas, roi_localizer=roi)
+
+
+def _patch(grid: Tuple[int, ...], largest: Tuple[int, ...]) -> Tuple[int, int, int]:
+    return tuple(min(size, most) for size, most in zip(grid, largest))  # type: ignore[return-value]
 
 
 def record_plans(plans: Plans, sections: List[str]) -> str:

@@ -1,4 +1,4 @@
-"""A TOY dataset in the tsr-node/dataset@1 format, for developing and smoke-testing the kit.
+"""A TOY dataset in the tsr-node/dataset@2 format (or @1 with --schema 1), for developing and smoke-testing the kit.
 
 It is NOT the synthetic CT cohort (src/synthetic) and is never used for the shipped weights:
 blobs of different HU on flat backgrounds, drawn straight into crops and coarse grids with numpy,
@@ -15,7 +15,7 @@ import argparse
 import json
 import math
 import os
-from typing import Dict, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -23,6 +23,9 @@ DEFAULT_CROP = {"fieldOfViewMm": 80, "sizePx": 64, "sliceOffsetsMm": [-5, 0, 5],
                 "huWindow": {"low": -100, "high": 300}, "normalisation": {"mean": 0.5, "std": 0.25}, "outsideHu": -1000}
 DEFAULT_LOCALIZER = {"voxelMm": 4, "gridSize": [96, 96, 48], "huWindow": {"low": -200, "high": 300},
                      "normalisation": {"mean": 0.5, "std": 0.25}, "outsideHu": -1000, "minConfidence": 0.5}
+# @2's ROI grid (the contract's is [96, 72, 48] at 2 mm; the toy's default is small, for the smoke run).
+DEFAULT_ROI = {"voxelMm": 2, "gridSize": [32, 24, 16], "huWindow": {"low": -200, "high": 300},
+               "normalisation": {"mean": 0.5, "std": 0.25}, "outsideHu": -1000, "jitterMm": 4}
 LABEL_DEFINITION = "TOY: TSR low = stroma fraction >= 0.5, TSR high = stroma fraction < 0.5"
 
 # Tumour-minus-parenchyma HU per phase: base + slope * stroma + nuisance (shared) + own noise.
@@ -93,43 +96,129 @@ def _crop(rng, spec, p_hu, t_hu, vessel_hu, radius_mm, centre_mm, vessel_mm) -> 
     return np.stack(chans).astype(np.float32)
 
 
-def _grid(rng, spec, p_hu, t_hu, vessel_hu, radius_mm, tumour_vox, shift_vox) -> Tuple[np.ndarray, np.ndarray]:
+def _phase_scene(rng, spec, p_hu, t_hu, vessel_hu, radius_mm, tumour_vox, shift_vox) -> Dict:
+    """One phase's toy anatomy in coarse-grid voxel units (bowel blobs drawn here), so the coarse
+    grid and the ROI grid show the same scene."""
+    gx, gy, gz = spec["gridSize"]
+    cx, cy = (gx - 1) / 2, (gy - 1) / 2
+    bowel = [(rng.uniform([cx - gx * 0.3, cy - gy * 0.2, 0], [cx + gx * 0.3, cy + gy * 0.05, gz]), rng.uniform(2, 4)) for _ in range(3)]
+    return {"p_hu": p_hu, "t_hu": t_hu, "vessel_hu": vessel_hu, "radius_mm": radius_mm, "tumour": tumour_vox,
+            "shift": shift_vox, "bowel": bowel}
+
+
+def _render(rng, spec, scene: Dict, x: np.ndarray, y: np.ndarray, z: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """HU, tumour mask and pancreas mask (tumour included) at points given in coarse-grid voxel
+    coordinates (x, y, z arrays of one shape)."""
     gx, gy, gz = spec["gridSize"]
     vox = spec["voxelMm"]
-    z, y, x = np.meshgrid(np.arange(gz), np.arange(gy), np.arange(gx), indexing="ij")
-    x = x + shift_vox[0]
-    y = y + shift_vox[1]
-    z = z + shift_vox[2]
-    cx, cy, cz = (gx - 1) / 2, (gy - 1) / 2, (gz - 1) / 2
-    hu = np.full((gz, gy, gx), -1000.0)
+    x, y, z = x + scene["shift"][0], y + scene["shift"][1], z + scene["shift"][2]
+    cx, cy = (gx - 1) / 2, (gy - 1) / 2
+    hu = np.full(x.shape, -1000.0)
     body = ((x - cx) / (gx * 0.42)) ** 2 + ((y - cy) / (gy * 0.32)) ** 2
     hu = np.where(body < 1.0, -100.0, hu)
     hu = np.where(body < 0.8, 40.0, hu)
     # Spine and a vessel.
     hu = np.where(np.hypot(x - cx, y - (cy + gy * 0.2)) < gx * 0.06, 600.0, hu)
-    hu = np.where(np.hypot(x - cx - gx * 0.05, y - (cy + gy * 0.05)) < gx * 0.03, vessel_hu, hu)
+    hu = np.where(np.hypot(x - cx - gx * 0.05, y - (cy + gy * 0.05)) < gx * 0.03, scene["vessel_hu"], hu)
     # Bowel: water blobs, hypodense like a tumour.
-    for _ in range(3):
-        b = rng.uniform([cx - gx * 0.3, cy - gy * 0.2, 0], [cx + gx * 0.3, cy + gy * 0.05, gz])
-        hu = np.where(np.sqrt((x - b[0]) ** 2 + (y - b[1]) ** 2 + (z - b[2]) ** 2) < rng.uniform(2, 4), 10.0, hu)
+    for b, r in scene["bowel"]:
+        hu = np.where(np.sqrt((x - b[0]) ** 2 + (y - b[1]) ** 2 + (z - b[2]) ** 2) < r, 10.0, hu)
     # Pancreas: an elongated ellipsoid through the tumour.
-    tx, ty, tz = tumour_vox
+    tx, ty, tz = scene["tumour"]
     pan = ((x - tx - 3) / (gx * 0.22)) ** 2 + ((y - ty) / 3.5) ** 2 + ((z - tz) / 4.0) ** 2
-    hu = np.where(pan < 1.0, p_hu, hu)
+    hu = np.where(pan < 1.0, scene["p_hu"], hu)
+    radius_mm = scene["radius_mm"]
     d = np.sqrt((x - tx) ** 2 + (y - ty) ** 2 + (z - tz) ** 2) * vox
     mask = (d <= radius_mm).astype(np.uint8)
     w = 1.0 / (1.0 + np.exp((d - radius_mm) / 1.5))
-    hu = hu * (1 - w) + t_hu * w
+    hu = hu * (1 - w) + scene["t_hu"] * w
     hu = hu + rng.normal(0, 10.0, hu.shape)
-    return _window(hu, spec), mask
+    return hu, mask, ((pan < 1.0) | (mask > 0)).astype(np.uint8)
 
 
-def make_toy_dataset(out: str, count: int, seed: int, grid=None, localizer: bool = True, with_split: bool = False) -> str:
+def _coarse_points(spec) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    gx, gy, gz = spec["gridSize"]
+    z, y, x = np.meshgrid(np.arange(gz), np.arange(gy), np.arange(gx), indexing="ij")
+    return x.astype(np.float64), y.astype(np.float64), z.astype(np.float64)
+
+
+def _roi_points(spec, roi_spec, centre_mm) -> Tuple[np.ndarray, ...]:
+    """The ROI grid's voxel centres in coarse-grid voxel units (patient mm = (index - (n - 1) / 2)
+    * voxelMm on both grids, the coarse grid centred on the patient origin)."""
+    axes = []
+    for a in range(3):
+        n, m = spec["gridSize"][a], roi_spec["gridSize"][a]
+        mm = centre_mm[a] + (np.arange(m) - (m - 1) / 2) * roi_spec["voxelMm"]
+        axes.append(mm / spec["voxelMm"] + (n - 1) / 2)
+    z, y, x = np.meshgrid(axes[2], axes[1], axes[0], indexing="ij")
+    return x, y, z
+
+
+def _roi_centre(spec, pancreas: np.ndarray) -> List[float]:
+    """The ROI centre as the contract defines it on the true mask: the centre of the pancreas
+    mask's bounding box on the coarse grid (the toy's pancreas is one component), in patient mm."""
+    idx = np.argwhere(pancreas)  # [z, y, x]
+    centre_zyx = (idx.min(0) + idx.max(0)) / 2.0
+    gx, gy, gz = spec["gridSize"]
+    return [float((centre_zyx[2 - a] - (n - 1) / 2) * spec["voxelMm"]) for a, n in enumerate((gx, gy, gz))]
+
+
+def _grid(rng, spec, scene: Dict) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The coarse grid of one phase: windowed volume, tumour mask, pancreas mask."""
+    hu, mask, pancreas = _render(rng, spec, scene, *_coarse_points(spec))
+    return _window(hu, spec), mask, pancreas
+
+
+def _write_localizer(out: str, stem: str, rng, loc_spec, roi_spec, scenes: Dict[str, Dict], item_seed: int) -> Tuple[Dict, Dict]:
+    """The coarse grids (and, with roi_spec, the pancreas target and the ROI files): the item's
+    localizer and roi entries."""
+    paths: Dict = {}
+    pancreas = None
+    for phase in ("venous", "arterial"):
+        vol, mask, pan = _grid(rng, loc_spec, scenes[phase])
+        paths[phase] = f"localizer/{stem}_{phase}.npy"
+        paths[phase + "Target"] = f"localizer/{stem}_{phase}_mask.npy"
+        np.save(os.path.join(out, paths[phase]), vol)
+        np.save(os.path.join(out, paths[phase + "Target"]), mask)
+        if phase == "venous":
+            pancreas = pan
+    if roi_spec is None:
+        return paths, {}
+    paths["pancreasTarget"] = f"localizer/{stem}_pancreas_mask.npy"
+    np.save(os.path.join(out, paths["pancreasTarget"]), pancreas)
+    jitter = np.random.default_rng([item_seed, 20]).uniform(-roi_spec["jitterMm"], roi_spec["jitterMm"], 3)
+    centre = [c + float(j) for c, j in zip(_roi_centre(loc_spec, pancreas), jitter)]
+    roi: Dict = {}
+    points = _roi_points(loc_spec, roi_spec, centre)
+    for phase in ("arterial", "venous"):
+        hu, mask, pan = _render(rng, loc_spec, scenes[phase], *points)
+        roi[phase] = f"roi/{stem}_{phase}.npy"
+        roi[phase + "Target"] = f"roi/{stem}_{phase}_mask.npy"
+        np.save(os.path.join(out, roi[phase]), _window(hu, roi_spec))
+        np.save(os.path.join(out, roi[phase + "Target"]), mask)
+        if phase == "venous":
+            roi["pancreasTarget"] = f"roi/{stem}_pancreas_mask.npy"
+            np.save(os.path.join(out, roi["pancreasTarget"]), pan)
+    roi["centreMm"] = [round(c, 3) for c in centre]
+    roi["jitterMm"] = [round(float(j), 3) for j in jitter]
+    return paths, roi
+
+
+def make_toy_dataset(out: str, count: int, seed: int, grid=None, localizer: bool = True, with_split: bool = False,
+                     schema: int = 2, roi_grid: Optional[List[int]] = None) -> str:
+    """Write the toy dataset; schema 2 adds the pancreas masks and the ROI grid (roi_grid [x, y, z],
+    default DEFAULT_ROI's)."""
     rng = np.random.default_rng(seed)
     crop_spec = dict(DEFAULT_CROP)
     loc_spec = dict(DEFAULT_LOCALIZER)
     if grid is not None:
         loc_spec["gridSize"] = list(grid)
+    roi_spec = None
+    if schema >= 2 and localizer:
+        roi_spec = dict(DEFAULT_ROI)
+        if roi_grid is not None:
+            roi_spec["gridSize"] = list(roi_grid)
+        os.makedirs(os.path.join(out, "roi"), exist_ok=True)
     os.makedirs(os.path.join(out, "crops"), exist_ok=True)
     if localizer:
         os.makedirs(os.path.join(out, "localizer"), exist_ok=True)
@@ -166,19 +255,17 @@ def make_toy_dataset(out: str, count: int, seed: int, grid=None, localizer: bool
             gx, gy, gz = loc_spec["gridSize"]
             t_vox = (rng.uniform(gx * 0.35, gx * 0.65), rng.uniform(gy * 0.4, gy * 0.55), rng.uniform(gz * 0.3, gz * 0.7))
             t_vox = tuple(float(v) for v in t_vox)
-            paths = {}
-            for phase, p_hu, t_hu, v_hu, shift in (("venous", p_ven, t_ven, 170.0, (0.0, 0.0, 0.0)),
-                                                   ("arterial", p_art, t_art, 280.0, tuple(rng.normal(0, 0.4, 3)))):
-                vol, mask = _grid(rng, loc_spec, p_hu, t_hu, v_hu, radius, t_vox, shift)
-                paths[phase] = f"localizer/{stem}_{phase}.npy"
-                paths[phase + "Target"] = f"localizer/{stem}_{phase}_mask.npy"
-                np.save(os.path.join(out, paths[phase]), vol)
-                np.save(os.path.join(out, paths[phase + "Target"]), mask)
-            item["localizer"] = paths
+            scenes = {"venous": _phase_scene(rng, loc_spec, p_ven, t_ven, 170.0, radius, t_vox, (0.0, 0.0, 0.0))}
+            scenes["arterial"] = _phase_scene(rng, loc_spec, p_art, t_art, 280.0, radius, t_vox, tuple(rng.normal(0, 0.4, 3)))
+            item["localizer"], roi = _write_localizer(out, stem, rng, loc_spec, roi_spec, scenes, seed * 100003 + n)
+            if roi:
+                item["roi"] = roi
         items.append(item)
-    manifest = {"schema": "tsr-node/dataset@1", "createdAt": "1970-01-01T00:00:00Z",
+    manifest = {"schema": f"tsr-node/dataset@{2 if schema >= 2 else 1}", "createdAt": "1970-01-01T00:00:00Z",
                 "source": f"TOY dataset (models/training/toy_dataset.py, seed {seed}): not the synthetic CT cohort",
                 "crop": crop_spec, "localizer": loc_spec, "labelDefinition": LABEL_DEFINITION, "items": items}
+    if roi_spec is not None:
+        manifest["roi"] = roi_spec
     with open(os.path.join(out, "manifest.json"), "w", encoding="utf-8") as f:
         json.dump(manifest, f, indent=1)
     return out
@@ -190,11 +277,16 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=200)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--grid", default="96,96,48", help="localizer grid x,y,z in voxels (small for tests)")
+    ap.add_argument("--roi-grid", default=",".join(str(v) for v in DEFAULT_ROI["gridSize"]),
+                    help="@2's ROI grid x,y,z in 2 mm voxels (the contract's real one: 96,72,48)")
+    ap.add_argument("--schema", type=int, choices=(1, 2), default=2, help="dataset schema: 2 (pancreas masks, ROI grid) or 1")
     ap.add_argument("--no-localizer", action="store_true")
     ap.add_argument("--with-split", action="store_true", help="write explicit splits instead of hashing ids")
     a = ap.parse_args()
     grid = [int(v) for v in a.grid.split(",")]
-    make_toy_dataset(a.out, a.count, a.seed, grid, localizer=not a.no_localizer, with_split=a.with_split)
+    roi_grid = [int(v) for v in a.roi_grid.split(",")]
+    make_toy_dataset(a.out, a.count, a.seed, grid, localizer=not a.no_localizer, with_split=a.with_split, schema=a.schema,
+                     roi_grid=roi_grid)
     print(f"toy dataset: {a.count} items in {a.out}")
 
 

@@ -28,13 +28,16 @@ describe('training kit: smoke run of every stage on a toy dataset (models/traini
   let dir: string;
   let out: string;
   let parity: string;
-  let dataset: { crop: Record<string, unknown>; localizer: { gridSize: [number, number, number] } };
+  let dataset: { crop: Record<string, unknown>; localizer: Record<string, unknown> & { gridSize: [number, number, number] };
+    roi: Record<string, unknown> & { gridSize: [number, number, number] } };
 
   before(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'tsr-train-smoke-'));
     out = path.join(dir, 'models');
     parity = path.join(dir, 'parity');
-    const toy = python([path.join(KIT, 'toy_dataset.py'), '--out', path.join(dir, 'toy'), '--count', '24', '--seed', '7', '--grid', '32,32,16']);
+    // A tsr-node/dataset@2 toy: the coarse grid (stage 1, pancreas) and the ROI grid (stage 2, tumour).
+    const toy = python([path.join(KIT, 'toy_dataset.py'), '--out', path.join(dir, 'toy'), '--count', '24', '--seed', '7', '--grid', '32,32,16',
+      '--roi-grid', '32,24,16']);
     expect(toy.status, toy.stderr).to.equal(0);
     dataset = JSON.parse(readFileSync(path.join(dir, 'toy', 'manifest.json'), 'utf8'));
     const run = python([path.join(KIT, 'train.py'), 'all', '--smoke', '--dataset', path.join(dir, 'toy'), '--out', out,
@@ -46,9 +49,11 @@ describe('training kit: smoke run of every stage on a toy dataset (models/traini
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const names = [...Object.keys(CLASSIFIERS), 'tsr-localizer'];
+  const names = [...Object.keys(CLASSIFIERS), 'tsr-pancreas', 'tsr-localizer'];
+  const grid = (spec: Record<string, unknown>): Record<string, unknown> =>
+    Object.fromEntries(['voxelMm', 'gridSize', 'huWindow', 'normalisation', 'outsideHu'].map((k) => [k, spec[k]]));
 
-  it('writes four ONNX files with manifests that match them', () => {
+  it('writes five ONNX files with manifests that match them (the cascade: pancreas, then the tumour on the ROI)', () => {
     for (const name of names) {
       const manifest = JSON.parse(readFileSync(path.join(out, `${name}.json`), 'utf8')) as ModelManifest;
       expect(manifest.schema).to.equal('tsr-node/model-manifest@1');
@@ -59,15 +64,31 @@ describe('training kit: smoke run of every stage on a toy dataset (models/traini
       expect(manifest.intendedUse).to.match(/research use only, not for clinical use/);
       expect(manifest.trainedOn).to.match(/TOY dataset/);
       expect(Date.parse(manifest.createdAt)).to.be.a('number').and.not.NaN;
-      if (name === 'tsr-localizer') {
+      // The manifests' new fields (the contract's) are read as plain JSON here.
+      const pre = manifest.preprocessing as unknown as Record<string, Record<string, unknown>>;
+      if (name === 'tsr-pancreas') {
         const [x, y, z] = dataset.localizer.gridSize;
+        expect(manifest.kind).to.equal('pancreas');
+        expect(manifest.version).to.equal('0.5.0');
+        expect(manifest.preprocessing.phases).to.deep.equal(['venous']);
+        expect(manifest.inputs).to.deep.equal([{ name: 'volume', shape: ['batch', 1, z, y, x], dtype: 'float32' }]);
+        expect(manifest.outputs).to.deep.equal([{ name: 'probability', shape: ['batch', 1, z, y, x], dtype: 'float32' }]);
+        expect(pre.pancreas).to.deep.equal({ ...grid(dataset.localizer), threshold: 0.5, minVolumeMl: 5 });
+      } else if (name === 'tsr-localizer') {
+        const [x, y, z] = dataset.roi.gridSize;
         expect(manifest.kind).to.equal('localizer');
-        // Both phases as channels, in and out, in the manifest's phase order.
+        expect(manifest.version).to.equal('0.5.0');
+        // Both phases in; tumour per phase and the pancreas out; on the ROI grid.
         expect(manifest.preprocessing.phases).to.deep.equal(['arterial', 'venous']);
         expect(manifest.inputs).to.deep.equal([{ name: 'volume', shape: ['batch', 2, z, y, x], dtype: 'float32' }]);
-        expect(manifest.outputs).to.deep.equal([{ name: 'probability', shape: ['batch', 2, z, y, x], dtype: 'float32' }]);
-        // The dataset's grid spec, plus the shift averaging the node is to apply.
-        expect(manifest.preprocessing.localizer).to.deep.equal({ ...dataset.localizer, averageShifts: [[0, 0, 0], [1, 1, 1]] });
+        expect(manifest.outputs).to.deep.equal([{ name: 'probability', shape: ['batch', 3, z, y, x], dtype: 'float32' }]);
+        const pancreas = JSON.parse(readFileSync(path.join(out, 'tsr-pancreas.json'), 'utf8')) as ModelManifest;
+        // The ROI grid spec, the shift averaging, the stage-1 model it needs; no fitted confidence yet.
+        expect(pre.localizer).to.deep.equal({
+          ...grid(dataset.roi), minConfidence: 0.5, averageShifts: [[0, 0, 0], [1, 1, 1]],
+          roi: { centredOn: 'pancreas', pancreasModel: { name: 'tsr-pancreas', version: '0.5.0', sha256: pancreas.sha256 },
+            candidateLevel: 0.5, minPancreasOverlap: 0.3, pancreasDilationMm: 6, maxPhaseDistanceMm: 20 },
+        });
       } else {
         const phases = CLASSIFIERS[name];
         expect(manifest.kind).to.equal('classifier');
@@ -88,7 +109,7 @@ describe('training kit: smoke run of every stage on a toy dataset (models/traini
     const files = names.map((n) => path.join(out, `${n}.onnx`));
     const r = python(['-c', 'import onnx, sys\nfor p in sys.argv[1:]: onnx.checker.check_model(onnx.load(p), full_check=True)\nprint("ok", len(sys.argv) - 1)', ...files]);
     expect(r.status, r.stderr).to.equal(0);
-    expect(r.stdout.trim()).to.equal('ok 4');
+    expect(r.stdout.trim()).to.equal('ok 5');
   });
 
   it('loads in onnxruntime-node with the declared names and shapes, and runs a batch of 2', async () => {
@@ -125,7 +146,7 @@ describe('training kit: smoke run of every stage on a toy dataset (models/traini
   it('writes a parity fixture that onnxruntime-node reproduces within 1e-4', async () => {
     expect(existsSync(path.join(parity, 'parity.json'))).to.be.true;
     const fixture = readParityFixture(parity);
-    expect(fixture.cases.map((c) => c.case)).to.deep.equal(['fusion', 'fusion-shifted', 'venous', 'localizer']);
+    expect(fixture.cases.map((c) => c.case)).to.deep.equal(['fusion', 'fusion-shifted', 'venous', 'pancreas', 'localizer']);
     for (const c of fixture.cases) {
       const r = await compareCase(parity, c);
       for (const o of r.outputs) expect(o.maxAbsDiff, `${c.case}/${o.name}`).to.be.at.most(fixture.tolerance);
@@ -160,8 +181,17 @@ describe('training kit: smoke run of every stage on a toy dataset (models/traini
       const p = 0.02 + (0.96 * ((i * 0.618034) % 1));
       const truth = 1 / (1 + Math.exp(-Math.log(p / (1 - p)) / 2));
       const u = (i * 0.754877 + 0.1) % 1;
-      return { seed: i, label: u < truth ? 'high' : 'low', analysed: true, probabilities: { fused: p, arterial: p, venous: p } };
+      // The cascade's localisation features (contract): inside the tumour more often the higher the peak.
+      const peakLogit = -4 + 12 * ((i * 0.381966 + 0.05) % 1);
+      const v = (i * 0.570929 + 0.3) % 1;
+      const localisation = {
+        features: { peakLogit, meanProbability: 0.7, pancreasOverlap: (i % 5) / 4, phaseDistanceMm: (i % 7) * 2, logVolumeMl: Math.log(2 + (i % 9) + 0.01), shiftSpreadMm: (i % 3) * 0.5 },
+        insideTumour: v < 1 / (1 + Math.exp(-2 * (peakLogit - 1))),
+      };
+      return { seed: i, label: u < truth ? 'high' : 'low', analysed: true, probabilities: { fused: p, arterial: p, venous: p }, localisation };
     });
+    const localizer = JSON.parse(readFileSync(path.join(out, 'tsr-localizer.json'), 'utf8')) as ModelManifest;
+    models.localizer = { name: 'tsr-localizer', version: localizer.version, sha256: localizer.sha256 };
     const evaluation = path.join(dir, 'evaluation');
     mkdirSync(evaluation);
     writeFileSync(path.join(evaluation, 'evaluation.json'), JSON.stringify({ seeds: { from: 0, to: 399 }, models }));
@@ -179,6 +209,18 @@ describe('training kit: smoke run of every stage on a toy dataset (models/traini
     const before = JSON.parse(readFileSync(path.join(out, 'tsr-clip-fusion.json'), 'utf8')) as ModelManifest;
     const after = JSON.parse(readFileSync(path.join(out2, 'tsr-clip-fusion.json'), 'utf8')) as ModelManifest;
     expect(String(after.metrics?.calibration)).to.match(/tsr-node evaluate, seeds 0\.\.399, 400 analysed/);
+    // The localisation confidence: fitted on the same evaluation, written into the localiser's manifest.
+    type Localisation = { minConfidence: number; confidence: { features: string[]; weights: number[] }; figures: { wrongPlaceRateKept: number; reached: boolean } };
+    const loc = (fitted as unknown as { localisation: Localisation }).localisation;
+    expect(loc.confidence.weights[0]).to.be.greaterThan(0);
+    expect(loc.figures.reached).to.equal(true);
+    expect(loc.figures.wrongPlaceRateKept).to.be.at.most(0.01);
+    const localizerAfter = JSON.parse(readFileSync(path.join(out2, 'tsr-localizer.json'), 'utf8')) as ModelManifest;
+    const spec = (localizerAfter.preprocessing as unknown as { localizer: { minConfidence: number; confidence: { features: string[]; weights: number[]; intercept: number; fittedOn: string } } }).localizer;
+    expect(spec.confidence.features).to.deep.equal(['peakLogit', 'meanProbability', 'pancreasOverlap', 'phaseDistanceMm', 'logVolumeMl', 'shiftSpreadMm']);
+    expect(spec.confidence.weights).to.deep.equal(loc.confidence.weights);
+    expect(spec.confidence.fittedOn).to.match(/seeds 0\.\.399/);
+    expect(spec.minConfidence).to.equal(loc.minConfidence);
     expect(after.threshold).to.be.closeTo(fitted.fusion.threshold, 1e-6);
     // The new model's P(high) is the recalibration of the old one's, input for input.
     const { recalibrationTemperature: tr, recalibrationBias: br } = fitted.fusion;
