@@ -153,6 +153,22 @@ describe('training kit: smoke run of every stage on a toy dataset (models/traini
     }
   });
 
+  it('keeps the whole-volume localiser (0.4.0, no pancreas model) on a tsr-node/dataset@1 dataset', () => {
+    const toy1 = path.join(dir, 'toy1');
+    const out1 = path.join(dir, 'models-at1');
+    const toy = python([path.join(KIT, 'toy_dataset.py'), '--out', toy1, '--count', '12', '--seed', '3', '--grid', '32,32,16', '--schema', '1']);
+    expect(toy.status, toy.stderr).to.equal(0);
+    const run = python([path.join(KIT, 'train.py'), 'all', '--smoke', '--dataset', toy1, '--out', out1, '--run-dir', path.join(dir, 'run-at1')]);
+    expect(run.status, run.stderr).to.equal(0);
+    const at1 = JSON.parse(readFileSync(path.join(toy1, 'manifest.json'), 'utf8')) as { localizer: { gridSize: [number, number, number] } };
+    const manifest = JSON.parse(readFileSync(path.join(out1, 'tsr-localizer.json'), 'utf8')) as ModelManifest;
+    const [x, y, z] = at1.localizer.gridSize;
+    expect(manifest.version).to.equal('0.4.0');
+    expect(manifest.outputs).to.deep.equal([{ name: 'probability', shape: ['batch', 2, z, y, x], dtype: 'float32' }]);
+    expect(manifest.preprocessing.localizer).to.deep.equal({ ...at1.localizer, averageShifts: [[0, 0, 0], [1, 1, 1]] });
+    expect(existsSync(path.join(out1, 'tsr-pancreas.onnx'))).to.be.false;
+  });
+
   it('refuses to recalibrate on too few analysed studies, with the reason', () => {
     const name = 'tsr-clip-fusion';
     const m = JSON.parse(readFileSync(path.join(out, `${name}.json`), 'utf8')) as ModelManifest;
@@ -173,7 +189,7 @@ describe('training kit: smoke run of every stage on a toy dataset (models/traini
     // An evaluation of the smoke models (plain data in the files `tsr-node evaluate` writes): the
     // labels follow sigmoid(logit(p) / 2), i.e. the models are twice too confident.
     const roles = { fused: 'tsr-clip-fusion', arterial: 'tsr-clip-arterial', venous: 'tsr-clip-venous' } as const;
-    const models = Object.fromEntries(Object.entries(roles).map(([role, name]) => {
+    const models: Record<string, { name: string; version: string; sha256: string }> = Object.fromEntries(Object.entries(roles).map(([role, name]) => {
       const m = JSON.parse(readFileSync(path.join(out, `${name}.json`), 'utf8')) as ModelManifest;
       return [role, { name, version: m.version, sha256: m.sha256 }];
     }));
