@@ -25,6 +25,7 @@ import { itemWithoutTruth, type StudyTask, type WorkerSettings } from './studyTa
 import { LABEL_DEFINITION, GENERATOR_DESCRIPTION } from './syntheticTruth';
 import { checkTrainingProfile, DEFAULT_CENTRE_PROFILE, isHeldOutProfile } from '../synthetic/profiles';
 import { runInWorkers } from './workerPool';
+import { cloneRoiSpec, type RoiSpec } from './roiSpec';
 
 export type DatasetSource =
   | { kind: 'synthetic-seeds'; from: number; to: number; columns?: number; slices?: number; profile?: string }
@@ -36,6 +37,8 @@ export interface BuildDatasetOptions {
   outDir: string;
   crop?: CropSpec;
   localizer?: LocalizerSpec;
+  /** The stage-2 region of interest (@2 items, for studies whose pancreas is known); default DEFAULT_ROI_SPEC. */
+  roi?: RoiSpec;
   /** Worker threads; default: the number of CPUs. */
   workers?: number;
   /** The node's localiser, for studies without a known tumour centre. */
@@ -173,6 +176,7 @@ export async function buildDataset(options: BuildDatasetOptions): Promise<BuildD
     outDir: path.resolve(options.outDir),
     crop,
     localizer,
+    roi: options.roi ?? cloneRoiSpec(),
     useGroundTruth: source.kind === 'folder' ? source.useGroundTruth : true,
   };
   if (source.kind === 'synthetic-seeds') settings.synthetic = { columns: source.columns, slices: source.slices, ...(source.profile !== undefined ? { profile: source.profile } : {}) };
@@ -224,6 +228,7 @@ export async function buildDataset(options: BuildDatasetOptions): Promise<BuildD
     source: plan.description,
     crop,
     localizer,
+    ...(items.some((item) => item.roi) ? { roi: settings.roi } : {}),
     labelDefinition: options.labelDefinition ?? LABEL_DEFINITION,
     items,
     skipped,

@@ -6,11 +6,19 @@
  *   DATASET/crops/<n>_<phase>.npy           float32 [C, H, W]: windowed + normalised, exactly the classifier input
  *   DATASET/localizer/<n>_<phase>.npy       float32 [Z, Y, X]: the localiser input (grid = LocalizerSpec.gridSize reversed)
  *   DATASET/localizer/<n>_<phase>_mask.npy  uint8 [Z, Y, X]: tumour mask on the same grid (when known)
+ *   DATASET/localizer/<n>_pancreas_mask.npy uint8 [Z, Y, X]: venous pancreas mask on that grid (@2, synthetic)
+ *   DATASET/roi/<n>_<phase>.npy             float32 [Z, Y, X]: the stage-2 input, both phases on one 2 mm grid (@2)
+ *   DATASET/roi/<n>_<phase>_mask.npy        uint8 [Z, Y, X]: tumour mask on the ROI grid, per phase (@2)
+ *   DATASET/roi/<n>_pancreas_mask.npy       uint8 [Z, Y, X]: venous pancreas mask on the ROI grid (@2)
+ *
+ * @2 adds the pancreas targets and the ROI (roiSpec.ts); an item without them (a study whose
+ * pancreas is not known, e.g. a folder study) is an @1 item inside an @2 dataset.
  */
 import type { CropSpec, LocalizerSpec, Phase } from '../inference/manifest';
 import type { TsrLabel } from './labels';
+import type { RoiSpec } from './roiSpec';
 
-export const DATASET_SCHEMA = 'tsr-node/dataset@1';
+export const DATASET_SCHEMA = 'tsr-node/dataset@2';
 
 export interface DatasetItem {
   /** StudyInstanceUID. */
@@ -22,7 +30,9 @@ export interface DatasetItem {
   /** The radiology-style findings text (synthetic cohort), the text side of CLIP pretraining. */
   findingsText?: string;
   crops: Record<Phase, string>;
-  localizer?: { arterial: string; venous: string; arterialTarget: string; venousTarget: string };
+  localizer?: { arterial: string; venous: string; arterialTarget: string; venousTarget: string; pancreasTarget?: string };
+  /** @2: the stage-2 region of interest (inputs and targets on one grid) and where it was centred. */
+  roi?: RoiItem;
   /** Synthetic only: the generator's oracle P(high) from the noise-free parameters. */
   oracle?: { fused: number; arterial: number; venous: number };
   /** Extra facts about the item (not read by the kit): seed, centres used, where they came from. */
@@ -32,6 +42,17 @@ export interface DatasetItem {
     centresMm: Record<Phase, [number, number, number]>;
     seriesInstanceUIDs: Record<Phase, string>;
   };
+}
+
+export interface RoiItem {
+  arterial: string;
+  venous: string;
+  arterialTarget: string;
+  venousTarget: string;
+  pancreasTarget: string;
+  /** The ROI grid's centre (patient mm): the true pancreas box's centre plus the jitter. */
+  centreMm: [number, number, number];
+  jitterMm: [number, number, number];
 }
 
 export interface SkippedStudy {
@@ -48,6 +69,8 @@ export interface DatasetManifest {
   source: string;
   crop: CropSpec;
   localizer: LocalizerSpec;
+  /** @2: the stage-2 region of interest's grid. */
+  roi?: RoiSpec;
   labelDefinition: string;
   items: DatasetItem[];
   /** Studies that could not be used, with the reason (not read by the kit). */
@@ -57,7 +80,7 @@ export interface DatasetManifest {
 }
 
 /** File names of item number n (zero-padded so that a listing sorts in order). */
-export function itemFiles(n: number): { crops: Record<Phase, string>; localizer: NonNullable<DatasetItem['localizer']> } {
+export function itemFiles(n: number): { crops: Record<Phase, string>; localizer: Required<NonNullable<DatasetItem['localizer']>>; roi: Omit<RoiItem, 'centreMm' | 'jitterMm'> } {
   const base = String(n).padStart(6, '0');
   return {
     crops: { arterial: `crops/${base}_arterial.npy`, venous: `crops/${base}_venous.npy` },
@@ -66,6 +89,14 @@ export function itemFiles(n: number): { crops: Record<Phase, string>; localizer:
       venous: `localizer/${base}_venous.npy`,
       arterialTarget: `localizer/${base}_arterial_mask.npy`,
       venousTarget: `localizer/${base}_venous_mask.npy`,
+      pancreasTarget: `localizer/${base}_pancreas_mask.npy`,
+    },
+    roi: {
+      arterial: `roi/${base}_arterial.npy`,
+      venous: `roi/${base}_venous.npy`,
+      arterialTarget: `roi/${base}_arterial_mask.npy`,
+      venousTarget: `roi/${base}_venous_mask.npy`,
+      pancreasTarget: `roi/${base}_pancreas_mask.npy`,
     },
   };
 }

@@ -20,7 +20,8 @@ import type { DatasetItem } from './datasetManifest';
 import { extractItem, writeItemFiles } from './extractItem';
 import { assembleSeriesFromFiles, GROUND_TRUTH_FILE, indexFilesBySeries, listStudyFiles, selectPhasesFromFiles } from './folderStudy';
 import type { TsrLabel } from './labels';
-import { generateSyntheticStudy, truthFacts, truthMask, type TruthFacts } from './syntheticTruth';
+import { roiJitter, type RoiSpec } from './roiSpec';
+import { generateSyntheticStudy, syntheticStudyOptions, truthFacts, truthMask, truthPancreasMask, type TruthFacts } from './syntheticTruth';
 
 export type StudyTask =
   | { kind: 'synthetic-seed'; n: number; seed: number }
@@ -30,6 +31,8 @@ export interface WorkerSettings {
   outDir: string;
   crop: CropSpec;
   localizer: LocalizerSpec;
+  /** The stage-2 region of interest (@2); items get it when the pancreas mask is known (seed ranges). */
+  roi?: RoiSpec;
   /** Image size of generated studies (seed ranges). */
   synthetic?: { columns?: number; slices?: number; profile?: string };
   /** Use ground-truth.json beside folder studies (centres, findings text, masks). */
@@ -44,10 +47,20 @@ function labelIndex(label: TsrLabel): 0 | 1 {
   return label === 'high' ? 1 : 0;
 }
 
-function itemFromTruth(n: number, facts: TruthFacts, volumes: Record<Phase, HuVolume>, settings: WorkerSettings, mask: (phase: Phase, grid: Geometry) => Uint8Array, label: TsrLabel): DatasetItem {
+type MaskOnGrid = (phase: Phase, grid: Geometry) => Uint8Array;
+
+function itemFromTruth(n: number, facts: TruthFacts, volumes: Record<Phase, HuVolume>, settings: WorkerSettings, masks: { tumour: MaskOnGrid; pancreas?: MaskOnGrid }, label: TsrLabel): DatasetItem {
   const centresMm = { arterial: facts.phases.arterial.centreMm, venous: facts.phases.venous.centreMm };
-  const extracted = extractItem({ volumes, centresMm, mask, crop: settings.crop, localizer: settings.localizer });
-  const files = writeItemFiles(settings.outDir, n, extracted, settings.crop, settings.localizer);
+  const extracted = extractItem({
+    volumes,
+    centresMm,
+    mask: masks.tumour,
+    ...(masks.pancreas ? { pancreasMask: masks.pancreas } : {}),
+    ...(masks.pancreas && settings.roi ? { roi: { spec: settings.roi, jitterMm: roiJitter(facts.seed, settings.roi.jitterMm) } } : {}),
+    crop: settings.crop,
+    localizer: settings.localizer,
+  });
+  const files = writeItemFiles(settings.outDir, n, extracted, settings.crop, settings.localizer, settings.roi);
   const item: DatasetItem = {
     id: facts.studyInstanceUID,
     label,
@@ -66,12 +79,14 @@ function itemFromTruth(n: number, facts: TruthFacts, volumes: Record<Phase, HuVo
 }
 
 async function syntheticSeed(task: Extract<StudyTask, { kind: 'synthetic-seed' }>, settings: WorkerSettings): Promise<DatasetItem> {
+  const options = syntheticStudyOptions(task.seed, settings.synthetic ?? {});
   const study = generateSyntheticStudy(task.seed, settings.synthetic ?? {});
   const facts = truthFacts(study.groundTruth);
   const bytesOf = (phase: Phase): Buffer[] =>
     study.files.filter((f) => f.seriesInstanceUID === facts.phases[phase].seriesInstanceUID).map((f) => Buffer.from(f.bytes.buffer, f.bytes.byteOffset, f.bytes.byteLength));
   const volumes = { arterial: await assembleVolumeFromFiles(bytesOf('arterial')), venous: await assembleVolumeFromFiles(bytesOf('venous')) };
-  return itemFromTruth(task.n, facts, volumes, settings, (phase, grid) => truthMask(study.groundTruth, phase, grid), facts.label);
+  const masks = { tumour: (phase: Phase, grid: Geometry) => truthMask(study.groundTruth, phase, grid), pancreas: (phase: Phase, grid: Geometry) => truthPancreasMask(options, phase, grid) };
+  return itemFromTruth(task.n, facts, volumes, settings, masks, facts.label);
 }
 
 async function folderStudy(task: Extract<StudyTask, { kind: 'folder-study' }>, settings: WorkerSettings): Promise<DatasetItem> {
@@ -86,7 +101,8 @@ async function folderStudy(task: Extract<StudyTask, { kind: 'folder-study' }>, s
       throw new AnalysisRefusedError('label-mismatch', `the labels CSV says ${task.label}, the ground truth of study ${facts.studyInstanceUID} says ${facts.label}`);
     }
     const volumes = await assembleSeriesFromFiles(bySeries, { arterial: facts.phases.arterial.seriesInstanceUID, venous: facts.phases.venous.seriesInstanceUID });
-    return itemFromTruth(task.n, facts, volumes, settings, (phase, grid) => truthMask(truth, phase, grid), label);
+    // The pancreas mask needs the generator's options, which a folder does not record: @1 items.
+    return itemFromTruth(task.n, facts, volumes, settings, { tumour: (phase, grid) => truthMask(truth, phase, grid) }, label);
   }
   // No ground truth: the node's phase selection, the CSV's centre or else the node's localiser.
   if (task.label === undefined) throw new AnalysisRefusedError('no-label', `no label for the study in ${task.dir}`);

@@ -4,7 +4,7 @@
  * tumour centre per phase, the findings text, the oracle probabilities and the tumour mask.
  * The one place that knows the sidecar's shape (src/synthetic/groundTruth.ts).
  */
-import { generateStudy, GENERATOR_VERSION, rasteriseTumourMask, type SyntheticStudy } from '../synthetic';
+import { generateStudy, GENERATOR_VERSION, rasterisePancreasMask, rasteriseTumourMask, type SyntheticStudy, type SyntheticStudyOptions } from '../synthetic';
 import { LABEL_DEFINITION as SYNTHETIC_LABEL_DEFINITION } from '../synthetic/biology';
 import { GROUND_TRUTH_SCHEMA, type SyntheticGroundTruth } from '../synthetic/groundTruth';
 import type { Phase } from '../inference/manifest';
@@ -61,15 +61,29 @@ export function truthMask(value: unknown, phase: Phase, grid: Geometry): Uint8Ar
 }
 
 /**
+ * The pancreas mask (tumour included) of a phase on any grid, for the study that
+ * `generateStudy(options)` makes (re-planned from the options; the sidecar does not hold it).
+ */
+export function truthPancreasMask(options: SyntheticStudyOptions, phase: Phase, grid: Geometry): Uint8Array {
+  return rasterisePancreasMask(options, phase, grid);
+}
+
+/** The generator options of `generateSyntheticStudy(seed, size)`: what `truthPancreasMask` needs. */
+export function syntheticStudyOptions(seed: number, size: { columns?: number; slices?: number; profile?: string; label?: TsrLabel }): SyntheticStudyOptions {
+  const options: SyntheticStudyOptions = { seed, extras: 'none' };
+  if (size.columns !== undefined) options.columns = size.columns;
+  if (size.slices !== undefined) options.slices = size.slices;
+  if (size.profile !== undefined) options.profile = size.profile;
+  if (size.label !== undefined) options.label = size.label;
+  return options;
+}
+
+/**
  * One synthetic study in memory, without the extra series (non-contrast, delayed, localizer,
  * thick recons): the phase series' pixels do not depend on them, and leaving them out saves
  * generation time. Naming, pixel encodings, timing tags and instance order stay random, so the
  * volumes come through every decoding path the node has.
  */
-export function generateSyntheticStudy(seed: number, size: { columns?: number; slices?: number; profile?: string }): SyntheticStudy {
-  const options: Parameters<typeof generateStudy>[0] = { seed, extras: 'none' };
-  if (size.columns !== undefined) options.columns = size.columns;
-  if (size.slices !== undefined) options.slices = size.slices;
-  if (size.profile !== undefined) options.profile = size.profile;
-  return generateStudy(options);
+export function generateSyntheticStudy(seed: number, size: { columns?: number; slices?: number; profile?: string; label?: TsrLabel }): SyntheticStudy {
+  return generateStudy(syntheticStudyOptions(seed, size));
 }

@@ -5,6 +5,7 @@
  *   writeStudyToFolder(study, dir) the files and ground-truth.json beside them
  *   generateCohort(options)        N studies from one seed, optionally class-balanced
  *   rasteriseTumourMask(...)       the tumour mask on any grid
+ *   rasterisePancreasMask(...)     the pancreas mask (tumour included) on any grid, from the study's options
  *   oracleScores(...)              P(high TSR | noise-free enhancement parameters)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ export type { SyntheticStudyOptions, SyntheticFile, SyntheticStudy, ExtrasOption
 export type { SyntheticGroundTruth, SeriesTruth, PhaseTruth, LandmarkTruth } from './groundTruth';
 export { GROUND_TRUTH_SCHEMA, GROUND_TRUTH_FILE } from './groundTruth';
 export { rasteriseTumourMask } from './tumourMask';
+export { rasterisePancreasMask } from './pancreasMask';
 export { tumourLevel, tumourBounds, type TumourShape } from './tumourShape';
 export { oracleScores, oracleFromTpc, type OracleScores } from './oracle';
 export { LABEL_DEFINITION, STROMA_THRESHOLD, type TsrLabel, type EnhancementParameters } from './biology';

@@ -103,12 +103,22 @@ export function studyOracleCase(seed: number, profile?: string | CentreProfile, 
 }
 
 export function generateStudy(options: SyntheticStudyOptions): SyntheticStudy {
+  return writeStudy(planStudy(options), options.seed);
+}
+
+/**
+ * Everything `generateStudy(options)` draws before rendering: biology, tissues, anatomy,
+ * geometry, series, names, patient, protocol. Cheap (no pixels); what the pancreas mask of a
+ * study is computed from (pancreasMask.ts). Writing the plan goes on drawing from its
+ * `acquisition` stream, so a plan is written at most once.
+ */
+export function planStudy(options: SyntheticStudyOptions): StudyPlan {
   const { columns, slices } = validate(options);
   const profile = randomisedProfile(options.profile);
   if (profile) {
     // A randomised profile draws its own matrix and slices unless the caller asks for a size.
     const size = { ...(options.columns !== undefined ? { columns } : {}), ...(options.slices !== undefined ? { slices } : {}) };
-    return writeStudy(planRandomisedStudy(options, profile, size), options.seed);
+    return planRandomisedStudy(options, profile, size);
   }
   const seed = options.seed;
   const stream = (name: string): SeededRandom => new SeededRandom(seed, name);
@@ -149,7 +159,7 @@ export function generateStudy(options: SyntheticStudyOptions): SyntheticStudy {
     instanceOrder: options.instanceOrder ?? 'random',
     acquisition,
   };
-  return writeStudy(plan, seed);
+  return plan;
 }
 
 /** Writes the planned study's series and its ground truth (`findings` stream: the findings text). */

@@ -8,6 +8,8 @@ import { buildDataset, DatasetBuildError } from '../../src/dataset/buildDataset'
 import type { DatasetManifest } from '../../src/dataset/datasetManifest';
 import { parseLabelsCsv } from '../../src/dataset/labels';
 import { decodeNpy } from '../../src/dataset/npy';
+import { DEFAULT_ROI_SPEC, roiCentreFromMask } from '../../src/dataset/roiSpec';
+import { rasterisePancreasMask } from '../../src/synthetic';
 import { extractCrop, localizerGridGeometry } from '../../src/inference/preprocessing';
 import { DEFAULT_CROP_SPEC, DEFAULT_LOCALIZER_SPEC } from '../../src/inference/specs';
 import { indexToPatient } from '../../src/study/geometry';
@@ -44,7 +46,8 @@ describe('dataset build (synthetic seeds, synthetic folder, plain folder)', func
   after(() => rmSync(work, { recursive: true, force: true }));
 
   it('writes one item per seed with label, findings text, oracle and the specs', () => {
-    expect(bySeeds.schema).to.equal('tsr-node/dataset@1');
+    expect(bySeeds.schema).to.equal('tsr-node/dataset@2');
+    expect(bySeeds.roi).to.deep.equal(DEFAULT_ROI_SPEC);
     expect(bySeeds.crop).to.deep.equal(DEFAULT_CROP_SPEC);
     expect(bySeeds.localizer).to.deep.equal(DEFAULT_LOCALIZER_SPEC);
     expect(bySeeds.labelDefinition).to.match(/stroma/);
@@ -96,6 +99,36 @@ describe('dataset build (synthetic seeds, synthetic folder, plain folder)', func
     const centroid = indexToPatient(g, sum[0] / n, sum[1] / n, sum[2] / n);
     const centre = truth.phases.venous.tumourCentre;
     expect(Math.hypot(centroid[0] - centre[0], centroid[1] - centre[1], centroid[2] - centre[2])).to.be.below(6);
+  });
+
+  it('writes the venous pancreas target on the coarse grid and the ROI around it (@2)', async () => {
+    const item = bySeeds.items[0];
+    const truth = studies[0].groundTruth;
+    const venous = await assembleVolumeFromFiles(studies[0].files.filter((f) => f.seriesInstanceUID === truth.phases.venous.seriesInstanceUID).map((f) => Buffer.from(f.bytes)));
+    const coarse = localizerGridGeometry(venous.geometry, DEFAULT_LOCALIZER_SPEC);
+    const pancreas = decodeNpy(npy(seedsDir(), item.localizer!.pancreasTarget!));
+    expect(pancreas.shape).to.deep.equal([48, 96, 96]);
+    const expected = rasterisePancreasMask({ seed: SEEDS[0], extras: 'none', ...SIZE }, 'venous', coarse);
+    expect(Buffer.from(pancreas.data.buffer).equals(Buffer.from(expected.buffer))).to.be.true;
+    // The tumour lies in the pancreas: every tumour voxel of the coarse target is pancreas too.
+    const tumour = decodeNpy(npy(seedsDir(), item.localizer!.venousTarget));
+    let outside = 0;
+    tumour.data.forEach((t, v) => (outside += t && !pancreas.data[v] ? 1 : 0));
+    expect(outside).to.equal(0);
+    // The ROI is centred on the pancreas box, moved by at most the jitter, and holds the tumour.
+    const roi = item.roi!;
+    const boxCentre = roiCentreFromMask(expected, coarse)!;
+    roi.jitterMm.forEach((j, a) => {
+      expect(Math.abs(j)).to.be.at.most(DEFAULT_ROI_SPEC.jitterMm);
+      expect(roi.centreMm[a]).to.be.closeTo(boxCentre[a] + j, 0.01);
+    });
+    const [gx, gy, gz] = DEFAULT_ROI_SPEC.gridSize;
+    for (const file of [roi.arterial, roi.venous]) expect(decodeNpy(npy(seedsDir(), file)).shape).to.deep.equal([gz, gy, gx]);
+    const roiTumour = decodeNpy(npy(seedsDir(), roi.venousTarget)).data;
+    const roiPancreas = decodeNpy(npy(seedsDir(), roi.pancreasTarget)).data;
+    const count = (a: ArrayLike<number>): number => Array.prototype.reduce.call(a, (s: number, v: number) => s + v, 0) as number;
+    expect(count(roiTumour)).to.be.above(50);
+    expect(count(roiPancreas)).to.be.above(count(roiTumour));
   });
 
   it('is read by the training kit (models/training/dataset.py) as written', () => {
