@@ -47,6 +47,28 @@ export interface LocaliserFigures {
   medianArterialErrorMm: number;
   arterialRefinedRate: number;
   medianConfidence: number;
+  /** The pancreas-first cascade's figures; absent for a single-stage localiser. */
+  cascade?: CascadeFigures;
+}
+
+/** A mean and median over the studies that have the figure. */
+export interface Summary {
+  n: number;
+  mean: number;
+  median: number;
+}
+
+/** The cascade's figures of a cohort (docs/model-card.md, "Localisation: two stages"). */
+export interface CascadeFigures {
+  /** Stage 1 mask vs the true pancreas on the coarse grid, over the studies stage 1 ran on. */
+  pancreasDice: Summary;
+  /** Stage 2's venous tumour component vs the true tumour on the ROI grid (0 without a candidate), over the studies stage 2 ran on. */
+  tumourDice: Summary;
+  /** Studies where stage 2 gave a candidate (refused or not), and how many of those candidates lie in the tumour. */
+  candidates: number;
+  candidateInsideRate: number | null;
+  /** ECE of the localisation confidence against insideTumour, over the studies with a candidate; null without any. */
+  confidenceEce: number | null;
 }
 
 /** The sizes of the venous volumes the node assembled (columns, slices, slice spacing): [smallest, largest]. */
@@ -181,7 +203,7 @@ export function localiserFigures(all: readonly EvaluationCase[], total: number):
   return {
     hitRate: loc.filter((l) => l.venousHit).length / total,
     arterialHitRate: loc.filter((l) => l.arterialHit).length / total,
-    smallTumourHitRate: small.length ? small.filter((c) => c.localisation?.venousHit).length / small.length : null,
+    smallTumourHitRate: small.length ? small.filter((c) => c.analysed && c.localisation?.venousHit).length / small.length : null,
     smallTumours: small.length,
     refused: { n: refused, rate: refused / total },
     wrongPlace: { n: wrongPlace, rate: wrongPlace / total },
@@ -190,6 +212,28 @@ export function localiserFigures(all: readonly EvaluationCase[], total: number):
     arterialRefinedRate: loc.filter((l) => l.arterialRefined).length / Math.max(1, loc.length),
     medianConfidence: median(loc.map((l) => l.confidence)),
     hitRateBySize: hitRateBySize(all),
+    ...cascadePart(all),
+  };
+}
+
+function summary(xs: number[]): Summary {
+  return { n: xs.length, mean: xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN, median: median(xs) };
+}
+
+/** The cascade's figures, when any study went through it. */
+function cascadePart(all: readonly EvaluationCase[]): { cascade?: CascadeFigures } {
+  const ran = all.filter((c) => c.cascade);
+  if (ran.length === 0) return {};
+  const withCandidate = all.filter((c) => c.localisation?.features && c.localisation.insideTumour !== undefined).map((c) => c.localisation!);
+  const inside = withCandidate.map((l) => l.insideTumour === true);
+  return {
+    cascade: {
+      pancreasDice: summary(ran.map((c) => c.cascade!.pancreasDice)),
+      tumourDice: summary(ran.map((c) => c.cascade!.tumourDice).filter((d) => d !== undefined)),
+      candidates: withCandidate.length,
+      candidateInsideRate: withCandidate.length ? inside.filter(Boolean).length / withCandidate.length : null,
+      confidenceEce: withCandidate.length ? expectedCalibrationError(withCandidate.map((l) => l.confidence), inside) : null,
+    },
   };
 }
 
@@ -215,7 +259,7 @@ function hitRateBySize(cases: readonly EvaluationCase[]): Record<string, { n: nu
   const out: Record<string, { n: number; hitRate: number }> = {};
   for (const [name, lo, hi] of SIZE_BANDS) {
     const band = cases.filter((c) => c.tumour.diameterMm >= lo && c.tumour.diameterMm < hi);
-    if (band.length) out[name] = { n: band.length, hitRate: band.filter((c) => c.localisation?.venousHit).length / band.length };
+    if (band.length) out[name] = { n: band.length, hitRate: band.filter((c) => c.analysed && c.localisation?.venousHit).length / band.length };
   }
   return out;
 }

@@ -9,14 +9,16 @@
  *     costs).
  */
 import { AnalysisRefusedError } from '../errors';
-import { analyseStudy } from '../inference/analyse';
+import { analyseStudy, type CascadeTrace } from '../inference/analyse';
 import type { Phase } from '../inference/manifest';
-import { loadClassifier, loadLocalizer, type LoadedClassifier, type LoadedLocalizer, type ModelRuntimeOptions } from '../inference/models';
+import { loadClassifier, loadLocalizer, loadPancreas, releaseModels, type LoadedClassifier, type LoadedLocalizer, type LoadedPancreas, type ModelRuntimeOptions } from '../inference/models';
+import { checkCascadePair } from '../inference/modelSet';
 import { extractCrop } from '../inference/preprocessing';
 import { runClassifier } from '../inference/sessions';
-import type { Geometry, Vec3 } from '../study/geometry';
+import type { Vec3 } from '../study/geometry';
 import { assembleVolumeFromFiles } from '../study/volumeAssembly';
 import { truthFacts, truthMask } from '../dataset/syntheticTruth';
+import { cascadeCandidate, cascadeFigures, pointGrid, type CascadeCaseFigures } from './cascadeEvaluation';
 import { DEFAULT_CENTRE_PROFILE, generateStudy, type SyntheticGroundTruth, type SyntheticStudy, type SyntheticStudyOptions } from '../synthetic';
 import type { HuVolume } from '../study/volume';
 
@@ -29,6 +31,8 @@ export interface EvaluationModelNames {
   arterial: string;
   venous: string;
   localizer: string;
+  /** The pancreas model, loaded only when the localiser is a cascade's second stage (default tsr-pancreas). */
+  pancreas?: string;
 }
 
 export interface EvaluationCase {
@@ -41,9 +45,11 @@ export interface EvaluationCase {
   tumour: { diameterMm: number; region: string };
   /** The generator's oracle P(high) from the noise-free parameters. */
   oracle: Record<ModelRole, number>;
-  /** False when the node refused the study (e.g. tumour-not-found); then only refusal is set. */
+  /** False when the node refused the study (e.g. tumour-not-found); then refusal is set (and, with a cascade, what its stages saw). */
   analysed: boolean;
   refusal?: { code: string; message: string };
+  /** The refusal's code again (refusal.code), as the cascade's calibration reads it. */
+  refusalCode?: string;
   /** P(high) of each model on the crops at the localiser's centres (the node's path). */
   probabilities?: Record<ModelRole, number>;
   /** P(high) of each model on crops at the ground-truth centres. */
@@ -57,7 +63,16 @@ export interface EvaluationCase {
     arterialErrorMm: number;
     arterialRefined: boolean;
     diameterMm: number;
+    /**
+     * Cascade only, whenever stage 2 gave a candidate, also when the study was refused (then the
+     * hits above are false: no result was given): the six localisation features and whether the
+     * candidate's venous centre lies inside the true tumour.
+     */
+    features?: Record<string, number>;
+    insideTumour?: boolean;
   };
+  /** Cascade only: pancreas Dice (coarse grid) and tumour Dice (ROI grid); see cascadeEvaluation.ts. */
+  cascade?: CascadeCaseFigures;
   /** Node analysis time (localise + crop + classify + key slices), ms. */
   analysisMs?: number;
   /** The venous volume the node assembled: columns, slices and slice spacing (mm). */
@@ -69,6 +84,8 @@ export interface EvaluationModels {
   arterial: LoadedClassifier;
   venous: LoadedClassifier;
   localizer: LoadedLocalizer;
+  /** Present exactly when the localiser is a cascade's second stage. */
+  pancreas?: LoadedPancreas;
 }
 
 export async function loadEvaluationModels(names: EvaluationModelNames, runtime: ModelRuntimeOptions): Promise<EvaluationModels> {
@@ -76,12 +93,16 @@ export async function loadEvaluationModels(names: EvaluationModelNames, runtime:
   const arterial = await loadClassifier(names.dir, names.arterial, runtime);
   const venous = await loadClassifier(names.dir, names.venous, runtime);
   const localizer = await loadLocalizer(names.dir, names.localizer, runtime);
-  return { fused, arterial, venous, localizer };
-}
-
-/** A one-voxel grid at a patient point: rasterising the tumour mask on it says whether the point is inside. */
-function pointGrid(p: Vec3): Geometry {
-  return { dims: [1, 1, 1], spacing: [1, 1, 1], origin: p, rowDirection: [1, 0, 0], columnDirection: [0, 1, 0], normal: [0, 0, 1] };
+  if (!localizer.localizer.roi) return { fused, arterial, venous, localizer };
+  let pancreas: LoadedPancreas | undefined;
+  try {
+    pancreas = await loadPancreas(names.dir, names.pancreas ?? 'tsr-pancreas', runtime);
+    checkCascadePair(localizer, pancreas);
+  } catch (err) {
+    await releaseModels({ fused, arterial, venous, localizer, pancreas });
+    throw err;
+  }
+  return { fused, arterial, venous, localizer, pancreas };
 }
 
 function distance(a: Vec3, b: Vec3): number {
@@ -119,6 +140,8 @@ export interface PreparedStudy {
   seed: number;
   profile: string;
   groundTruth: SyntheticGroundTruth;
+  /** The generateStudy options it was made with (the true pancreas mask is re-planned from them). */
+  options: SyntheticStudyOptions;
   volumes: Record<Phase, HuVolume>;
 }
 
@@ -126,16 +149,17 @@ export interface PreparedStudy {
  * One study in memory with the profile's settings, without the extra series (non-contrast,
  * delayed, localizer, thick recons): the phase series' pixels do not depend on them.
  */
-function generateEvaluationStudy(seed: number, settings: EvaluationSettings): SyntheticStudy {
+function evaluationStudyOptions(seed: number, settings: EvaluationSettings): SyntheticStudyOptions {
   const options: SyntheticStudyOptions = { seed, extras: 'none', profile: settings.profile ?? DEFAULT_CENTRE_PROFILE };
   if (settings.columns !== undefined) options.columns = settings.columns;
   if (settings.slices !== undefined) options.slices = settings.slices;
-  return generateStudy(options);
+  return options;
 }
 
 /** Worker side: generate and assemble. */
 export async function prepareSeed(seed: number, settings: EvaluationSettings): Promise<PreparedStudy> {
-  const study = generateEvaluationStudy(seed, settings);
+  const options = evaluationStudyOptions(seed, settings);
+  const study: SyntheticStudy = generateStudy(options);
   const facts = truthFacts(study.groundTruth);
   const bytesOf = (phase: Phase): Buffer[] =>
     study.files.filter((f) => f.seriesInstanceUID === facts.phases[phase].seriesInstanceUID).map((f) => Buffer.from(f.bytes.buffer, f.bytes.byteOffset, f.bytes.byteLength));
@@ -143,6 +167,7 @@ export async function prepareSeed(seed: number, settings: EvaluationSettings): P
     seed,
     profile: settings.profile ?? DEFAULT_CENTRE_PROFILE,
     groundTruth: study.groundTruth,
+    options,
     volumes: { arterial: await assembleVolumeFromFiles(bytesOf('arterial')), venous: await assembleVolumeFromFiles(bytesOf('venous')) },
   };
 }
@@ -169,16 +194,20 @@ export async function evaluatePrepared(m: EvaluationModels, prepared: PreparedSt
   };
   const trueCentres = { arterial: facts.phases.arterial.centreMm, venous: facts.phases.venous.centreMm };
   const atTrueCentre = await classifyAll(m, volumes, trueCentres);
+  let trace: CascadeTrace | undefined;
   let detail;
   try {
-    detail = await analyseStudy({ classifier: m.fused, localizer: m.localizer }, volumes);
+    detail = await analyseStudy({ classifier: m.fused, localizer: m.localizer, ...(m.pancreas ? { pancreas: m.pancreas } : {}) }, volumes, { onCascade: (t) => (trace = t) });
   } catch (err) {
     if (!(err instanceof AnalysisRefusedError)) throw err;
-    return { ...base, atTrueCentre, refusal: { code: err.code, message: err.message } };
+    const refused: EvaluationCase = { ...base, atTrueCentre, refusal: { code: err.code, message: err.message }, refusalCode: err.code };
+    return { ...refused, ...refusedCascade(trace, prepared, trueCentres) };
   }
   const found = { arterial: detail.localisation.arterial.centreMm, venous: detail.localisation.venous.centreMm };
   const probabilities = await classifyAll(m, volumes, found, detail.crops);
   const hit = (phase: Phase): boolean => truthMask(prepared.groundTruth, phase, pointGrid(found[phase]))[0] === 1;
+  const candidate = cascadeCandidate(trace, prepared.groundTruth);
+  const cascade = cascadeFigures(trace, prepared);
   return {
     ...base,
     analysed: true,
@@ -192,7 +221,31 @@ export async function evaluatePrepared(m: EvaluationModels, prepared: PreparedSt
       arterialErrorMm: distance(found.arterial, trueCentres.arterial),
       arterialRefined: detail.localisation.arterial.refined,
       diameterMm: detail.analysis.tumour.diameterMm,
+      ...(candidate ? { features: candidate.features, insideTumour: candidate.insideTumour } : {}),
     },
+    ...(cascade ? { cascade } : {}),
     analysisMs: detail.analysis.timingsMs.total,
   };
+}
+
+/** A refused study's cascade record: the candidate stage 2 chose (no result was given, so no hits) and the Dice figures. */
+function refusedCascade(trace: CascadeTrace | undefined, prepared: PreparedStudy, trueCentres: Record<Phase, Vec3>): Pick<EvaluationCase, 'localisation' | 'cascade'> {
+  const out: Pick<EvaluationCase, 'localisation' | 'cascade'> = {};
+  const cascade = cascadeFigures(trace, prepared);
+  if (cascade) out.cascade = cascade;
+  const candidate = cascadeCandidate(trace, prepared.groundTruth);
+  if (candidate) {
+    out.localisation = {
+      confidence: candidate.confidence,
+      venousHit: false,
+      arterialHit: false,
+      venousErrorMm: distance(candidate.centreMm, trueCentres.venous),
+      arterialErrorMm: distance(candidate.arterialCentreMm, trueCentres.arterial),
+      arterialRefined: candidate.arterialMatched,
+      diameterMm: candidate.diameterMm,
+      features: candidate.features,
+      insideTumour: candidate.insideTumour,
+    };
+  }
+  return out;
 }

@@ -34,7 +34,8 @@ export interface EvaluationReport extends CohortFigures {
   generator: string;
   /** What the top-level figures cover: one profile's name, or the pooled profiles. */
   cohort: string;
-  models: Record<ModelRole | 'localizer', ModelIdentity>;
+  /** The models; `pancreas` only with a two-stage localiser. */
+  models: Record<ModelRole | 'localizer', ModelIdentity> & { pancreas?: ModelIdentity };
   /** Operating threshold of the fused model (its manifest). */
   threshold: number;
   bootstrap: { replicates: number; seed: number };
@@ -56,7 +57,7 @@ export interface ReportInput {
   seeds: { from: number; to: number };
   imageSize: { columns: number; slices: number };
   generator: string;
-  models: Record<ModelRole | 'localizer', ModelIdentity>;
+  models: Record<ModelRole | 'localizer', ModelIdentity> & { pancreas?: ModelIdentity };
   thresholds: Record<ModelRole, number>;
   bootstrap?: { replicates: number; seed: number };
   /** Wall time of the whole run. */

@@ -50,6 +50,16 @@ export function localiserLine(r: CohortFigures): string {
   );
 }
 
+/** The cascade's line (two-stage localiser only): Dice of each stage, the candidates and the localisation confidence's ECE. */
+export function cascadeLine(r: CohortFigures): string | undefined {
+  const c = r.localiser.cascade;
+  if (!c) return undefined;
+  const dice = (s: { n: number; mean: number; median: number }): string => (s.n ? `mean ${f3(s.mean)}, median ${f3(s.median)} (n = ${s.n})` : 'none');
+  const inside = c.candidateInsideRate === null ? 'none' : `${percent(c.candidateInsideRate)} in the tumour`;
+  const ece = c.confidenceEce === null ? 'none' : f3(c.confidenceEce);
+  return `Two stages: pancreas Dice ${dice(c.pancreasDice)}; tumour Dice ${dice(c.tumourDice)}; a candidate in ${c.candidates} studies (${inside}); ECE of the localisation confidence ${ece}.`;
+}
+
 export function calibrationLine(r: CohortFigures): string {
   return `ECE of the fused model ${f3(r.ece)}; a perfectly calibrated model would show ${f3(r.eceSamplingFloor.mean)} on these ${r.nAnalysed} studies from sampling alone (95th percentile ${f3(r.eceSamplingFloor.p95)}).`;
 }
@@ -66,6 +76,7 @@ function cohortSection(heading: string, r: CohortFigures): string[] {
     '',
     localiserLine(r),
     '',
+    ...(cascadeLine(r) ? [cascadeLine(r)!, ''] : []),
     calibrationLine(r),
     '',
     ...Object.entries(r.goals).map(([name, g]) => `- ${g.met ? 'met' : 'NOT met'}: ${name} (${g.target}): ${goalValue(g.value)}`),

@@ -34,7 +34,7 @@ Options:
   --models-dir DIR          models folder (default: the configuration's models.dir)
   --arterial NAME           arterial-only baseline manifest name (default tsr-clip-arterial)
   --venous NAME             venous-only baseline manifest name (default tsr-clip-venous)
-  --config FILE             node configuration (models.dir, models.classifier, models.localizer)
+  --config FILE             node configuration (models.dir, models.classifier, models.localizer, models.pancreas)
   --no-progress             no progress bar on stderr
 `;
 
@@ -94,7 +94,14 @@ export const command: Command = {
         count,
         outDir: values.out,
         profiles: parseProfiles(values.profile),
-        models: { dir: values['models-dir'] ?? config.models.dir, fused: config.models.classifier, localizer: config.models.localizer, arterial: values.arterial, venous: values.venous },
+        models: {
+          dir: values['models-dir'] ?? config.models.dir,
+          fused: config.models.classifier,
+          localizer: config.models.localizer,
+          pancreas: config.models.pancreas,
+          arterial: values.arterial,
+          venous: values.venous,
+        },
         progress: !values['no-progress'],
         logger: createLogger({ level: config.logLevel }),
       };

@@ -130,12 +130,14 @@ describe('inference/roiFinding: the cascade decision on plain grids', () => {
 
   it('refuses phases-disagree when the arterial tumour lies further than maxPhaseDistanceMm', () => {
     const decision = decideCascade(
-      input((venous, arterial, pancreas) => {
-        box(pancreas, g, [0, 0, 0], [39, 29, 19], 1);
-        box(venous.data, g, [10, 10, 8], [12, 12, 10], 0.9);
-        box(arterial.data, g, [21, 10, 8], [23, 12, 10], 0.9); // 22 mm along x, within the 25 mm search
-      }),
-      { arterialSearchRadiusMm: 25 },
+      input(
+        (venous, arterial, pancreas) => {
+          box(pancreas, g, [0, 0, 0], [39, 29, 19], 1);
+          box(venous.data, g, [10, 10, 8], [12, 12, 10], 0.9);
+          box(arterial.data, g, [21, 10, 8], [23, 12, 10], 0.9); // 22 mm along x, within the 25 mm search
+        },
+        { arterialSearchRadiusMm: 25 },
+      ),
     );
     expect(decision.features!.phaseDistanceMm).to.be.closeTo(22, 1e-6);
     expect(decision.refusal).to.equal('phases-disagree');
