@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { roiCentreFromMask as datasetRoiCentre } from '../../../src/dataset/roiSpec';
 import type { ConfidenceSpec, RoiSpec } from '../../../src/inference/manifest';
 import {
   clampedLogit,
@@ -206,6 +207,19 @@ describe('inference/roiFinding: the pancreas mask and the ROI centre', () => {
     const centre = roiCentreFromMask(mask, g)!;
     expect(centre).to.deep.equal(indexToPatient(g, 6, 5, 3));
     expect(roiCentreFromMask(new Uint8Array(mask.length), g)).to.equal(undefined);
+  });
+
+  it('one ROI centre definition: the node (stage 1 mask) and the dataset builder (true mask) agree on random masks', () => {
+    let state = 12345;
+    const random = (): number => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (let trial = 0; trial < 20; trial++) {
+      const mask = new Uint8Array(20 * 16 * 12);
+      for (let blob = 0; blob < 3; blob++) {
+        const lo: Vec3 = [Math.floor(random() * 15), Math.floor(random() * 11), Math.floor(random() * 8)];
+        box(mask, g, lo, [lo[0] + Math.floor(random() * 5), lo[1] + Math.floor(random() * 5), lo[2] + Math.floor(random() * 4)], 1);
+      }
+      expect(roiCentreFromMask(mask, g), `trial ${trial}`).to.deep.equal(datasetRoiCentre(mask, g));
+    }
   });
 
   it('stage 1: threshold, largest component, its volume in ml and its box centre', () => {
