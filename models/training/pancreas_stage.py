@@ -65,7 +65,7 @@ def evaluate_pancreas(net: torch.nn.Module, pairs: Sequence[Pair], device: torch
         component = largest_component(pred)
         if component.sum() * voxel_ml >= plan.min_volume_ml:
             found += 1
-        centre, true_centre = roi_centre_mm(pred, plan.voxel_mm), roi_centre_mm(truth, plan.voxel_mm)
+        centre, true_centre = roi_centre_mm(pred, plan.voxel_mm, component), roi_centre_mm(truth, plan.voxel_mm)
         if centre is not None and true_centre is not None:
             errors.append(float(np.linalg.norm(centre - true_centre)))
     n = max(len(pairs), 1)

@@ -119,11 +119,15 @@ def train_on_patches(net: nn.Module, train: Sequence[Pair], device: torch.device
 
 def label_components(mask: np.ndarray) -> Tuple[np.ndarray, int]:
     """26-connected components of a boolean [Z, Y, X] mask: int32 labels 1..n (0 outside), n.
-    Each voxel's label is the largest voxel number of its component, spread by 3x3x3 max pooling
-    within the mask until nothing changes; then renumbered."""
-    m = torch.from_numpy(np.ascontiguousarray(mask, dtype=bool))
-    if not bool(m.any()):
-        return np.zeros(mask.shape, np.int32), 0
+    Within the mask's bounding box, each voxel's label is the largest voxel number of its
+    component, spread by 3x3x3 max pooling within the mask until nothing changes; then renumbered."""
+    mask = np.asarray(mask, dtype=bool)
+    labels = np.zeros(mask.shape, np.int32)
+    if not mask.any():
+        return labels, 0
+    idx = np.argwhere(mask)
+    box = tuple(slice(int(lo), int(hi) + 1) for lo, hi in zip(idx.min(0), idx.max(0)))
+    m = torch.from_numpy(np.ascontiguousarray(mask[box]))
     dtype = torch.float32 if m.numel() < (1 << 24) else torch.float64  # voxel numbers exact in the float type
     inside = m.to(dtype)
     lab = torch.arange(1, m.numel() + 1, dtype=dtype).reshape(m.shape) * inside
@@ -133,7 +137,7 @@ def label_components(mask: np.ndarray) -> Tuple[np.ndarray, int]:
             break
         lab = grown
     values, inverse = np.unique(lab.numpy().astype(np.int64), return_inverse=True)
-    labels = inverse.reshape(mask.shape).astype(np.int32)  # values[0] is 0 (outside)
+    labels[box] = inverse.reshape(m.shape)  # values[0] is 0 (outside)
     return labels, len(values) - 1
 
 
@@ -153,11 +157,13 @@ def dice(pred: np.ndarray, truth: np.ndarray) -> float:
     return 1.0 if denominator == 0 else 2.0 * int((pred & truth).sum()) / denominator
 
 
-def roi_centre_mm(mask: np.ndarray, voxel_mm: float) -> Optional[np.ndarray]:
+def roi_centre_mm(mask: np.ndarray, voxel_mm: float, component: Optional[np.ndarray] = None) -> Optional[np.ndarray]:
     """The contract's ROI centre of a [Z, Y, X] pancreas mask: the largest 26-connected
-    component's bounding-box centre, [x, y, z] mm from the grid's centre (the grid is centred on
-    the volume, so this is the offset from it). None for an empty mask."""
-    component = largest_component(mask)
+    component's bounding-box centre (`component` when the caller has it), [x, y, z] mm from the
+    grid's centre (the grid is centred on the volume, so this is the offset from it). None for
+    an empty mask."""
+    if component is None:
+        component = largest_component(mask)
     if not component.any():
         return None
     idx = np.argwhere(component)
