@@ -45,12 +45,10 @@ def _stage_runners(plans: Plans, ds: Dataset, device: torch.device, stage: str) 
 
 
 def _plan_sections(stage: str, ds: Dataset) -> List[str]:
-    """The plans.json sections a stage's run records (@2: the cascade's stages; export: every
-    plan it reads)."""
+    """The plans.json sections a stage's run records (@2: train-localizer's is roi_localizer).
+    Export records only its own: the training plans stay as the training stages ran them."""
     if stage == "train-localizer" and ds.is_cascade:
         return ["roi_localizer"]
-    if stage == "export":
-        return ["export", "pancreas", "roi_localizer"] if ds.is_cascade else ["export"]
     return [PLAN_SECTION_OF_STAGE[stage]] if stage in PLAN_SECTION_OF_STAGE else []
 
 
