@@ -7,6 +7,7 @@ float32 volumes and uint8 masks, stacked as channels.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -75,18 +76,25 @@ def dice_bce(logits: torch.Tensor, target: torch.Tensor, max_pos_weight: float) 
     return bce + dice.mean()
 
 
+def one_cycle_lr(peak: float, fraction: float, warm_up: float = 0.1) -> float:
+    """One-cycle learning rate at `fraction` (0..1) of the training: linear warm-up from peak / 25
+    over the first `warm_up`, then cosine annealing to peak / 1e4 (torch's OneCycleLR's shape)."""
+    if fraction < warm_up:
+        return peak * (0.04 + 0.96 * fraction / warm_up)
+    t = min((fraction - warm_up) / (1 - warm_up), 1.0)
+    return peak * (1e-4 + (1 - 1e-4) * 0.5 * (1 + math.cos(math.pi * t)))
+
+
 def train_on_patches(net: nn.Module, train: Sequence[Pair], device: torch.device, schedule: PatchSchedule,
                      loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Dict[str, float]:
-    """AdamW with a one-cycle schedule on random patches of the training pairs, until the steps
-    or the time cap run out. Returns steps done, the final loss and the seconds."""
+    """AdamW with a one-cycle schedule (over the steps or the time cap, whichever comes first) on
+    random patches of the training pairs, until the steps or the time cap run out. Returns steps
+    done, the final loss and the seconds."""
     s = schedule
     rng = np.random.default_rng(s.seed)
     loaded = _preload(list(train), s.preload_gb)
     net.to(device).train()
-    opt = torch.optim.AdamW(net.parameters(), lr=s.learning_rate, weight_decay=s.weight_decay)
-    # A 10 % warm-up; 30 % for short runs, where 10 % of the steps is exactly one (a zero-length phase in torch).
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=s.learning_rate, total_steps=max(s.steps, 1),
-                                                pct_start=0.1 if s.steps >= 20 else 0.3)
+    opt = torch.optim.AdamW(net.parameters(), lr=one_cycle_lr(s.learning_rate, 0.0), weight_decay=s.weight_decay)
     progress = Progress(s.what, s.steps)
     max_seconds = s.max_minutes * 60 if s.max_minutes else None
     losses: List[float] = []
@@ -102,14 +110,19 @@ def train_on_patches(net: nn.Module, train: Sequence[Pair], device: torch.device
             masks.append(m)
         x = torch.from_numpy(np.stack(vols)).to(device)
         y = torch.from_numpy(np.stack(masks).astype(np.float32)).to(device)
+        # The schedule runs on the steps or on the time cap, whichever is further along: a run
+        # the cap stops still ends annealed (at the cost of determinism when the cap binds).
+        elapsed = time.time() - start
+        fraction = max(step / max(s.steps, 1), elapsed / max_seconds if max_seconds else 0.0)
+        for group in opt.param_groups:
+            group["lr"] = one_cycle_lr(s.learning_rate, fraction)
         loss = loss_fn(net(x), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        sched.step()
         losses.append(float(loss.detach()))
         done = step + 1
-        progress.update(done, f"loss {np.mean(losses[-50:]):.3f}")
+        progress.update(done, f"loss {np.mean(losses[-50:]):.3f}, lr {opt.param_groups[0]['lr']:.2e}")
         if max_seconds is not None and time.time() - start > max_seconds:
             log(f"{s.what}: time budget of {max_seconds:.0f}s reached at step {done}")
             break
