@@ -93,10 +93,12 @@ export async function runCascadeLocalizer(model: LoadedLocalizer, inputs: Record
   const all = float32Output(outputs, 'probability', perItem * shifts.length);
   const mean = new Float32Array(perItem);
   const venousChannel = model.phases.indexOf('venous');
+  const weight = 1 / shifts.length;
   const venousByShift = shifts.map((shift, b) => {
+    // Each output moved back (its venous map kept), then added with the weight, as meanShiftedBack does.
     const back = new Float32Array(perItem);
     addShiftedBack(all.subarray(b * perItem, (b + 1) * perItem), dims, CASCADE_OUTPUT_CHANNELS, shift, 1, back);
-    for (let n = 0; n < perItem; n++) mean[n] += back[n] / shifts.length;
+    for (let n = 0; n < perItem; n++) mean[n] += weight * back[n];
     return back.slice(venousChannel * voxels, (venousChannel + 1) * voxels);
   });
   const grid = (c: number): ProbabilityGrid => ({ geometry, data: mean.subarray(c * voxels, (c + 1) * voxels) });

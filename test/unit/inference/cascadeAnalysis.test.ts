@@ -13,7 +13,11 @@ import { analyseStudy, type CascadeTrace } from '../../../src/inference/analyse'
 import { releaseModels } from '../../../src/inference/models';
 import { loadModelSet, type ModelSet, type ModelsConfig } from '../../../src/inference/modelSet';
 import { toPrintable } from '../../../src/inference/result';
+import { meanShiftedBack, shiftedBatch } from '../../../src/inference/gridShifts';
+import { extractLocalizerInputs } from '../../../src/inference/preprocessing';
 import { sigmoid } from '../../../src/inference/roiFinding';
+import { runCascadeLocalizer } from '../../../src/inference/sessions';
+import * as ort from 'onnxruntime-node';
 import { tumourSegmentFrames } from '../../../src/results/seg/segmentFrames';
 import { resultIdentity } from '../../../src/results/uids';
 import { indexToPatient, type Geometry, type Vec3 } from '../../../src/study/geometry';
@@ -147,6 +151,26 @@ describe('inference/cascade: the pancreas-first localiser on the tiny fixture pa
     expect(Math.max(...z)).to.be.within(0, 30);
     expect(analysis.venous.outlinePixels.length).to.be.above(4);
     expect(analysis.venous.keySopInstanceUID).to.be.oneOf(input.venous.sopInstanceUIDs);
+  });
+
+  it('stage 2 averages its three maps over the shifts as the single-stage localiser does, keeping each shift venous map', async () => {
+    const spec = models.localizer.localizer;
+    const inputs = extractLocalizerInputs(study(), spec, [0, 0, 0]);
+    const out = await runCascadeLocalizer(models.localizer, inputs);
+    const dims = inputs.venous.geometry.dims;
+    const voxels = dims[0] * dims[1] * dims[2];
+    const shifts = spec.averageShifts!;
+    expect(shifts.length).to.equal(2);
+    const volume = new Float32Array(2 * voxels);
+    volume.set(inputs.arterial.data, 0);
+    volume.set(inputs.venous.data, voxels);
+    const raw = await models.localizer.session.run({ volume: new ort.Tensor('float32', shiftedBatch(volume, dims, 2, shifts), [2, 2, dims[2], dims[1], dims[0]]) });
+    const expected = meanShiftedBack(raw.probability.data as Float32Array, dims, 3, shifts);
+    expect(Array.from(out.grids.arterial.data)).to.deep.equal(Array.from(expected.subarray(0, voxels)));
+    expect(Array.from(out.grids.venous.data)).to.deep.equal(Array.from(expected.subarray(voxels, 2 * voxels)));
+    expect(Array.from(out.pancreas.data)).to.deep.equal(Array.from(expected.subarray(2 * voxels)));
+    expect(out.venousByShift).to.have.length(2);
+    for (let n = 0; n < voxels; n += 97) expect(out.grids.venous.data[n]).to.be.closeTo((out.venousByShift[0][n] + out.venousByShift[1][n]) / 2, 1e-6);
   });
 
   it('the calibrated twin: confidence = sigmoid(-2 + peakLogit + 2 pancreasOverlap)', async () => {
