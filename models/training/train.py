@@ -5,12 +5,13 @@ tumour localiser, ONNX export with manifests. Run with Debian's Python (torch 1.
     /usr/bin/python3 models/training/train.py all --dataset DATASET          # the demo models, end to end
     /usr/bin/python3 models/training/train.py pretrain-clip --dataset DATASET
     /usr/bin/python3 models/training/train.py train-classifier --dataset DATASET
-    /usr/bin/python3 models/training/train.py train-localizer --dataset DATASET
+    /usr/bin/python3 models/training/train.py train-pancreas --dataset DATASET     # @2: cascade stage 1
+    /usr/bin/python3 models/training/train.py train-localizer --dataset DATASET    # @2: stage 2 on the ROI; @1: whole volume
     /usr/bin/python3 models/training/train.py export --dataset DATASET [--out models]
     /usr/bin/python3 models/training/train.py evaluate --dataset DATASET     # figures on the test split
     /usr/bin/python3 models/training/train.py all --dataset DATASET --smoke --out /tmp/x   # seconds
 
-DATASET is what `tsr-node dataset build` writes (schema tsr-node/dataset@1). Checkpoints go to
+DATASET is what `tsr-node dataset build` writes (schema tsr-node/dataset@2, or @1). Checkpoints go to
 models/training/runs/<dataset folder name>/ (--run-dir). --device auto uses CUDA when present.
 CPU threads: TSR_TRAIN_THREADS, else OMP_NUM_THREADS, else all cores. See docs/model-card.md.
 """
