@@ -1,9 +1,9 @@
 /**
  * One study's analysis, from two HU volumes to a TsrAnalysis:
- *   1. localise: with a cascade localiser (preprocessing.localizer.roi), the pancreas-first two
- *      stages of cascadeLocalisation.ts; else the localiser on the venous volume's grid -> peak confidence (below the
+ *   1. localise: the localiser on the venous volume's grid -> peak confidence (below the
  *      manifest's minConfidence the study is refused: no guess goes into the PACS), centre and
- *      diameter of the tumour;
+ *      diameter of the tumour; with a cascade localiser (preprocessing.localizer.roi), the
+ *      pancreas-first two stages of cascadeLocalisation.ts instead (steps 1-2 both);
  *   2. the arterial centre follows in patient coordinates (both series must share one
  *      FrameOfReferenceUID, PS3.3 C.7.4.1), refined by the localiser on the arterial volume
  *      within a small window around it (breathing moves organs a few mm between phases);
@@ -37,7 +37,6 @@ export interface AnalysisDetail {
   /** ONNX time alone, summed over all runs. */
   onnxMs: number;
 }
-
 
 /**
  * A localiser "tumour" larger than this is not a tumour finding but a diffuse response: refused
