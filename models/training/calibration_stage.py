@@ -15,7 +15,7 @@ from typing import Dict, Optional
 from export import sha256_of
 from localisation_calibration import fit_localisation_confidence
 from node_calibration import fit_node_path_calibration
-from plans import CLASSIFIER_MODEL_NAMES, LOCALIZER_MODEL_NAME, REPO_DIR, NodeCalibrationPlan, RunPlan
+from plans import CLASSIFIER_MODEL_NAMES, LOCALIZER_MODEL_NAME, PANCREAS_MODEL_NAME, REPO_DIR, NodeCalibrationPlan, RunPlan
 from runtime import log
 
 
@@ -71,14 +71,15 @@ def _fit_localisation(evaluation_dir: str, plan: NodeCalibrationPlan, run: RunPl
     None when the evaluation carries no localisation features (the node then uses the peak)."""
     with open(os.path.join(evaluation_dir, "evaluation.json"), encoding="utf-8") as f:
         report = json.load(f)
-    evaluated = report.get("models", {}).get("localizer", {}).get("sha256")
-    manifest_path = os.path.join(plan.models_dir, LOCALIZER_MODEL_NAME + ".json")
-    if evaluated and os.path.exists(manifest_path):
-        with open(manifest_path, encoding="utf-8") as f:
-            expected = json.load(f)["sha256"]
-        if evaluated != expected:
-            raise SystemExit(f"{evaluation_dir} evaluated localizer sha256 {evaluated}, but {manifest_path} is {expected}: "
-                             "evaluate the models you calibrate")
+    for role, name in (("localizer", LOCALIZER_MODEL_NAME), ("pancreas", PANCREAS_MODEL_NAME)):
+        evaluated = (report.get("models", {}).get(role) or {}).get("sha256")
+        manifest_path = os.path.join(plan.models_dir, name + ".json")
+        if evaluated and os.path.exists(manifest_path):
+            with open(manifest_path, encoding="utf-8") as f:
+                expected = json.load(f)["sha256"]
+            if evaluated != expected:
+                raise SystemExit(f"{evaluation_dir} evaluated {role} model sha256 {evaluated}, but {manifest_path} is {expected}: "
+                                 "evaluate the models you calibrate")
     seeds = report.get("seeds", {})
     fitted = fit_localisation_confidence(evaluation_dir, f"tsr-node evaluate, seeds {seeds.get('from')}..{seeds.get('to')}")
     if fitted is None:
