@@ -130,6 +130,27 @@ async function loadNeededStage(stage: ModelStage<ModelRole>, config: ModelsConfi
   }
 }
 
+/**
+ * The localiser alone, with its pancreas model when it is a cascade's second stage (pair checked),
+ * for callers that localise without classifying (the dataset builder's centres): pass the result
+ * to localiseTumour. Nothing stays loaded after a refusal.
+ */
+export async function loadLocalisation(config: ModelRuntimeOptions & { dir: string; localizer: string; pancreas?: string }): Promise<Pick<ModelSet, 'localizer' | 'pancreas'>> {
+  const localizer = await loadLocalizer(config.dir, config.localizer, config);
+  if (!localizer.localizer.roi) return { localizer };
+  let pancreas: LoadedPancreas | undefined;
+  try {
+    if (config.pancreas === undefined) checkCascadePair(localizer, undefined);
+    const stage = MODEL_STAGES.find((s) => s.role === 'pancreas')!;
+    pancreas = (await loadNeededStage(stage, { ...config, classifier: '' }, config.pancreas!)) as LoadedPancreas;
+    checkCascadePair(localizer, pancreas);
+    return { localizer, pancreas };
+  } catch (err) {
+    await releaseModels({ localizer, pancreas });
+    throw err;
+  }
+}
+
 /** Role, name, version and sha256 of each stage the set holds, in stage order. */
 export function modelSetIdentities(models: { [Role in ModelRole]?: { identity: ModelIdentity } }): StageIdentity[] {
   return MODEL_STAGES.flatMap((stage) => {

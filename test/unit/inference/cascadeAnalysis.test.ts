@@ -11,7 +11,7 @@ import path from 'node:path';
 import { AnalysisRefusedError, ConfigError } from '../../../src/errors';
 import { analyseStudy, type CascadeTrace } from '../../../src/inference/analyse';
 import { releaseModels } from '../../../src/inference/models';
-import { loadModelSet, type ModelSet, type ModelsConfig } from '../../../src/inference/modelSet';
+import { loadLocalisation, loadModelSet, type ModelSet, type ModelsConfig } from '../../../src/inference/modelSet';
 import { toPrintable } from '../../../src/inference/result';
 import { meanShiftedBack, shiftedBatch } from '../../../src/inference/gridShifts';
 import { extractLocalizerInputs } from '../../../src/inference/preprocessing';
@@ -261,6 +261,21 @@ describe('inference/modelSet: loading the cascade pair', () => {
     }
     expect.fail('the set was loaded');
   }
+
+  it('loadLocalisation: the localiser with its pancreas model when it needs one (for the dataset builder)', async () => {
+    const single = await loadLocalisation({ dir, localizer: 'tsr-localizer', pancreas: 'no-such-model', ...RUNTIME });
+    expect(single.pancreas).to.equal(undefined);
+    await releaseModels(single);
+    const pair = await loadLocalisation({ dir, localizer: 'tsr-localizer-roi-tiny', pancreas: 'tsr-pancreas-tiny', ...RUNTIME });
+    expect(pair.pancreas?.identity.name).to.equal('tsr-pancreas-tiny');
+    await releaseModels(pair);
+    try {
+      await loadLocalisation({ dir, localizer: 'tsr-localizer-roi-tiny', ...RUNTIME });
+      expect.fail('loaded without a pancreas model');
+    } catch (err) {
+      expect((err as Error).message).to.contain('none is configured');
+    }
+  });
 
   it('does not load models.pancreas for a single-stage localiser', async () => {
     const set = await loadModelSet({ ...config({ dir, localizer: 'tsr-localizer', pancreas: 'no-such-model' }) });
