@@ -3,7 +3,7 @@ export { buildTsrResults, identityOf, resultObjectsOf, type ResultObject, type T
 export { storeResults, findStoredResults, isTransientFailureReason, type StoreOutcome } from './store';
 export { nodeDevice, type DeviceIdentity } from './device';
 export { resultIdentity, type ResultIdentity } from './uids';
-export { buildTsrStructuredReport } from './sr/tsrStructuredReport';
+export { buildTsrStructuredReport, predecessorDocumentsSequence, type PredecessorDocument } from './sr/tsrStructuredReport';
 export { buildTsrOverlaySecondaryCapture } from './sc/tsrOverlaySecondaryCapture';
 export { buildSegmentation } from './seg/segmentation';
 export { buildTumourSegmentation } from './seg/tumourSegmentation';

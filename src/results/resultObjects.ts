@@ -12,7 +12,7 @@ import { writePart10 } from './part10';
 import { renderTsrOverlay } from './sc/overlayImage';
 import { TUMOUR_SEGMENT_NUMBER, buildTumourSegmentation } from './seg/tumourSegmentation';
 import { buildTsrOverlaySecondaryCapture } from './sc/tsrOverlaySecondaryCapture';
-import { buildTsrStructuredReport } from './sr/tsrStructuredReport';
+import { buildTsrStructuredReport, type PredecessorDocument } from './sr/tsrStructuredReport';
 import { resultIdentity, type ResultIdentity } from './uids';
 
 export interface ResultObject {
@@ -38,10 +38,17 @@ export interface TsrResultsOptions {
   overlayPanelSize?: number;
   /** Gets one warn line per object whose copied source values were made valid for their VR (no values). */
   logger?: Logger;
+  /**
+   * The node's earlier SR of this study that these results supersede, or a function that picks it
+   * once the results' identity is known (their SR UID); the new SR lists it as its predecessor.
+   */
+  predecessor?: PredecessorDocument | ((identity: ResultIdentity) => PredecessorDocument | undefined);
 }
 
 export interface TsrResults {
   identity: ResultIdentity;
+  /** The earlier SR these results supersede (the SR's Predecessor Documents Sequence), when there is one. */
+  predecessor?: PredecessorDocument;
   sr: ResultObject;
   sc: ResultObject;
   seg: ResultObject;
@@ -68,12 +75,14 @@ export function buildTsrResults(o: TsrResultsOptions): TsrResults {
   const common = { analysis: o.analysis, sourceMetadata: o.sourceMetadata, identity, device: o.device, now: o.now, ...(o.logger ? { logger: o.logger } : {}) };
   // The SR points at the SEG's tumour segment by the SEG's UID, known before the SEG is built.
   const tumourSegment = { segmentation: { sopClassUID: SOP_CLASS.segmentationStorage, sopInstanceUID: identity.segSopInstanceUID }, segmentNumber: TUMOUR_SEGMENT_NUMBER };
-  const srDataset = buildTsrStructuredReport({ ...common, seriesDescription: o.srSeriesDescription, tumourSegment });
+  const predecessor = typeof o.predecessor === 'function' ? o.predecessor(identity) : o.predecessor;
+  const srDataset = buildTsrStructuredReport({ ...common, seriesDescription: o.srSeriesDescription, tumourSegment, ...(predecessor ? { predecessor } : {}) });
   const overlay = renderTsrOverlay({ analysis: o.analysis, now: o.now, ...(o.overlayPanelSize ? { panelSize: o.overlayPanelSize } : {}) });
   const scDataset = buildTsrOverlaySecondaryCapture({ ...common, image: overlay, seriesDescription: o.scSeriesDescription });
   const segDataset = buildTumourSegmentation({ ...common, seriesDescription: o.segSeriesDescription ?? DEFAULT_SEG_SERIES_DESCRIPTION });
   return {
     identity,
+    ...(predecessor ? { predecessor } : {}),
     sr: { role: 'sr', sopClassUID: SOP_CLASS.comprehensive3dSrStorage, sopInstanceUID: identity.srSopInstanceUID, seriesInstanceUID: identity.srSeriesInstanceUID, part10: writePart10(srDataset) },
     sc: { role: 'sc', sopClassUID: SOP_CLASS.secondaryCaptureImageStorage, sopInstanceUID: identity.scSopInstanceUID, seriesInstanceUID: identity.scSeriesInstanceUID, part10: writePart10(scDataset) },
     seg: { role: 'seg', sopClassUID: SOP_CLASS.segmentationStorage, sopInstanceUID: identity.segSopInstanceUID, seriesInstanceUID: identity.segSeriesInstanceUID, part10: writePart10(segDataset) },

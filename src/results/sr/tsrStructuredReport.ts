@@ -18,6 +18,29 @@ import { tid1500MeasurementReport, tid1501MeasurementGroup, tid300Measurement, t
 export interface TsrStructuredReportOptions extends ResultObjectOptions {
   /** The tumour's segment in the SEG written with the SR: the measurement group points at it. */
   tumourSegment?: { segmentation: SopReference; segmentNumber: number };
+  /** The node's earlier SR of this study that this one supersedes: listed in Predecessor Documents Sequence. */
+  predecessor?: PredecessorDocument;
+}
+
+/** An SR this one supersedes (PS3.3 C.17.2, Hierarchical SOP Instance Reference Macro, Table C.17-3). */
+export interface PredecessorDocument extends SopReference {
+  studyInstanceUID: string;
+  seriesInstanceUID: string;
+}
+
+/** Predecessor Documents Sequence (0040,A360): one item per study, the predecessor's series and instance. */
+export function predecessorDocumentsSequence(predecessor: PredecessorDocument): NaturalizedDataset[] {
+  return [
+    {
+      StudyInstanceUID: predecessor.studyInstanceUID,
+      ReferencedSeriesSequence: [
+        {
+          SeriesInstanceUID: predecessor.seriesInstanceUID,
+          ReferencedSOPSequence: [{ ReferencedSOPClassUID: predecessor.sopClassUID, ReferencedSOPInstanceUID: predecessor.sopInstanceUID }],
+        },
+      ],
+    },
+  ];
 }
 
 const PHASES = ['venous', 'arterial'] as const;
@@ -42,6 +65,10 @@ function checkOptions(options: TsrStructuredReportOptions): void {
     }
   }
   checkSeriesDescription(options.seriesDescription);
+  const predecessor = options.predecessor;
+  if (predecessor && (predecessor.studyInstanceUID !== analysis.studyInstanceUID || predecessor.sopInstanceUID === options.identity.srSopInstanceUID)) {
+    throw new RangeError('predecessor: must be another SR of the analysed study');
+  }
 }
 
 /** Outline on the key slice in SR image coordinates: pixel centres are at +0.5 (PS3.3 C.18.6.1.1). */
@@ -152,6 +179,8 @@ export function buildTsrStructuredReport(options: TsrStructuredReportOptions): N
     VerificationFlag: 'UNVERIFIED',
     ContentDate: dicomDate(now),
     ContentTime: dicomTime(now),
+    // The node's earlier result of this study, which this one supersedes (docs/dicom-conformance.md 3.4.1).
+    ...(options.predecessor ? { PredecessorDocumentsSequence: predecessorDocumentsSequence(options.predecessor) } : {}),
     PerformedProcedureCodeSequence: [],
     CurrentRequestedProcedureEvidenceSequence: evidence(
       a,
