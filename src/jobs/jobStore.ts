@@ -225,6 +225,14 @@ export interface JobStore {
   /** running -> done. */
   complete(id: number, owner: string, result: { outcome?: JsonValue; resultUids?: string[]; timingsMs?: Record<string, number> }): Promise<boolean>;
 
+  /**
+   * Records on a done job that a later result superseded its results: sets
+   * `outcome.results.supersededBy` to `by`, unless the job already has one (the first record
+   * stays). True when it was set; false when the job is not done, has no `outcome.results`, or
+   * was marked already. Not leased: any node may mark any done job.
+   */
+  markSuperseded(id: number, by: JsonValue): Promise<boolean>;
+
   /** running -> skipped, for input that cannot be analysed. */
   skip(id: number, owner: string, reason: JobReason): Promise<boolean>;
 

@@ -229,6 +229,15 @@ export class PostgresJobStore implements JobStore {
     );
   }
 
+  async markSuperseded(id: number, by: JsonValue): Promise<boolean> {
+    const changed = await this.db.statement().run(
+      `UPDATE jobs SET outcome = jsonb_set(outcome, '{results,supersededBy}', @by::jsonb), updated_at = @now
+       WHERE id = @id AND state = 'done' AND jsonb_typeof(outcome->'results') = 'object' AND outcome->'results'->'supersededBy' IS NULL`,
+      { id, by: JSON.stringify(by) },
+    );
+    return changed === 1;
+  }
+
   skip(id: number, owner: string, reason: JobReason): Promise<boolean> {
     return this.whileLeased(id, owner, `state = 'skipped', ${FINISHED}, reason_code = @code, reason_message = @message`, { ...reason });
   }

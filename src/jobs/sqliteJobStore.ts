@@ -259,6 +259,23 @@ export class SqliteJobStore implements JobStore {
     );
   }
 
+  markSuperseded(id: number, by: JsonValue): Promise<boolean> {
+    return this.op(() =>
+      this.db
+        .transaction(() => {
+          const row = this.row(id);
+          if (!row || row.state !== 'done' || row.outcome_json === null) return false;
+          const outcome = JSON.parse(row.outcome_json) as { results?: Record<string, JsonValue> };
+          const results = outcome.results;
+          if (!results || typeof results !== 'object' || Array.isArray(results) || results.supersededBy !== undefined) return false;
+          results.supersededBy = by;
+          this.db.prepare('UPDATE jobs SET outcome_json = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(outcome), this.ms(), id);
+          return true;
+        })
+        .immediate(),
+    );
+  }
+
   private finish(id: number, owner: string, state: 'skipped' | 'failed', reason: JobReason): boolean {
     return this.whileLeased(
       id,

@@ -173,6 +173,28 @@ export function describeJobStoreConformance(adapter: string, factory: JobStoreFa
         expect(await store.complete(job.id, 'w', { outcome: 'again' }), 'a finished job cannot be completed twice').to.equal(false);
       });
 
+      it('markSuperseded: a done job\'s outcome.results gets supersededBy once; the first record stays', async () => {
+        const { job } = await store.enqueue(request(STUDY_A));
+        const by = { jobId: 99, srSopInstanceUID: '2.25.9', action: 'kept' };
+        expect(await store.markSuperseded(job.id, by), 'a queued job has no results').to.equal(false);
+        await store.claim({ owner: 'w', leaseMs: 60_000 });
+        expect(await store.markSuperseded(job.id, by), 'nor has a running one').to.equal(false);
+        await store.complete(job.id, 'w', { outcome: { label: 'low', results: { srSopInstanceUID: '2.25.1' } }, resultUids: ['2.25.1'] });
+        clock.advance(1000);
+        expect(await store.markSuperseded(job.id, by)).to.equal(true);
+        const marked = await store.get(job.id);
+        expect(marked?.outcome).to.deep.equal({ label: 'low', results: { srSopInstanceUID: '2.25.1', supersededBy: by } });
+        expect(marked?.updatedAt).to.equal(clock.now().toISOString());
+        expect(marked?.resultUids).to.deep.equal(['2.25.1']);
+        expect(await store.markSuperseded(job.id, { jobId: 100 }), 'marked already').to.equal(false);
+        expect((await store.get(job.id))?.outcome).to.deep.equal({ label: 'low', results: { srSopInstanceUID: '2.25.1', supersededBy: by } });
+        expect(await store.markSuperseded(987654, by), 'no such job').to.equal(false);
+        const { job: bare } = await store.enqueue(request(STUDY_B));
+        await store.claim({ owner: 'w', leaseMs: 60_000 });
+        await store.complete(bare.id, 'w', { outcome: { label: 'high' } });
+        expect(await store.markSuperseded(bare.id, by), 'an outcome without results').to.equal(false);
+      });
+
       it('skip: skipped with the refusal code and message', async () => {
         const { job } = await store.enqueue(request(STUDY_A));
         await store.claim({ owner: 'w', leaseMs: 60_000 });
