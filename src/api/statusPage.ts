@@ -63,7 +63,23 @@ interface OutcomeView {
   sameAsJobId?: number;
   preparedAhead?: { used?: boolean; preparedAt?: string; reason?: string };
   classifier?: { name?: string; version?: string };
-  results?: { storedToPacs?: boolean };
+  results?: { storedToPacs?: boolean; supersededBy?: SupersedeView; supersedes?: SupersedeView & { instances?: string[]; deleted?: string[] } };
+}
+
+/** outcome.results.supersededBy (on the earlier job) / supersedes (on the later one): pipeline/supersede.ts. */
+interface SupersedeView {
+  jobId?: number;
+  srSopInstanceUID?: string;
+  action?: 'kept' | 'deleted';
+  at?: string;
+}
+
+/** The superseded mark of a job's result: which job's result stands instead, and whether the old objects were deleted. */
+function supersededMark(o: OutcomeView): Html {
+  const by = o.results?.supersededBy;
+  if (!by) return html``;
+  const title = `superseded by the result of job ${by.jobId ?? '?'} (SR ${by.srSopInstanceUID ?? '?'})${by.action === 'deleted' ? '; deleted from the PACS' : '; still in the PACS'}`;
+  return html` <span class="superseded" title="${title}">superseded${by.jobId !== undefined ? html` by <a href="/jobs/${by.jobId}">job ${by.jobId}</a>` : ''}${by.action === 'deleted' ? ' (deleted)' : ''}</span>`;
 }
 
 function outcomeOf(job: Job): OutcomeView | undefined {
@@ -76,7 +92,7 @@ function resultCell(job: Job): Html {
   const p = typeof o.probabilityHigh === 'number' ? ` (P(high) ${o.probabilityHigh.toFixed(2)})` : '';
   return html`<span class="result result-${o.label}">${o.label === 'high' ? 'High' : 'Low'} TSR${p}</span>${o.sameAsJobId ? html` <small>as job ${o.sameAsJobId}</small>` : html``}${
     o.preparedAhead?.used ? html` <small class="prepared" title="analysed before StableStudy (${o.preparedAhead.preparedAt ?? ''}); only stored after">prepared ahead</small>` : html``
-  }`;
+  }${supersededMark(o)}`;
 }
 
 function stateBadge(state: JobState): Html {
@@ -184,7 +200,7 @@ function readinessView(r: ReadinessReport): Html {
 function jobRow(job: Job, viewerUrl: StatusPageData['viewerUrl']): Html {
   const viewer = viewerUrl(job.studyInstanceUID);
   const actionable = job.state === 'done' || job.state === 'skipped' || job.state === 'failed';
-  return html`<tr data-job-id="${job.id}" data-state="${job.state}">
+  return html`<tr data-job-id="${job.id}" data-state="${job.state}"${outcomeOf(job)?.results?.supersededBy ? html` class="superseded-result"` : ''}>
   <td><a href="/jobs/${job.id}">${job.id}</a></td>
   <td class="uid" title="${job.studyInstanceUID}">${viewer ? html`<a href="${viewer}" target="_blank" rel="noopener" class="viewer-link">${shortUid(job.studyInstanceUID)}</a>` : shortUid(job.studyInstanceUID)}</td>
   <td>${stateBadge(job.state)}</td>
@@ -280,6 +296,8 @@ export function renderJobPage(job: Job, o: { version: string; csrfToken: string;
   ${job.reason ? html`<dt>Reason</dt><dd><code>${job.reason.code}</code> ${job.reason.message}</dd>` : ''}
   ${outcome?.classifier ? html`<dt>Model</dt><dd>${outcome.classifier.name} ${outcome.classifier.version}</dd>` : ''}
   ${job.resultUids && job.resultUids.length > 0 ? html`<dt>Results in the PACS</dt><dd>${job.resultUids.map((u) => html`<div class="uid">${u}</div>`)}</dd>` : ''}
+  ${outcome?.results?.supersededBy ? html`<dt>Superseded</dt><dd>by the result of <a href="/jobs/${outcome.results.supersededBy.jobId ?? ''}">job ${outcome.results.supersededBy.jobId ?? ''}</a> (SR <span class="uid">${outcome.results.supersededBy.srSopInstanceUID ?? ''}</span>) at ${formatTime(outcome.results.supersededBy.at)}; ${outcome.results.supersededBy.action === 'deleted' ? 'its objects were deleted from the PACS' : 'its objects stay in the PACS'}</dd>` : ''}
+  ${outcome?.results?.supersedes ? html`<dt>Supersedes</dt><dd>the result of <a href="/jobs/${outcome.results.supersedes.jobId ?? ''}">job ${outcome.results.supersedes.jobId ?? ''}</a> (SR <span class="uid">${outcome.results.supersedes.srSopInstanceUID ?? ''}</span>, named in this SR's Predecessor Documents); ${outcome.results.supersedes.action === 'deleted' ? 'deleted from the PACS' : 'kept in the PACS'}</dd>` : ''}
   <dt>Content fingerprint</dt><dd class="uid">${job.fingerprint}</dd>
   ${outcome?.preparedAhead
     ? html`<dt>Prepared ahead</dt><dd>${outcome.preparedAhead.used ? html`yes: analysed before StableStudy (${formatTime(outcome.preparedAhead.preparedAt)}) from this same content; the job only stored the results` : html`not used: ${outcome.preparedAhead.reason ?? ''}`}</dd>`
@@ -338,6 +356,7 @@ dl.chosen dt { font-weight: 600; margin-top: 0.4rem; } dl.chosen dd { margin-lef
 .state-queued { background: #6b7a8c; } .state-running { background: #1f6fd1; } .state-done { background: #1d8a4e; }
 .state-skipped { background: #b7791f; } .state-failed { background: #c0392b; }
 .result-high { color: #a02c1e; font-weight: 600; } .result-low { color: #1d6b8a; font-weight: 600; }
+.superseded { color: #6b7a8c; font-style: italic; white-space: nowrap; } tr.superseded-result .result { text-decoration: line-through; }
 .filters a { margin-right: 0.8rem; } .filters a.current { font-weight: 700; text-decoration: none; color: #1d2733; }
 .count { color: #6b7a8c; }
 .readiness { padding: 0.5rem 0.8rem; border-radius: 0.4rem; background: #fff; border-left: 0.4rem solid #1d8a4e; }

@@ -133,6 +133,11 @@ export const resultsSchema = z
     /** Station name / device observer name written into the results. */
     deviceName: z.string().max(16).default('TSR-NODE'),
     institutionName: z.string().max(64).optional(),
+    /**
+     * The node's earlier results of a study, once new results supersede them (new input or a new
+     * model): `keep` them in the PACS and record them superseded, or `delete` them from Orthanc.
+     */
+    superseded: z.enum(['keep', 'delete']).default('keep'),
   })
   .strict();
 

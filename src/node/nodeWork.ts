@@ -101,6 +101,7 @@ export function createNodeWork(options: NodeWorkOptions): NodeWork {
       store,
       observer: { stage: (stage, ms) => metrics.stage(stage, ms), bytesRetrieved: (bytes) => metrics.addBytesRetrieved(bytes) },
       ...(prepareAhead ? { prepareAhead } : {}),
+      superseded: { mode: config.results.superseded, deleter: options.orthanc },
     }),
     concurrency: config.worker.concurrency,
     owner: options.owner,

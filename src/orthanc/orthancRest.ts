@@ -1,7 +1,7 @@
 /**
  * The few routes of Orthanc's own REST API (https://orthanc.uclouvain.be/book/users/rest.html)
  * that the node needs beside DICOMweb: the change log, a study's StudyInstanceUID and instances,
- * and /system for readiness. Same transport as the DICOMweb client (auth, TLS, retries).
+ * /system for readiness, and deleting the node's own superseded results. Same transport as the DICOMweb client (auth, TLS, retries).
  *
  * Privacy: GET /studies/{id} also returns PatientMainDicomTags; they are dropped here and never
  * leave this module.
@@ -114,6 +114,34 @@ export class OrthancRestClient {
       if (httpStatusOf(err) === 404) return undefined;
       throw err;
     }
+  }
+
+  /**
+   * Deletes the instance with this SOP Instance UID from Orthanc (POST /tools/lookup for its
+   * Orthanc id, then DELETE /instances/{id}); false when Orthanc has no such instance (or it went
+   * meanwhile). Used only for the node's own superseded results (config results.superseded).
+   */
+  async deleteInstance(sopInstanceUID: string): Promise<boolean> {
+    if (!/^[0-9.]{1,64}$/.test(sopInstanceUID)) throw new PermanentError(`not a SOP Instance UID: "${sopInstanceUID.slice(0, 80)}"`);
+    const response = await this.transport.request({
+      method: 'POST',
+      url: `${this.baseUrl}/tools/lookup`,
+      headers: { 'Content-Type': 'text/plain', Accept: 'application/json' },
+      body: [Buffer.from(sopInstanceUID, 'utf8')],
+    });
+    let found: Array<{ ID?: unknown; Type?: unknown }>;
+    try {
+      found = JSON.parse(response.body.toString('utf8')) as Array<{ ID?: unknown; Type?: unknown }>;
+    } catch {
+      throw new PermanentError('Orthanc POST /tools/lookup: the answer is not JSON');
+    }
+    const ids = (Array.isArray(found) ? found : []).filter((r) => r.Type === 'Instance' && isOrthancId(r.ID)).map((r) => r.ID as string);
+    let deleted = false;
+    for (const id of ids) {
+      const answer = await this.transport.request({ method: 'DELETE', url: `${this.baseUrl}/instances/${id}`, accept: (status) => (status >= 200 && status < 300) || status === 404 });
+      deleted ||= answer.status !== 404;
+    }
+    return deleted;
   }
 
   /** SOPInstanceUIDs of every instance of the study (GET /studies/{id}/instances); undefined on 404. */

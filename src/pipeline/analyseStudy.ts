@@ -22,7 +22,7 @@ import type { ModelSet } from '../inference/modelSet';
 import type { TsrAnalysis } from '../inference/result';
 import { silentLogger, type Logger } from '../logging/logger';
 import type { DeviceIdentity } from '../results/device';
-import { buildTsrResults, resultObjectsOf, type TsrResults } from '../results/resultObjects';
+import { buildTsrResults, resultObjectsOf, type TsrResults, type TsrResultsOptions } from '../results/resultObjects';
 import { storeResults, type StoreOutcome } from '../results/store';
 import type { PhaseSelection } from '../study/phaseSelection';
 import { retrieveVolume, type RetrievedVolume } from '../study/retrieveVolume';
@@ -68,6 +68,8 @@ export interface PipelineHooks {
   store?: boolean;
   /** Called right before the results are stored; a rejection stores nothing (the job's lease check). */
   beforeStore?: () => Promise<void>;
+  /** The node's earlier SR of the study that the new results supersede, picked by their identity (supersede.ts). */
+  predecessorOf?: TsrResultsOptions['predecessor'];
 }
 
 export interface StudyPipelineResult {
@@ -166,6 +168,7 @@ export async function analyseStudyPipeline(pipeline: StudyPipeline, studyInstanc
       scSeriesDescription: pipeline.results.scSeriesDescription,
       now: (pipeline.now ?? (() => new Date()))(),
       logger,
+      ...(hooks.predecessorOf ? { predecessor: hooks.predecessorOf } : {}),
     });
     stage('buildResults', performance.now() - t);
     throwIfAborted(hooks.signal);

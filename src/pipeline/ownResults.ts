@@ -34,14 +34,34 @@ export function findEarlierJobWithOwnResults(jobs: Job[], present: ReadonlySet<s
   return previous.find((job) => madeByModels(job, models) && job.fingerprint === withoutOwn && (job.resultUids ?? []).every((uid) => present.has(uid)));
 }
 
+/** What the node knows of a study's own results before analysing it again. */
+export interface StudyOwnResults {
+  /** The earlier done job whose content plus its results is the study's content now (then nothing is analysed). */
+  earlier?: Job;
+  /** The study's jobs (newest first, at most 100). */
+  jobs: Job[];
+  /** The study's SOP Instance UIDs now; empty when no other done job has results (then nothing was asked). */
+  present: Set<string>;
+}
+
+/**
+ * The study's jobs and instances, and the earlier done job whose content plus its own results is
+ * the study's content now, when its results were made by `models`. Asks the PACS (QIDO-RS) only
+ * when another done job of the study has results.
+ */
+export async function studyOwnResults(store: JobStore, dicomWeb: DicomWebClient, job: Job, models: readonly StageIdentity[]): Promise<StudyOwnResults> {
+  const { jobs } = await store.list({ studyInstanceUID: job.studyInstanceUID, limit: 100 });
+  if (!jobs.some((other) => other.id !== job.id && other.state === 'done' && (other.resultUids?.length ?? 0) > 0)) return { jobs, present: new Set() };
+  const instances = await dicomWeb.searchInstances(job.studyInstanceUID, undefined, [TAG.sopInstanceUID]);
+  const present = new Set(instances.map((instance) => jsonString(instance, TAG.sopInstanceUID)).filter((uid): uid is string => uid !== undefined));
+  const earlier = findEarlierJobWithOwnResults(jobs, present, models, job.id);
+  return { ...(earlier ? { earlier } : {}), jobs, present };
+}
+
 /**
  * The earlier done job whose content plus its own results is the study's content now, when its
  * results were made by `models`; undefined otherwise.
  */
 export async function earlierJobWithOwnResults(store: JobStore, dicomWeb: DicomWebClient, job: Job, models: readonly StageIdentity[]): Promise<Job | undefined> {
-  const { jobs } = await store.list({ studyInstanceUID: job.studyInstanceUID, limit: 100 });
-  if (!jobs.some((other) => other.id !== job.id && other.state === 'done' && (other.resultUids?.length ?? 0) > 0)) return undefined;
-  const instances = await dicomWeb.searchInstances(job.studyInstanceUID, undefined, [TAG.sopInstanceUID]);
-  const present = new Set(instances.map((instance) => jsonString(instance, TAG.sopInstanceUID)).filter((uid): uid is string => uid !== undefined));
-  return findEarlierJobWithOwnResults(jobs, present, models, job.id);
+  return (await studyOwnResults(store, dicomWeb, job, models)).earlier;
 }

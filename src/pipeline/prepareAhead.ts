@@ -28,6 +28,7 @@ import { studyContentFingerprint } from '../orthanc/studyFingerprint';
 import { analyseStudyPipeline, type StudyPipeline } from './analyseStudy';
 import { DISCARD_REASONS, preparationKey, type Discarded, type PreparedResult, type PreparedResultCache } from './preparedResults';
 import { findEarlierJobWithOwnResults } from './ownResults';
+import { previousResultOf } from './supersede';
 
 /** How prepared work ended, for tsr_prepared_ahead_total{outcome}. */
 export type PreparedOutcome = 'used' | 'discarded' | 'failed';
@@ -255,6 +256,8 @@ export class PrepareAhead {
       const result = await analyseStudyPipeline({ ...pipeline, logger }, study.studyInstanceUID, {
         signal: p.controller.signal,
         store: false,
+        // The SR names the study's standing earlier result, as the job's would (the job checks it is still the one).
+        predecessorOf: (identity) => previousResultOf(jobs, new Set(before), identity.srSopInstanceUID)?.sr,
         onStage: (stage, ms) => {
           stagesMs[stage] = Math.round(((stagesMs[stage] ?? 0) + ms) * 10) / 10;
         },

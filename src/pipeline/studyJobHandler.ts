@@ -14,6 +14,12 @@
  * timings say so: `preparedAheadMs` and the prepared stages as `preparedAhead.<stage>`, done
  * before StableStudy; the outcome carries `preparedAhead`. Otherwise the full pipeline runs.
  *
+ * Superseding (supersede.ts): when the study has a standing earlier result of this node with
+ * another SR, the new SR names it as its predecessor, and once the new results are in the PACS
+ * the earlier jobs are marked superseded (and, with results.superseded "delete", the earlier
+ * objects deleted from Orthanc); the outcome's `results.supersedes` says which. A prepared result
+ * whose SR names another predecessor than the one standing now is not used.
+ *
  * Several nodes: right before the QIDO-RS check and the STOW-RS, either way, the job renews its
  * lease (`storeFence`); a node that lost it (its lease ran out and another node claimed the job)
  * stores nothing. With the store's one job per content, one lease holder at a time, the QIDO-RS
@@ -22,10 +28,12 @@
 import type { Job, JobStore, JsonValue } from '../jobs/jobStore';
 import type { JobHandler, JobOutcome } from '../jobs/worker';
 import { modelSetIdentities } from '../inference/modelSet';
-import { resultObjectsOf } from '../results/resultObjects';
+import type { ResultIdentity } from '../results/uids';
+import { resultObjectsOf, type TsrResults } from '../results/resultObjects';
 import { storeResults } from '../results/store';
 import { analyseStudyPipeline, type PipelineStage, type StudyPipeline, type StudyPipelineResult } from './analyseStudy';
-import { earlierJobWithOwnResults } from './ownResults';
+import { studyOwnResults, type StudyOwnResults } from './ownResults';
+import { previousResultOf, recordedSupersedes, supersedePrevious, type InstanceDeleter, type SupersededMode } from './supersede';
 import type { PrepareAhead } from './prepareAhead';
 import type { PreparedResult } from './preparedResults';
 
@@ -41,6 +49,8 @@ export interface StudyJobHandlerOptions {
   observer?: PipelineObserver;
   /** Results prepared before StableStudy (config feed.prepareAhead). */
   prepareAhead?: PrepareAhead;
+  /** What happens to the results a new result supersedes (config results.superseded); default keep. */
+  superseded?: { mode: SupersededMode; deleter?: InstanceDeleter };
 }
 
 function toJson(value: unknown): JsonValue {
@@ -89,28 +99,65 @@ export function jobOutcomeOf(result: StudyPipelineResult): Record<string, JsonVa
   };
 }
 
+/** An earlier job's outcome, for a job that repeats it: its results' superseded mark is its own. */
+function repeatedOutcome(earlier: Job): Record<string, JsonValue> {
+  const outcome = { ...(earlier.outcome as Record<string, JsonValue>) };
+  const results = outcome.results;
+  if (results && typeof results === 'object' && !Array.isArray(results) && 'supersededBy' in results) {
+    const { supersededBy: _supersededBy, ...rest } = results;
+    outcome.results = rest;
+  }
+  return { ...outcome, sameAsJobId: earlier.id, note: `the study's content is that of job ${earlier.id} plus its results` };
+}
+
+/** The new results are in the PACS: the earlier result their SR names is superseded now (supersede.ts). */
+async function supersede(options: StudyJobHandlerOptions, job: Job, own: StudyOwnResults, results: TsrResults, outcome: Record<string, JsonValue>, logger: Parameters<JobHandler>[1]['logger']): Promise<void> {
+  const previous = results.predecessor ? previousResultOf(own.jobs, own.present, results.identity.srSopInstanceUID, job.id) : undefined;
+  if (!previous || previous.sr.sopInstanceUID !== results.predecessor?.sopInstanceUID) {
+    // A re-run of a result that superseded another (the same SR, already in the PACS): it still does.
+    const recorded = recordedSupersedes(own.jobs, results.identity.srSopInstanceUID);
+    if (recorded) outcome.results = { ...(outcome.results as Record<string, JsonValue>), supersedes: recorded };
+    return;
+  }
+  const supersedes = await supersedePrevious({
+    store: options.store,
+    mode: options.superseded?.mode ?? 'keep',
+    ...(options.superseded?.deleter ? { deleter: options.superseded.deleter } : {}),
+    jobId: job.id,
+    srSopInstanceUID: results.identity.srSopInstanceUID,
+    previous,
+    jobs: own.jobs,
+    ...(options.pipeline.now ? { now: options.pipeline.now } : {}),
+    logger,
+  });
+  outcome.results = { ...(outcome.results as Record<string, JsonValue>), supersedes };
+}
+
 export function createStudyJobHandler(options: StudyJobHandlerOptions): JobHandler {
   const { pipeline, store, observer, prepareAhead } = options;
   const models = modelSetIdentities(pipeline.models);
   return async (job, context): Promise<JobOutcome> => {
-    const earlier = await earlierJobWithOwnResults(store, pipeline.dicomWeb, job, models);
+    const own = await studyOwnResults(store, pipeline.dicomWeb, job, models);
+    const earlier = own.earlier;
     if (earlier) {
       context.logger.info('the study changed only by our own results; nothing to analyse', { sameAsJobId: earlier.id });
-      return {
-        outcome: { ...(earlier.outcome as Record<string, JsonValue>), sameAsJobId: earlier.id, note: `the study's content is that of job ${earlier.id} plus its results` },
-        resultUids: earlier.resultUids ?? [],
-        timingsMs: {},
-      };
+      return { outcome: repeatedOutcome(earlier), resultUids: earlier.resultUids ?? [], timingsMs: {} };
     }
+    const predecessorOf = (identity: ResultIdentity): ReturnType<typeof previousResultOf> => previousResultOf(own.jobs, own.present, identity.srSopInstanceUID, job.id);
     const started = performance.now();
     const prepared = prepareAhead ? await prepareAhead.claim(job) : {};
-    if (prepared.entry) return storePrepared(job, context, prepared.entry, started, prepared.waitedMs);
+    if (prepared.entry) {
+      const results = prepared.entry.result.results;
+      if (predecessorOf(results.identity)?.sr.sopInstanceUID === results.predecessor?.sopInstanceUID) return storePrepared(job, context, prepared.entry, started, own, prepared.waitedMs);
+      prepared.discardedBecause = 'the standing earlier result of the study changed after the preparation (its SR would name another predecessor)';
+    }
     const timings: Record<string, number> = {};
     let selectionRecorded: Promise<void> = Promise.resolve();
     try {
       const result = await analyseStudyPipeline({ ...pipeline, logger: context.logger }, job.studyInstanceUID, {
         signal: context.signal,
         beforeStore: () => storeFence(context),
+        predecessorOf: (identity) => predecessorOf(identity)?.sr,
         onSelection: (selection) => {
           selectionRecorded = context.recordProgress({ selection: toJson(selection) });
           return selectionRecorded;
@@ -124,6 +171,7 @@ export function createStudyJobHandler(options: StudyJobHandlerOptions): JobHandl
       timings.total = round(performance.now() - started);
       if (result.timingsMs.onnx !== undefined) timings.onnx = round(result.timingsMs.onnx);
       const outcome = jobOutcomeOf(result);
+      if (result.stored) await supersede(options, job, own, result.results, outcome, context.logger);
       if (prepared.discardedBecause) outcome.preparedAhead = { used: false, reason: prepared.discardedBecause };
       return {
         outcome,
@@ -143,7 +191,7 @@ export function createStudyJobHandler(options: StudyJobHandlerOptions): JobHandl
   };
 
   /** The job's content was prepared ahead: record its selection and store its results. */
-  async function storePrepared(job: Job, context: Parameters<JobHandler>[1], entry: PreparedResult, started: number, waitedMs: number | undefined): Promise<JobOutcome> {
+  async function storePrepared(job: Job, context: Parameters<JobHandler>[1], entry: PreparedResult, started: number, own: StudyOwnResults, waitedMs: number | undefined): Promise<JobOutcome> {
     const logger = context.logger;
     const prepared = entry.result;
     await context.recordProgress({ selection: toJson(prepared.selection) });
@@ -163,6 +211,7 @@ export function createStudyJobHandler(options: StudyJobHandlerOptions): JobHandl
     const preparedAt = new Date(entry.preparedAt).toISOString();
     logger.info('results prepared ahead of StableStudy used', { preparedAt, preparedAheadMs: timings.preparedAheadMs, fingerprint: entry.fingerprint });
     const outcome = jobOutcomeOf({ ...prepared, ...(stored ? { stored } : {}) });
+    if (stored) await supersede(options, job, own, prepared.results, outcome, logger);
     outcome.preparedAhead = {
       used: true,
       preparedAt,
