@@ -18,6 +18,7 @@ import { inferenceBench } from './inference';
 import { syntheticBench } from './synthetic';
 import { backlogBench } from './backlog';
 import { scaleBench } from './scale';
+import { segBuildersBench } from './segBuilders';
 
 const MODULES: BenchModule[] = [
   retrievalBench,
@@ -26,6 +27,7 @@ const MODULES: BenchModule[] = [
   syntheticBench,
   backlogBench,
   scaleBench,
+  segBuildersBench,
 ];
 
 interface Args {
@@ -51,12 +53,17 @@ function format(value: number, unit: string): string {
   return `${value.toFixed(digits)} ${unit}`.trim();
 }
 
+/** value / baseline; null without a baseline or when the baseline is 0 (e.g. a count of errors). */
+function ratioOf(figure: Figure): number | null {
+  return figure.baseline && figure.baseline.value !== 0 ? figure.value / figure.baseline.value : null;
+}
+
 function printTable(rows: Array<{ module: string; figure: Figure }>): void {
   const table = rows.map(({ module, figure }) => [
     `${module}: ${figure.name}`,
     format(figure.value, figure.unit),
     figure.baseline ? `${format(figure.baseline.value, figure.unit)} (${figure.baseline.name})` : '',
-    figure.baseline ? `${(figure.value / figure.baseline.value).toFixed(2)}x` : '',
+    ratioOf(figure) !== null ? `${ratioOf(figure)!.toFixed(2)}x` : '',
     figure.goal ?? '',
   ]);
   const header = ['figure', 'value', 'baseline', 'ratio', 'goal'];
@@ -89,7 +96,7 @@ async function main(): Promise<void> {
       unit: figure.unit,
       baseline: figure.baseline?.value ?? null,
       baselineName: figure.baseline?.name ?? null,
-      ratio: figure.baseline ? figure.value / figure.baseline.value : null,
+      ratio: ratioOf(figure),
       goal: figure.goal ?? null,
       samples: figure.samples ?? null,
     }));

@@ -7,8 +7,12 @@
  * frame numbers of that dataset for each mask: found here by position (a wrong mapping still
  * passes dciodvfy, with the tumour on other slices).
  *
- *   npx tsx bench/segBuilders.ts          prints the figures (also a BenchModule, `seg`)
+ *   npx tsx bench/segBuilders.ts          prints the figures
+ *   npm run bench -- --only seg           the same, in the bench table (module `seg`)
+ *
+ * Without /usr/bin/dciodvfy (dicom3tools) the two dciodvfy figures are left out.
  */
+import { existsSync } from 'node:fs';
 import type { BenchContext, BenchModule, Figure } from './benchModule';
 import { median } from './benchModule';
 import { nodeDevice } from '../src/results/device';
@@ -49,6 +53,8 @@ const dcmjs = require('dcmjs') as {
 const SIZE = 512;
 const SLICES = 80;
 const REPEATS = 5;
+/** Where test/harness/dciodvfy.ts runs it (Debian's dicom3tools). */
+const DCIODVFY = '/usr/bin/dciodvfy';
 
 function timed<T>(run: () => T): { value: T; ms: number } {
   const started = process.hrtime.bigint();
@@ -117,7 +123,9 @@ function dcmjsSegmentation(multiframe: Record<string, unknown>, options: Paramet
   return dcmjs.data.datasetToBuffer(seg.dataset);
 }
 
-function describeValidation(bytes: Uint8Array): { errors: string[]; warnings: string[] } {
+/** dciodvfy's errors and warnings; undefined without dicom3tools (the figures that need it are left out). */
+function describeValidation(bytes: Uint8Array): { errors: string[]; warnings: string[] } | undefined {
+  if (!existsSync(DCIODVFY)) return undefined;
   const report = dciodvfy(bytes);
   return { errors: report.errors, warnings: report.warnings };
 }
@@ -149,21 +157,28 @@ export async function benchSegBuilders(context: BenchContext): Promise<Figure[]>
   const ourAgain = writePart10(buildTumourSegmentation(options));
   const theirAgain = dcmjsSegmentation(dcmjs.normalizers.Normalizer.normalizeToDataset(naturalized.map((ds) => ({ ...ds }))), options);
   const same = (a: Uint8Array, b: Uint8Array): number => (Buffer.from(a).equals(Buffer.from(b)) ? 1 : 0);
+  const dcmjsBaseline = (value: number): { name: string; value: number } => ({ name: 'dcmjs derivations.Segmentation', value });
+  const figures: Figure[] = [
+    { id: 'seg_own_build_ms', name: 'SEG, own builder: masks to Part 10 bytes (frames computed inside)', value: median(ours), unit: 'ms', baseline: dcmjsBaseline(median(theirs)), samples: ours },
+    { id: 'seg_dcmjs_normalise_ms', name: 'dcmjs: 80 CT instances normalised to one multi-frame dataset (its input)', value: median(normalise), unit: 'ms', samples: normalise },
+    { id: 'seg_own_bytes', name: 'SEG, own builder: Part 10 size', value: ourBytes.length, unit: 'bytes', baseline: dcmjsBaseline(theirBytes.length) },
+    { id: 'seg_own_same_bytes_twice', name: 'SEG, own builder: the same bytes from the same input (1 yes, 0 no)', value: same(ourBytes, ourAgain), unit: 'yes', baseline: dcmjsBaseline(same(theirBytes, theirAgain)) },
+  ];
   const own = describeValidation(ourBytes);
   const other = describeValidation(theirBytes);
+  if (!own || !other) {
+    context.log(`${DCIODVFY} is missing: no dciodvfy figures (apt-get install dicom3tools)`);
+    return figures;
+  }
   context.log(`ours: ${ourBytes.length} bytes, dciodvfy ${own.errors.length} errors, ${own.warnings.length} warnings`);
   context.log(`dcmjs: ${theirBytes.length} bytes, dciodvfy ${other.errors.length} errors, ${other.warnings.length} warnings`);
   for (const line of [...other.errors, ...other.warnings]) context.log(`  dcmjs: ${line}`);
   for (const line of [...own.errors, ...own.warnings]) context.log(`  ours: ${line}`);
-  const dcmjsBaseline = (value: number): { name: string; value: number } => ({ name: 'dcmjs derivations.Segmentation', value });
-  return [
-    { id: 'seg_own_build_ms', name: 'SEG, own builder: masks to Part 10 bytes (frames computed inside)', value: median(ours), unit: 'ms', baseline: dcmjsBaseline(median(theirs)), samples: ours },
-    { id: 'seg_dcmjs_normalise_ms', name: 'dcmjs: 80 CT instances normalised to one multi-frame dataset (its input)', value: median(normalise), unit: 'ms', samples: normalise },
-    { id: 'seg_own_bytes', name: 'SEG, own builder: Part 10 size', value: ourBytes.length, unit: 'bytes', baseline: dcmjsBaseline(theirBytes.length) },
+  figures.push(
     { id: 'seg_own_dciodvfy_errors', name: 'SEG, own builder: dciodvfy errors', value: own.errors.length, unit: 'errors', baseline: dcmjsBaseline(other.errors.length) },
-    { id: 'seg_own_same_bytes_twice', name: 'SEG, own builder: the same bytes from the same input (1 yes, 0 no)', value: same(ourBytes, ourAgain), unit: 'yes', baseline: dcmjsBaseline(same(theirBytes, theirAgain)) },
     { id: 'seg_own_dciodvfy_warnings', name: 'SEG, own builder: dciodvfy warnings', value: own.warnings.length, unit: 'warnings', baseline: dcmjsBaseline(other.warnings.length) },
-  ];
+  );
+  return figures;
 }
 
 export const segBuildersBench: BenchModule = { name: 'seg', run: benchSegBuilders };
