@@ -114,15 +114,24 @@ export function resampleMaskNearest(mask: Uint8Array, from: Geometry, to: Geomet
   const [nx, ny, nz] = to.dims;
   const [fx, fy, fz] = from.dims;
   const out = new Uint8Array(nx * ny * nz);
+  // Target index -> source index is affine: base + i * di + j * dj + k * dk, each point computed directly.
+  const base = patientToIndex(from, indexToPatient(to, 0, 0, 0));
+  const step = (i: number, j: number, k: number): Vec3 => {
+    const p = patientToIndex(from, indexToPatient(to, i, j, k));
+    return [p[0] - base[0], p[1] - base[1], p[2] - base[2]];
+  };
+  const di = step(1, 0, 0);
+  const dj = step(0, 1, 0);
+  const dk = step(0, 0, 1);
   for (let k = 0; k < nz; k++) {
     for (let j = 0; j < ny; j++) {
+      const row = (k * ny + j) * nx;
       for (let i = 0; i < nx; i++) {
-        const idx = patientToIndex(from, indexToPatient(to, i, j, k));
-        const a = Math.round(idx[0]);
-        const b = Math.round(idx[1]);
-        const c = Math.round(idx[2]);
+        const a = Math.round(base[0] + i * di[0] + j * dj[0] + k * dk[0]);
+        const b = Math.round(base[1] + i * di[1] + j * dj[1] + k * dk[1]);
+        const c = Math.round(base[2] + i * di[2] + j * dj[2] + k * dk[2]);
         if (a < 0 || b < 0 || c < 0 || a >= fx || b >= fy || c >= fz) continue;
-        out[(k * ny + j) * nx + i] = mask[(c * fy + b) * fx + a];
+        out[row + i] = mask[(c * fy + b) * fx + a];
       }
     }
   }
@@ -278,9 +287,45 @@ export interface ArterialMatch {
   phaseDistanceMm: number;
 }
 
+/**
+ * findPeak within a ball, visiting only the voxels of the ball's bounding box (the localiser grids
+ * are patient-axis aligned); the same voxel as findPeak, first in scan order on ties.
+ */
+export function windowPeak(grid: ProbabilityGrid, centreMm: Vec3, radiusMm: number): { index: Vec3; value: number } | undefined {
+  const g = grid.geometry;
+  const aligned = g.rowDirection[0] === 1 && g.columnDirection[1] === 1 && g.normal[2] === 1;
+  if (!aligned) return findPeak(grid, { centreMm, radiusMm });
+  const [nx, ny, nz] = g.dims;
+  const range = (a: number, n: number): [number, number] => [
+    Math.max(0, Math.floor((centreMm[a] - radiusMm - g.origin[a]) / g.spacing[a])),
+    Math.min(n - 1, Math.ceil((centreMm[a] + radiusMm - g.origin[a]) / g.spacing[a])),
+  ];
+  const [i0, i1] = range(0, nx);
+  const [j0, j1] = range(1, ny);
+  const [k0, k1] = range(2, nz);
+  const r2 = radiusMm * radiusMm;
+  let best = -Infinity;
+  let at: Vec3 | undefined;
+  for (let k = k0; k <= k1; k++) {
+    const dz = g.origin[2] + k * g.spacing[2] - centreMm[2];
+    for (let j = j0; j <= j1; j++) {
+      const dy = g.origin[1] + j * g.spacing[1] - centreMm[1];
+      for (let i = i0; i <= i1; i++) {
+        const v = grid.data[(k * ny + j) * nx + i];
+        if (!(v > best)) continue;
+        const dx = g.origin[0] + i * g.spacing[0] - centreMm[0];
+        if (dx * dx + dy * dy + dz * dz > r2) continue;
+        best = v;
+        at = [i, j, k];
+      }
+    }
+  }
+  return at ? { index: at, value: best } : undefined;
+}
+
 /** The arterial component near the venous centre (its peak within `radiusMm`, the component at candidateLevel). */
 export function matchArterial(arterial: ProbabilityGrid, venousCentreMm: Vec3, candidateLevel: number, radiusMm: number): ArterialMatch {
-  const peak = findPeak(arterial, { centreMm: venousCentreMm, radiusMm });
+  const peak = windowPeak(arterial, venousCentreMm, radiusMm);
   if (!peak || !(peak.value >= candidateLevel)) return { phaseDistanceMm: 0, peak: 0, voxels: 0 };
   const component = connectedComponent(arterial, peak.index, candidateLevel);
   const centreMm = weightedCentre(arterial, component);

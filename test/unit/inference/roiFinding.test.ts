@@ -13,8 +13,10 @@ import {
   roiPancreasMask,
   shiftSpreadMm,
   sigmoid,
+  windowPeak,
   type CascadeDecisionInput,
 } from '../../../src/inference/roiFinding';
+import { findPeak } from '../../../src/inference/tumourFinding';
 import type { ProbabilityGrid } from '../../../src/inference/tumourFinding';
 import { indexToPatient, type Geometry, type Vec3 } from '../../../src/study/geometry';
 
@@ -181,6 +183,16 @@ describe('inference/roiFinding: the cascade decision on plain grids', () => {
     expect(localisationConfidence(features)).to.be.closeTo(sigmoid(1), 1e-12);
     expect(clampedLogit(1)).to.equal(20);
     expect(clampedLogit(1e-12)).to.equal(-20);
+  });
+
+  it('windowPeak finds what findPeak finds within the ball, visiting only its box', () => {
+    let state = 7;
+    const random = (): number => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const p = grid(geometry([30, 20, 16], 2, [-30, -20, -16]));
+    for (let n = 0; n < p.data.length; n++) p.data[n] = Math.round(random() * 20) / 20;
+    for (const [centre, radius] of [[[0, 0, 0], 10], [[-28, 18, 10], 7], [[5, -3, 2], 30], [[100, 100, 100], 5]] as Array<[Vec3, number]>) {
+      expect(windowPeak(p, centre, radius), `${centre.join(',')} r ${radius}`).to.deep.equal(findPeak(p, { centreMm: centre, radiusMm: radius }));
+    }
   });
 
   it('shift spread: the RMS distance of the candidate centres on each shift map from their mean', () => {
