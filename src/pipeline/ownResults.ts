@@ -11,6 +11,7 @@ import type { DicomWebClient } from '../dicomweb/types';
 import type { StageIdentity } from '../inference/result';
 import type { Job, JobStore } from '../jobs/jobStore';
 import { studyContentFingerprint } from '../orthanc/studyFingerprint';
+import { outcomeResultsOf } from './supersede';
 
 /**
  * Whether a done job's results were made by these models: its outcome names each stage by role
@@ -22,16 +23,29 @@ export function madeByModels(job: Job, models: readonly StageIdentity[]): boolea
 }
 
 /**
+ * The study's content before `job` stored its results, as `present` tells it: without the job's
+ * results, with the earlier results it deleted when it superseded them (supersede.ts).
+ */
+function contentBefore(job: Job, present: ReadonlySet<string>): string {
+  const own = new Set(job.resultUids ?? []);
+  const deleted = outcomeResultsOf(job)?.supersedes?.deleted;
+  return studyContentFingerprint([...[...present].filter((uid) => !own.has(uid)), ...(Array.isArray(deleted) ? deleted.filter((uid): uid is string => typeof uid === 'string') : [])]);
+}
+
+/**
  * Among a study's jobs, the earlier done one whose content plus its own results is `present` (the
  * study's SOP Instance UIDs now), when its results were made by `models` and are all still there;
- * undefined otherwise. Pure.
+ * undefined otherwise. Its content may hold earlier results of the node (a result that superseded
+ * them), or have lost them (deleted when superseded). Pure.
  */
 export function findEarlierJobWithOwnResults(jobs: Job[], present: ReadonlySet<string>, models: readonly StageIdentity[], exceptJobId?: number): Job | undefined {
   const previous = jobs.filter((job) => job.id !== exceptJobId && job.state === 'done' && (job.resultUids?.length ?? 0) > 0);
   if (previous.length === 0) return undefined;
   const ownResults = new Set(previous.flatMap((job) => job.resultUids ?? []));
   const withoutOwn = studyContentFingerprint([...present].filter((uid) => !ownResults.has(uid)));
-  return previous.find((job) => madeByModels(job, models) && job.fingerprint === withoutOwn && (job.resultUids ?? []).every((uid) => present.has(uid)));
+  return previous.find(
+    (job) => madeByModels(job, models) && (job.resultUids ?? []).every((uid) => present.has(uid)) && (job.fingerprint === withoutOwn || job.fingerprint === contentBefore(job, present)),
+  );
 }
 
 /** What the node knows of a study's own results before analysing it again. */

@@ -25,6 +25,8 @@ interface OutcomeResults {
   srSopInstanceUID?: string;
   storedToPacs?: boolean;
   supersededBy?: JsonValue;
+  /** What this job's result superseded (supersedePrevious's answer). */
+  supersedes?: { deleted?: unknown };
 }
 
 /** The standing earlier result of a study: its job and its SR. */
@@ -48,7 +50,8 @@ export function outcomeResultsOf(job: Job): OutcomeResults | undefined {
 /**
  * The standing earlier result of the study beside the SR `srSopInstanceUID` about to be written:
  * the newest done job (other than `exceptJobId`) whose results are in the PACS (`resultUids`),
- * whose SR is in `present` (the study's SOP Instance UIDs now) and is not that SR. Pure.
+ * whose SR is in `present` (the study's SOP Instance UIDs now) and is not that SR; when that job
+ * repeated an earlier job's outcome (`sameAsJobId`), the earlier job, which made the result. Pure.
  */
 export function previousResultOf(jobs: readonly Job[], present: ReadonlySet<string>, srSopInstanceUID: string, exceptJobId?: number): PreviousResult | undefined {
   const candidates = jobs
@@ -59,8 +62,11 @@ export function previousResultOf(jobs: readonly Job[], present: ReadonlySet<stri
       return sr !== undefined && sr !== srSopInstanceUID && results?.srSeriesInstanceUID !== undefined && (job.resultUids ?? []).includes(sr) && present.has(sr);
     })
     .sort((a, b) => b.job.id - a.job.id);
-  const newest = candidates[0];
-  if (!newest) return undefined;
+  const latest = candidates[0];
+  if (!latest) return undefined;
+  // A job that repeated an earlier job's outcome (our own results came back) points at the job that made the result.
+  const madeBy = (latest.job.outcome as { sameAsJobId?: unknown }).sameAsJobId;
+  const newest = candidates.find(({ job, results }) => job.id === madeBy && results?.srSopInstanceUID === latest.results?.srSopInstanceUID) ?? latest;
   return {
     job: newest.job,
     sr: {
@@ -86,7 +92,16 @@ export function recordedSupersedes(jobs: readonly Job[], srSopInstanceUID: strin
     .sort((a, b) => b.job.id - a.job.id)[0];
   if (!earlier?.results?.srSopInstanceUID) return undefined;
   const by = earlier.results.supersededBy as Record<string, JsonValue>;
-  return { jobId: earlier.job.id, srSopInstanceUID: earlier.results.srSopInstanceUID, instances: earlier.job.resultUids ?? [], action: by.action ?? 'kept', recordedAt: by.at ?? null };
+  const instances = earlier.job.resultUids ?? [];
+  return {
+    jobId: earlier.job.id,
+    srSopInstanceUID: earlier.results.srSopInstanceUID,
+    instances,
+    action: by.action ?? 'kept',
+    // Deleted when the result was first stored (the instances the earlier job had stored).
+    ...(by.action === 'deleted' ? { deleted: instances } : {}),
+    recordedAt: by.at ?? null,
+  };
 }
 
 export interface SupersedeOptions {

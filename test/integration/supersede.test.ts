@@ -18,7 +18,7 @@ import { readPart10 } from '../../src/results/part10';
 import { dciodvfy } from '../harness/dciodvfy';
 import { startOrthanc, type OrthancInstance } from '../harness/orthanc';
 import { makeSimpleCtSeries, type SimpleCtSeries } from '../harness/simpleCtSeries';
-import { call, isFinished, testNodeConfig, waitForJob } from './serveHarness';
+import { call, isFinished, testNodeConfig, waitForJob, waitForStudyJob } from './serveHarness';
 import { makeSphereStudy, uploadSphereStudy, type SphereStudy } from './serveStudyFixture';
 
 const TOKEN = 'test-token-0123456789abcdef';
@@ -30,7 +30,7 @@ interface ResultsView {
   supersedes?: { jobId: number; srSopInstanceUID: string; instances: string[]; action: string; deleted?: string[] };
   supersededBy?: { jobId: number; srSopInstanceUID: string; action: string; at: string };
 }
-const resultsOf = (job: Job): ResultsView => (job.outcome as { results: ResultsView }).results;
+const resultsOf = (job: Job): ResultsView => (job.outcome as unknown as { results: ResultsView }).results;
 
 /** Another reconstruction of the portal-venous phase, 28 slices instead of 24 (the fixture's geometry and sphere). */
 function extraVenousSeries(study: SphereStudy, seed: string): SimpleCtSeries {
@@ -165,11 +165,13 @@ describe('superseded results: a changed study gets new results that name their p
         expect(before).to.equal(24 + 24 + 28 + 3 + (mode === 'keep' ? 3 : 0));
         expect(rerun.outcome, 'analysed again, not taken for a repeat').to.not.have.property('sameAsJobId');
 
-        // The study announced again with our new results in it (what StableStudy after the STOW-RS does): nothing new either.
+        // The study announced again with our new results in it (what StableStudy after the STOW-RS
+        // does): recognised as the second job's content plus its results (and less the results it
+        // deleted), so nothing is analysed and nothing added.
         const third = await analyse(base, study.studyInstanceUID);
         expect(third.id).to.not.equal(second.id);
+        expect(third.outcome).to.deep.include({ sameAsJobId: second.id });
         expect(third.resultUids).to.have.members(second.resultUids!);
-        expect(resultsOf(third).stored).to.deep.equal([]);
         expect(resultsOf(third).supersedes).to.deep.include({ jobId: first.id, srSopInstanceUID: old.srSopInstanceUID });
         expect(resultsOf(third).supersededBy).to.equal(undefined);
         expect(await studyInstanceCount(orthanc, study.studyInstanceUID)).to.equal(before);
@@ -180,4 +182,50 @@ describe('superseded results: a changed study gets new results that name their p
       }
     });
   }
+});
+
+describe('superseded results through the change feed, prepared ahead of StableStudy (real Orthanc, tiny models)', function () {
+  this.timeout(300_000);
+  let orthanc: OrthancInstance;
+  let node: RunningNode | undefined;
+
+  before(async () => {
+    orthanc = await startOrthanc({ stableAgeSeconds: 4 });
+    const config = testNodeConfig(orthanc, { feed: { mode: 'poll', pollSchedule: '* * * * * *', prepareAhead: { enabled: true, quietSeconds: 0.5 } } });
+    node = await startNode({ config, logger: silentLogger, workerPollIntervalMs: 100 });
+  });
+  after(async () => {
+    await node?.stop({ timeoutMs: 5000 });
+    if (node) rmSync(node.config.dataDir, { recursive: true, force: true });
+    await orthanc?.stop();
+  });
+
+  it('the series added: the prepared SR names the earlier SR, the job supersedes it; our own results coming back are recognised each time', async () => {
+    const base = node!.url;
+    const seed = 'supersede-feed';
+    const study = makeSphereStudy({ seed });
+    await uploadSphereStudy(orthanc, study);
+    // A job that analysed and stored (not one that repeated an earlier job's outcome).
+    const stored = (job: Job): boolean => job.state === 'done' && (resultsOf(job)?.stored.length ?? 0) > 0 && (job.outcome as { sameAsJobId?: number }).sameAsJobId === undefined;
+    const first = await waitForStudyJob(base, TOKEN, study.studyInstanceUID, stored, 60_000);
+    // StableStudy once more, for our own results: recognised, nothing analysed.
+    await waitForStudyJob(base, TOKEN, study.studyInstanceUID, (job) => isFinished(job) && (job.outcome as { sameAsJobId?: number } | undefined)?.sameAsJobId === first.id, 60_000);
+
+    const extra = extraVenousSeries(study, seed);
+    for (const instance of extra.instances) await orthanc.rest('POST', '/instances', Buffer.from(instance.part10));
+    const second = await waitForStudyJob(base, TOKEN, study.studyInstanceUID, (job) => stored(job) && job.id !== first.id, 60_000);
+    expect((second.outcome as { preparedAhead?: { used: boolean } }).preparedAhead?.used, JSON.stringify(second.outcome)).to.equal(true);
+    expect(resultsOf(second).supersedes).to.deep.include({ jobId: first.id, srSopInstanceUID: resultsOf(first).srSopInstanceUID, action: 'kept' });
+    const sr = readPart10(await instanceFile(orthanc, resultsOf(second).srSopInstanceUID));
+    const predecessor = (sr.PredecessorDocumentsSequence as Array<{ ReferencedSeriesSequence: Array<{ ReferencedSOPSequence: Array<{ ReferencedSOPInstanceUID: string }> }> }>)[0];
+    expect(predecessor.ReferencedSeriesSequence[0].ReferencedSOPSequence[0].ReferencedSOPInstanceUID).to.equal(resultsOf(first).srSopInstanceUID);
+    const marked = (await call<Job>(base, 'GET', `/api/jobs/${first.id}`, { token: TOKEN })).body;
+    expect(resultsOf(marked).supersededBy).to.deep.include({ jobId: second.id, action: 'kept' });
+
+    // Our new results come back as new content: recognised as the second job's, nothing analysed or added.
+    await waitForStudyJob(base, TOKEN, study.studyInstanceUID, (job) => isFinished(job) && (job.outcome as { sameAsJobId?: number } | undefined)?.sameAsJobId === second.id, 60_000);
+    expect(await studyInstanceCount(orthanc, study.studyInstanceUID)).to.equal(24 + 24 + 28 + 3 + 3);
+    const { jobs } = (await call<{ jobs: Job[] }>(base, 'GET', `/api/jobs?study=${study.studyInstanceUID}`, { token: TOKEN })).body;
+    expect(jobs.filter(stored).map((job) => job.id)).to.have.members([first.id, second.id]);
+  });
 });

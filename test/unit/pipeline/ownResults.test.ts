@@ -59,4 +59,25 @@ describe('pipeline/ownResults: our own results coming back', () => {
     expect(findEarlierJobWithOwnResults([earlier], new Set([...SOURCE, ...RESULTS]), MODELS, 1)).to.equal(undefined);
     expect(findEarlierJobWithOwnResults([doneJob(1, outcomeOf(MODELS), { state: 'failed' })], new Set([...SOURCE, ...RESULTS]), MODELS)).to.equal(undefined);
   });
+
+  describe('after a result that superseded an earlier one (supersede.ts)', () => {
+    const EXTRA = ['1.2.3.9'];
+    const NEW_RESULTS = ['2.25.7', '2.25.8'];
+    const first = doneJob(1, outcomeOf(MODELS));
+    // Its content was the source, the extra series and the first job's results.
+    const withSupersedes = (deleted?: string[]): JsonValue => ({ ...(outcomeOf(MODELS) as Record<string, JsonValue>), results: { supersedes: { jobId: 1, ...(deleted ? { deleted } : {}) } } });
+
+    it('keep: the content held the earlier results, and still does', () => {
+      const second = doneJob(2, withSupersedes(), { fingerprint: studyContentFingerprint([...SOURCE, ...EXTRA, ...RESULTS]), resultUids: NEW_RESULTS });
+      expect(findEarlierJobWithOwnResults([second, first], new Set([...SOURCE, ...EXTRA, ...RESULTS, ...NEW_RESULTS]), MODELS)?.id).to.equal(2);
+    });
+
+    it('delete: the content held the earlier results, which the job deleted', () => {
+      const second = doneJob(2, withSupersedes(RESULTS), { fingerprint: studyContentFingerprint([...SOURCE, ...EXTRA, ...RESULTS]), resultUids: NEW_RESULTS });
+      expect(findEarlierJobWithOwnResults([second, first], new Set([...SOURCE, ...EXTRA, ...NEW_RESULTS]), MODELS)?.id).to.equal(2);
+      // Anything else changed: new work.
+      expect(findEarlierJobWithOwnResults([second, first], new Set([...SOURCE, ...NEW_RESULTS]), MODELS)).to.equal(undefined);
+      expect(findEarlierJobWithOwnResults([second, first], new Set([...SOURCE, ...EXTRA, '1.2.3.10', ...NEW_RESULTS]), MODELS)).to.equal(undefined);
+    });
+  });
 });

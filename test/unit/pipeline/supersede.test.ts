@@ -10,7 +10,7 @@ import path from 'node:path';
 import { SOP_CLASS } from '../../../src/dicom/dictionary';
 import type { Job, JsonValue } from '../../../src/jobs/jobStore';
 import { SqliteJobStore } from '../../../src/jobs/sqliteJobStore';
-import { outcomeResultsOf, previousResultOf, supersedePrevious } from '../../../src/pipeline/supersede';
+import { outcomeResultsOf, previousResultOf, recordedSupersedes, supersedePrevious } from '../../../src/pipeline/supersede';
 
 const STUDY = '1.2.3';
 
@@ -35,6 +35,9 @@ describe('pipeline/supersede: the standing earlier result and its superseded mar
     });
     // The SR about to be written is its own result: the one before stands beside it.
     expect(previousResultOf(jobs, present, results(2).sr)?.job.id).to.equal(2);
+    // A job that repeated an earlier job's outcome (our own results came back): the job that made the result.
+    const repeat = job(4, 2, { outcome: { ...(results(2).outcome as Record<string, JsonValue>), sameAsJobId: 3 } });
+    expect(previousResultOf([repeat, ...jobs], present, results(3).sr)?.job.id).to.equal(3);
     // A re-run of the newest result with the same input and models supersedes nothing new but what it named already.
     expect(previousResultOf([job(1, 1)], present, results(1).sr)).to.equal(undefined);
     // Gone from the PACS (deleted, or never stored), failed, or the job asking: not a predecessor.
@@ -43,6 +46,25 @@ describe('pipeline/supersede: the standing earlier result and its superseded mar
     expect(previousResultOf([job(2, 1, { state: 'failed' })], present, results(3).sr)).to.equal(undefined);
     expect(previousResultOf([job(2, 1)], present, results(3).sr, 2)).to.equal(undefined);
     expect(previousResultOf([job(2, 1, { outcome: { label: 'low' } })], present, results(3).sr)).to.equal(undefined);
+  });
+
+  it('recordedSupersedes: a re-run of a superseding result says again what it superseded, from the earlier job\'s mark', () => {
+    const marked = (action: string): Job => {
+      const j = job(1, 1);
+      const outcome = j.outcome as { results: Record<string, JsonValue> };
+      outcome.results.supersededBy = { jobId: 2, srSopInstanceUID: results(2).sr, at: '2026-12-07T12:00:00.000Z', action };
+      return j;
+    };
+    expect(recordedSupersedes([job(2, 2), marked('kept')], results(2).sr)).to.deep.equal({
+      jobId: 1,
+      srSopInstanceUID: results(1).sr,
+      instances: results(1).uids,
+      action: 'kept',
+      recordedAt: '2026-12-07T12:00:00.000Z',
+    });
+    expect(recordedSupersedes([marked('deleted')], results(2).sr)).to.deep.include({ action: 'deleted', deleted: results(1).uids });
+    expect(recordedSupersedes([marked('kept')], results(3).sr), 'another SR superseded nothing').to.equal(undefined);
+    expect(recordedSupersedes([job(1, 1)], results(2).sr)).to.equal(undefined);
   });
 
   describe('supersedePrevious with a real SQLite store (mode keep)', () => {
