@@ -126,7 +126,7 @@ describe('dataset build (synthetic seeds, synthetic folder, plain folder)', func
     for (const file of [roi.arterial, roi.venous]) expect(decodeNpy(npy(seedsDir(), file)).shape).to.deep.equal([gz, gy, gx]);
     const roiTumour = decodeNpy(npy(seedsDir(), roi.venousTarget)).data;
     const roiPancreas = decodeNpy(npy(seedsDir(), roi.pancreasTarget)).data;
-    const count = (a: ArrayLike<number>): number => Array.prototype.reduce.call(a, (s: number, v: number) => s + v, 0) as number;
+    const count = (a: ArrayLike<number>): number => Array.from(a).reduce((s, v) => s + v, 0);
     expect(count(roiTumour)).to.be.above(50);
     expect(count(roiPancreas)).to.be.above(count(roiTumour));
   });
