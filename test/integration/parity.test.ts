@@ -17,10 +17,15 @@ import { releaseModels } from '../../src/inference/models';
 import { loadModelSet } from '../../src/inference/modelSet';
 import { extractCrop, extractLocalizerInputs } from '../../src/inference/preprocessing';
 import { DEFAULT_CROP_SPEC, DEFAULT_LOCALIZER_SPEC } from '../../src/inference/specs';
+import { extractItem } from '../../src/dataset/extractItem';
+import { DEFAULT_ROI_SPEC, roiGridSpec } from '../../src/dataset/roiSpec';
+import { truthMask, truthPancreasMask } from '../../src/dataset/syntheticTruth';
+import { localizerGridGeometry, volumeCentre } from '../../src/inference/preprocessing';
+import { roiCentreFromMask } from '../../src/inference/roiFinding';
 import { loadStudyVolumes, type StudyVolumes } from '../../src/inference/studyRetrieval';
 import { defaultSelectionRules } from '../../src/study/selectionRules';
 import { assembleVolumeFromFiles } from '../../src/study/volumeAssembly';
-import { generateStudy, writeStudyToFolder, type PixelEncodingName, type SyntheticStudy } from '../../src/synthetic';
+import { generateStudy, writeStudyToFolder, type PixelEncodingName, type SyntheticStudy, type SyntheticStudyOptions } from '../../src/synthetic';
 import { startOrthanc, type OrthancInstance } from '../harness/orthanc';
 
 const PHASES: Phase[] = ['arterial', 'venous'];
@@ -38,6 +43,7 @@ describe('parity: dataset builder (folder) and node (Orthanc, WADO-RS) see ident
     { seed: 502, encoding: 'uint16-slope-0.5' },
   ];
   const studies: SyntheticStudy[] = [];
+  const options: SyntheticStudyOptions[] = [];
   const node = new Map<string, StudyVolumes>();
 
   before(async () => {
@@ -45,8 +51,10 @@ describe('parity: dataset builder (folder) and node (Orthanc, WADO-RS) see ident
     orthanc = await startOrthanc();
     client = createDicomWebClient({ dicomWebUrl: orthanc.dicomWebUrl, username: orthanc.username, password: orthanc.password });
     for (const c of cases) {
-      const study = generateStudy({ seed: c.seed, columns: 128, slices: 36, encoding: c.encoding, naming: 'english', instanceOrder: 'shuffled' });
+      const o: SyntheticStudyOptions = { seed: c.seed, columns: 128, slices: 36, encoding: c.encoding, naming: 'english', instanceOrder: 'shuffled' };
+      const study = generateStudy(o);
       studies.push(study);
+      options.push(o);
       writeStudyToFolder(study, path.join(work, 'cohort', String(c.seed)));
       for (const f of study.files) await orthanc.rest('POST', '/instances', Buffer.from(f.bytes));
     }
@@ -125,6 +133,31 @@ describe('parity: dataset builder (folder) and node (Orthanc, WADO-RS) see ident
       const twin = manifest.items.find((i) => i.id === item.id)!;
       expect(item.provenance?.centreSource).to.equal('labels-csv');
       expect(readFileSync(path.join(out, item.crops.venous)).equals(readFileSync(path.join(work, 'dataset', twin.crops.venous)))).to.be.true;
+    }
+  });
+
+  it('the cascade: one ROI centre from the true pancreas, and the builder’s stage-2 inputs (Part-10) equal the node’s (WADO-RS), bit for bit', async () => {
+    for (const [n, study] of studies.entries()) {
+      const files = (phase: Phase): Buffer[] => study.files.filter((f) => f.seriesInstanceUID === study.groundTruth.phases[phase].seriesInstanceUID).map((f) => Buffer.from(f.bytes));
+      const fromFiles = { arterial: await assembleVolumeFromFiles(files('arterial')), venous: await assembleVolumeFromFiles(files('venous')) };
+      // The builder, without jitter: the ROI centred on the true pancreas box (roiSpec.ts).
+      const item = extractItem({
+        volumes: fromFiles,
+        centresMm: { arterial: study.groundTruth.phases.arterial.tumourCentre, venous: study.groundTruth.phases.venous.tumourCentre },
+        mask: (phase, grid) => truthMask(study.groundTruth, phase, grid),
+        pancreasMask: (phase, grid) => truthPancreasMask(options[n], phase, grid),
+        roi: { spec: DEFAULT_ROI_SPEC, jitterMm: [0, 0, 0] },
+        crop: DEFAULT_CROP_SPEC,
+        localizer: DEFAULT_LOCALIZER_SPEC,
+      });
+      expect(item.roi, `seed ${study.groundTruth.seed}: the builder made no ROI`).to.not.equal(undefined);
+      // The node: its ROI centre rule on the same mask on its own coarse grid, then its stage-2 inputs.
+      const loaded = node.get(study.studyInstanceUID)!.volumes;
+      const coarse = localizerGridGeometry(loaded.venous.geometry, DEFAULT_LOCALIZER_SPEC, volumeCentre(loaded.venous.geometry));
+      const centre = roiCentreFromMask(truthPancreasMask(options[n], 'venous', coarse), coarse)!;
+      expect(centre).to.deep.equal(item.roi!.centreMm);
+      const inputs = extractLocalizerInputs(loaded, roiGridSpec(DEFAULT_ROI_SPEC), centre);
+      for (const phase of PHASES) expect(bytesOf(inputs[phase].data).equals(bytesOf(item.roi!.inputs[phase])), `${phase} ROI input, seed ${study.groundTruth.seed}`).to.be.true;
     }
   });
 
