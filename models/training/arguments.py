@@ -87,6 +87,9 @@ def _add_output_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--parity-dir", help="write the parity fixture here (default: test/fixtures/model-parity when --out is the repo's models/)")
     g.add_argument("--parity-copy-models", action="store_true", help="copy the ONNX files into the parity folder (self-contained fixture)")
     g.add_argument("--model-version", default=ExportPlan.model_version, help="default 0.5.0 for @2 datasets (the cascade), 0.4.0 for @1")
+    g.add_argument("--localizer-only", action="store_true",
+                   help="export: only tsr-pancreas and tsr-localizer (@2), no CLIP or classifier checkpoints read, the classifiers in --out "
+                        "and their parity cases left as they are; calibrate: only the localisation confidence (no classifier recalibration)")
     g = p.add_argument_group("calibrate")
     g.add_argument("--evaluation", help="folder written by `tsr-node evaluate` (evaluation.json, cases.json) on the models in --out; "
                    "without it the kit runs `tsr-node evaluate` on the calibration cohort itself")
@@ -150,9 +153,11 @@ def plans_from_arguments(args: argparse.Namespace) -> Plans:
                                        batch_size=_given(args.localizer_batch, RoiLocalizerPlan.batch_size),
                                        preload_gb=args.localizer_preload_gb),
         export=ExportPlan(models_dir=models_dir, parity_dir=parity_dir, copy_models_into_parity_dir=args.parity_copy_models,
-                          model_version=args.model_version, seed=args.seed),
+                          model_version=args.model_version, seed=args.seed,
+                          localizer_only=args.localizer_only),
         node_calibration=NodeCalibrationPlan(models_dir=models_dir, evaluation_dir=args.evaluation, cohort_seed=args.calibration_seed,
-                                             cohort_count=args.calibration_count, node_executable=args.node),
+                                             cohort_count=args.calibration_count, node_executable=args.node,
+                                             localizer_only=args.localizer_only),
     )
     return with_smoke_overrides(plans) if args.smoke else plans
 

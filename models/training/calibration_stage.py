@@ -13,8 +13,8 @@ import subprocess
 from typing import Dict, Optional
 
 from export import sha256_of
-from localisation_calibration import fit_localisation_confidence
-from node_calibration import fit_node_path_calibration
+from localisation_calibration import MIN_LOCALISED, fit_localisation_confidence
+from node_calibration import ROLE_OF_VARIANT, fit_node_path_calibration
 from plans import CLASSIFIER_MODEL_NAMES, LOCALIZER_MODEL_NAME, PANCREAS_MODEL_NAME, REPO_DIR, NodeCalibrationPlan, RunPlan
 from runtime import log
 
@@ -50,6 +50,8 @@ def calibrate_stage(plan: NodeCalibrationPlan, run: RunPlan, export_follows: boo
     if not plan.evaluation_dir and plan.cohort_count <= 0:
         raise SystemExit("calibrate needs --evaluation DIR (written by `tsr-node evaluate` on the models in --out) or --calibration-count N > 0")
     evaluation_dir = plan.evaluation_dir or run_node_evaluation(plan, run)
+    if plan.localizer_only:
+        return _calibrate_localisation_only(evaluation_dir, plan, run, export_follows)
     fitted = fit_node_path_calibration(evaluation_dir, plan.models_dir, CLASSIFIER_MODEL_NAMES)
     for variant, c in fitted.items():
         c["checkpointSha256"] = sha256_of(run.classifier_checkpoint(variant))
@@ -64,6 +66,54 @@ def calibrate_stage(plan: NodeCalibrationPlan, run: RunPlan, export_follows: boo
         json.dump(fitted, f, indent=2)
     log(f"calibrate: wrote {path}" + ("" if export_follows else "; run `train.py export` to bake it into the models"))
     return fitted
+
+
+def _check_evaluated_models(evaluation_dir: str, report: Dict, models_dir: str) -> None:
+    """--localizer-only: the evaluation must have run the cascade in models_dir (localizer and
+    pancreas: both required, sha256 equal to their manifests'), and any classifier it names must
+    be the one in models_dir too."""
+    models = report.get("models", {})
+    roles = [("localizer", LOCALIZER_MODEL_NAME, True), ("pancreas", PANCREAS_MODEL_NAME, True)]
+    roles += [(ROLE_OF_VARIANT[v], name, False) for v, name in CLASSIFIER_MODEL_NAMES.items()]
+    for role, name, required in roles:
+        evaluated = (models.get(role) or {}).get("sha256")
+        manifest_path = os.path.join(models_dir, name + ".json")
+        if not required and (not evaluated or not os.path.exists(manifest_path)):
+            continue
+        if not os.path.exists(manifest_path):
+            raise SystemExit(f"calibrate --localizer-only: {manifest_path} is missing: export the cascade into --out, evaluate it, then calibrate")
+        with open(manifest_path, encoding="utf-8") as f:
+            expected = json.load(f)["sha256"]
+        if evaluated != expected:
+            raise SystemExit(f"{evaluation_dir} evaluated {role} model sha256 {evaluated}, but {manifest_path} is {expected}: "
+                             "evaluate the models you calibrate")
+
+
+def _calibrate_localisation_only(evaluation_dir: str, plan: NodeCalibrationPlan, run: RunPlan, export_follows: bool) -> Dict:
+    """--localizer-only: the localisation confidence alone, written as calibration.json's
+    "localisation" (any other entries of the file kept); no classifier recalibration, so no
+    minimum of analysed studies beyond the fit's own (MIN_LOCALISED studies with features)."""
+    if not os.path.exists(run.localizer_checkpoint):
+        raise SystemExit(f"calibrate --localizer-only: {run.localizer_checkpoint} is missing: the confidence is bound to that checkpoint")
+    with open(os.path.join(evaluation_dir, "evaluation.json"), encoding="utf-8") as f:
+        report = json.load(f)
+    _check_evaluated_models(evaluation_dir, report, plan.models_dir)
+    localisation = _fit_localisation(evaluation_dir, plan, run)
+    if localisation is None:
+        raise SystemExit(f"calibrate --localizer-only: {evaluation_dir} has fewer than {MIN_LOCALISED} studies with "
+                         "localisation.features and insideTumour; nothing fitted")
+    path = run.calibration_file
+    fitted: Dict = {}
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            fitted = json.load(f)
+    fitted["localisation"] = localisation
+    os.makedirs(run.run_dir, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(fitted, f, indent=2)
+    log(f"calibrate --localizer-only: wrote {path} (localisation)"
+        + ("" if export_follows else "; run `train.py export --localizer-only` to write it into tsr-localizer.json"))
+    return {"localisation": localisation}
 
 
 def _fit_localisation(evaluation_dir: str, plan: NodeCalibrationPlan, run: RunPlan) -> Optional[Dict]:

@@ -22,17 +22,30 @@ from evaluate_stage import ORACLE_KEY_OF_VARIANT, oracle_aucs
 from export import classifier_io, export_onnx, localizer_io, write_manifest, write_parity_case, write_parity_fixture
 from grid_shifts import move_grid
 from localizer import LOCALIZER_PHASES, ExportedLocalizer, LocalizerNet, load_pair, localizer_pairs
-from plans import CLASSIFIER_MODEL_NAMES, LOCALIZER_MODEL_NAME, ClassifierPlan, ExportPlan, LocalizerPlan, Plans, RunPlan
+from plans import CLASSIFIER_MODEL_NAMES, LOCALIZER_MODEL_NAME, PANCREAS_MODEL_NAME, ClassifierPlan, ExportPlan, LocalizerPlan, Plans, RunPlan
 from runtime import load_checkpoint, log
 from tsr_classifier import EncoderTail, ExportedClassifier, TsrHead, TsrModel
 
 
+def _source_parts(source: str) -> List[str]:
+    """The parts of a dataset's `source`: a merged dataset lists its parts' sources joined by "; "
+    (tmp-style merges); a plain one is one part."""
+    return [p.strip() for p in source.split("; ") if p.strip()] if source else []
+
+
 def _trained_on(ds: Dataset) -> str:
-    """The manifests' trainedOn: the dataset and its split sizes."""
+    """The manifests' trainedOn: the dataset (each part of a merged one), its split sizes, and
+    "Synthetic data only." only when every part is synthetic (generated seeds or the toy)."""
     n = {s: len(ds.split(s)) for s in ("train", "val", "test")}
-    return (f"{ds.source or 'dataset'} ({os.path.basename(os.path.normpath(ds.root))}, created {ds.manifest.get('createdAt', '?')}): "
-            f"{n['train']} training / {n['val']} validation / {n['test']} test studies (kit splits by StudyInstanceUID hash unless given). "
-            "Synthetic data only.")
+    parts = _source_parts(ds.source)
+    if len(parts) > 1:
+        described = f"a merge of {len(parts)} datasets: " + "; ".join(f"[{k + 1}] {p}" for k, p in enumerate(parts))
+    else:
+        described = parts[0] if parts else "dataset"
+    synthetic = bool(parts) and all(p.startswith("synthetic seeds") or p.startswith("TOY dataset") for p in parts)
+    return (f"{described}. Dataset {os.path.basename(os.path.normpath(ds.root))}, {len(ds.items)} studies, created "
+            f"{ds.manifest.get('createdAt', '?')}: {n['train']} training / {n['val']} validation / {n['test']} test studies "
+            "(kit splits by StudyInstanceUID hash unless given)." + (" Synthetic data only." if synthetic else ""))
 
 
 def _classifier_architecture(clip: CLIP, plan: ClassifierPlan) -> str:
@@ -140,31 +153,77 @@ def _export_localizer(plan: ExportPlan, localizer: LocalizerPlan, run: RunPlan, 
     return [path, manifest_path], parity_cases
 
 
+# The parity cases of the cascade's models: what `export --localizer-only` replaces.
+CASCADE_MODEL_FILES = (LOCALIZER_MODEL_NAME + ".onnx", PANCREAS_MODEL_NAME + ".onnx")
+
+
+def _retained_parity(plan: ExportPlan) -> Tuple[List[Dict], str]:
+    """--localizer-only: the existing fixture's cases of other models (the classifiers'), kept as
+    they are, and the note they came with."""
+    path = os.path.join(plan.parity_dir, "parity.json")
+    if not os.path.exists(path):
+        return [], ""
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    kept = [c for c in doc.get("cases", []) if os.path.basename(c["model"]) not in CASCADE_MODEL_FILES]
+    note = doc.get("note", "")
+    marker = " Other cases kept from the earlier fixture: "
+    return kept, note.split(marker, 1)[1] if marker in note else note
+
+
 def _write_parity_fixture(plan: ExportPlan, run: RunPlan, ds: Dataset, parity_cases: List[Dict]) -> None:
-    note = (f"Written by models/training/train.py export from run {os.path.basename(run.run_dir)} "
-            f"({'smoke configuration, toy data' if run.smoke else 'dataset ' + os.path.basename(os.path.normpath(ds.root))}).")
+    retained, retained_note = _retained_parity(plan) if plan.localizer_only else ([], "")
+    note = (f"Written by models/training/train.py export{' --localizer-only' if plan.localizer_only else ''} from run "
+            f"{os.path.basename(run.run_dir)} "
+            f"({'smoke configuration, toy data' if run.smoke else 'dataset ' + os.path.basename(os.path.normpath(ds.root))})"
+            + (f": cases {', '.join(c['case'] for c in parity_cases)}." if plan.localizer_only else "."))
+    if retained:
+        note += f" Other cases kept from the earlier fixture: {retained_note}"
     if plan.copy_models_into_parity_dir:
         # A self-contained fixture (models beside the data), for runs whose models are not shipped.
         for case in parity_cases:
             source = os.path.normpath(os.path.join(plan.parity_dir, case["model"]))
             shutil.copyfile(source, os.path.join(plan.parity_dir, os.path.basename(source)))
             case["model"] = os.path.basename(source)
-    log(f"export: parity fixture {write_parity_fixture(plan.parity_dir, parity_cases, note)}")
+    # The retained cases go first (their order in the fixture), their files listed, so kept.
+    log(f"export: parity fixture {write_parity_fixture(plan.parity_dir, retained + parity_cases, note)}"
+        + (f" ({len(retained)} earlier case(s) kept: {', '.join(c['case'] for c in retained)})" if retained else ""))
+
+
+def _export_localizer_only(plans: Plans, ds: Dataset, plan: ExportPlan, minutes) -> Dict:
+    """--localizer-only: the cascade's two models (and their parity cases) only; no CLIP or
+    classifier checkpoint is read and nothing of the classifiers in --out is written."""
+    if not ds.is_cascade:
+        raise SystemExit("export --localizer-only exports the cascade (tsr-pancreas, tsr-localizer): it needs a tsr-node/dataset@2 "
+                         f"dataset with a roi spec; {ds.root} is not one")
+    run = plans.run
+    for path in (run.pancreas_checkpoint, run.localizer_checkpoint):
+        if not os.path.exists(path):
+            raise SystemExit(f"export --localizer-only: {path} is missing (run train-pancreas and train-localizer first)")
+    test_items = ds.split("test") or ds.split("val") or ds.split("train")
+    written, cases = export_cascade(plan, plans.pancreas, plans.roi_localizer, run, ds, test_items, plan.model_version, _trained_on(ds),
+                                    minutes)
+    if plan.parity_dir:
+        _write_parity_fixture(plan, run, ds, cases)
+    return {"files": written, "localizerOnly": True}
 
 
 def export_stage(plans: Plans, ds: Dataset) -> Dict:
     """The classifiers, then the localiser: @2 datasets the cascade (export_cascade.py: pancreas
-    and ROI models, version 0.5.0 unless --model-version), @1 the whole-volume localiser (0.4.0)."""
+    and ROI models, version 0.5.0 unless --model-version), @1 the whole-volume localiser (0.4.0).
+    With --localizer-only, the cascade alone (_export_localizer_only)."""
     run, classifiers, localizer = plans.run, plans.classifiers, plans.localizer
     version = plans.export.model_version or ("0.5.0" if ds.is_cascade else "0.4.0")
     plan = dataclasses.replace(plans.export, model_version=version)
     os.makedirs(plan.models_dir, exist_ok=True)
-    clip, _ = load_pretrained_clip(run)
     summary = {}
     if os.path.exists(run.summary_file):
         with open(run.summary_file) as f:
             summary = json.load(f)
     minutes = summary.get("minutes")
+    if plan.localizer_only:
+        return _export_localizer_only(plans, ds, plan, minutes)
+    clip, _ = load_pretrained_clip(run)
     test_items = ds.split("test") or ds.split("val") or ds.split("train")
     crops = ds.load_crops(test_items[:2])
     written, parity_cases = _export_classifiers(plan, classifiers, run, ds, clip, crops, minutes)

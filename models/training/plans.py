@@ -224,6 +224,7 @@ class ExportPlan:
     copy_models_into_parity_dir: bool = False  # a self-contained fixture (--parity-copy-models)
     model_version: Optional[str] = None  # None: 0.5.0 for the cascade (@2 datasets), 0.4.0 for @1
     seed: int = DEFAULT_SEED  # the random localiser input when the dataset has no localiser study
+    localizer_only: bool = False  # --localizer-only: only the cascade (tsr-pancreas, tsr-localizer); no CLIP, no classifiers
 
 
 @dataclass(frozen=True)
@@ -235,6 +236,7 @@ class NodeCalibrationPlan:
     cohort_seed: int = 1000400  # first seed of the synthetic calibration cohort
     cohort_count: int = 400  # 0: no node-path calibration in `all`
     node_executable: str = "node"
+    localizer_only: bool = False  # --localizer-only: only the localisation confidence, no classifier recalibration
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -13,7 +13,7 @@ const PYTHON = '/usr/bin/python3';
 const KIT = path.join(PROJECT_ROOT, 'models', 'training');
 
 function python(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(PYTHON, args, { cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, TSR_TRAIN_THREADS: '2' } });
+  const r = spawnSync(PYTHON, args, { cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, TSR_TRAIN_THREADS: process.env.TSR_TRAIN_THREADS ?? '2' } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -167,6 +167,99 @@ describe('training kit: smoke run of every stage on a toy dataset (models/traini
     expect(manifest.outputs).to.deep.equal([{ name: 'probability', shape: ['batch', 2, z, y, x], dtype: 'float32' }]);
     expect(manifest.preprocessing.localizer).to.deep.equal({ ...at1.localizer, averageShifts: [[0, 0, 0], [1, 1, 1]] });
     expect(existsSync(path.join(out1, 'tsr-pancreas.onnx'))).to.be.false;
+  });
+
+  it('trains and exports the localiser stages alone (--localizer-only): the classifiers in --out and their parity cases stay as they are', async () => {
+    const toy = path.join(dir, 'toy');
+    const runLo = path.join(dir, 'run-lo');
+    const outLo = path.join(dir, 'models-lo');
+    const parityLo = path.join(dir, 'parity-lo');
+    const common = ['--smoke', '--dataset', toy, '--run-dir', runLo];
+    for (const stage of ['train-pancreas', 'train-localizer']) {
+      const r = python([path.join(KIT, 'train.py'), stage, ...common]);
+      expect(r.status, r.stderr).to.equal(0);
+    }
+    expect(existsSync(path.join(runLo, 'clip.pt'))).to.be.false;
+    expect(existsSync(path.join(runLo, 'classifier_fusion.pt'))).to.be.false;
+    // --out already holds classifiers (the smoke run's), and the parity folder their cases (models at ../models/).
+    mkdirSync(outLo);
+    const classifierFiles = Object.keys(CLASSIFIERS).flatMap((n) => [`${n}.onnx`, `${n}.json`]);
+    for (const f of classifierFiles) copyFileSync(path.join(out, f), path.join(outLo, f));
+    const bytes = (): Buffer[] => classifierFiles.map((f) => readFileSync(path.join(outLo, f)));
+    const before = bytes();
+    cpSync(parity, parityLo, { recursive: true });
+    const earlier = readParityFixture(parityLo);
+    const kept = earlier.cases.filter((c) => !['tsr-localizer.onnx', 'tsr-pancreas.onnx'].includes(path.basename(c.model)));
+    expect(kept.map((c) => c.case)).to.deep.equal(['fusion', 'fusion-shifted', 'venous']);
+    const keptFiles = kept.flatMap((c) => [...c.inputs.map((i) => i.file), ...c.outputs.map((o) => o.file)]);
+    const keptBytes = keptFiles.map((f) => readFileSync(path.join(parityLo, f)));
+    const exportLo = (): void => {
+      const r = python([path.join(KIT, 'train.py'), 'export', '--localizer-only', ...common, '--out', outLo, '--parity-dir', parityLo]);
+      expect(r.status, r.stderr).to.equal(0);
+      bytes().forEach((b, k) => expect(b.equals(before[k]), classifierFiles[k]).to.be.true);
+    };
+    exportLo();
+    const pancreas = JSON.parse(readFileSync(path.join(outLo, 'tsr-pancreas.json'), 'utf8')) as ModelManifest;
+    const localizer = JSON.parse(readFileSync(path.join(outLo, 'tsr-localizer.json'), 'utf8')) as ModelManifest;
+    for (const m of [pancreas, localizer]) {
+      expect(m.version).to.equal('0.5.0');
+      expect(m.sha256).to.equal(sha256File(path.join(outLo, m.file)));
+      expect(m.trainedOn).to.match(/^TOY dataset .*Dataset toy, 24 studies/);
+    }
+    expect([pancreas.kind, localizer.kind]).to.deep.equal(['pancreas', 'localizer']);
+    type LocalizerSpec = { minConfidence: number; roi: { pancreasModel: { sha256: string } }; confidence?: { weights: number[]; fittedOn: string } };
+    const specOf = (m: ModelManifest): LocalizerSpec => (m.preprocessing as unknown as { localizer: LocalizerSpec }).localizer;
+    expect(specOf(localizer).roi.pancreasModel.sha256).to.equal(pancreas.sha256);
+    expect(specOf(localizer).confidence).to.equal(undefined);
+    // The parity fixture: the classifier cases as they were (entries and files), the cascade's new.
+    const fixture = readParityFixture(parityLo);
+    expect(fixture.cases.map((c) => c.case)).to.deep.equal(['fusion', 'fusion-shifted', 'venous', 'pancreas', 'localizer']);
+    expect(fixture.cases.slice(0, 3)).to.deep.equal(kept);
+    keptFiles.forEach((f, k) => expect(readFileSync(path.join(parityLo, f)).equals(keptBytes[k]), f).to.be.true);
+    expect(fixture.cases[4].sha256).to.equal(localizer.sha256);
+    for (const c of fixture.cases) {
+      const r = await compareCase(parityLo, c);
+      for (const o of r.outputs) expect(o.maxAbsDiff, `${c.case}/${o.name}`).to.be.at.most(fixture.tolerance);
+    }
+
+    // calibrate --localizer-only: the localisation confidence from a small evaluation of these very models.
+    const sha = (name: string): string => (JSON.parse(readFileSync(path.join(outLo, `${name}.json`), 'utf8')) as ModelManifest).sha256;
+    const models: Record<string, { name: string; version: string; sha256: string }> = {
+      localizer: { name: 'tsr-localizer', version: '0.5.0', sha256: localizer.sha256 },
+      pancreas: { name: 'tsr-pancreas', version: '0.5.0', sha256: pancreas.sha256 },
+      fused: { name: 'tsr-clip-fusion', version: '0.0.0', sha256: sha('tsr-clip-fusion') },
+    };
+    const cases = Array.from({ length: 30 }, (_, i) => {
+      const peakLogit = -4 + 12 * ((i * 0.381966 + 0.05) % 1);
+      const v = (i * 0.570929 + 0.3) % 1;
+      return { seed: i, label: i % 2 ? 'high' : 'low', analysed: true, localisation: {
+        features: { peakLogit, meanProbability: 0.7, pancreasOverlap: (i % 5) / 4, phaseDistanceMm: (i % 7) * 2, logVolumeMl: Math.log(2 + (i % 9)), shiftSpreadMm: (i % 3) * 0.5 },
+        insideTumour: v < 1 / (1 + Math.exp(-2 * (peakLogit - 1))) } };
+    });
+    const evaluation = path.join(dir, 'evaluation-lo');
+    mkdirSync(evaluation);
+    writeFileSync(path.join(evaluation, 'cases.json'), JSON.stringify(cases));
+    const calibrate = (): ReturnType<typeof python> =>
+      python([path.join(KIT, 'train.py'), 'calibrate', '--localizer-only', ...common, '--out', outLo, '--evaluation', evaluation]);
+    // An evaluation of another localiser is refused.
+    writeFileSync(path.join(evaluation, 'evaluation.json'), JSON.stringify({ seeds: { from: 0, to: 29 }, models: { ...models, localizer: { ...models.localizer, sha256: '0'.repeat(64) } } }));
+    const refused = calibrate();
+    expect(refused.status).to.not.equal(0);
+    expect(refused.stderr).to.match(/evaluate the models you calibrate/);
+    expect(existsSync(path.join(runLo, 'calibration.json'))).to.be.false;
+    writeFileSync(path.join(evaluation, 'evaluation.json'), JSON.stringify({ seeds: { from: 0, to: 29 }, models }));
+    const cal = calibrate();
+    expect(cal.status, cal.stderr).to.equal(0);
+    type Localisation = { minConfidence: number; confidence: { weights: number[] }; checkpointSha256: string };
+    const fitted = JSON.parse(readFileSync(path.join(runLo, 'calibration.json'), 'utf8')) as { localisation: Localisation };
+    expect(Object.keys(fitted)).to.deep.equal(['localisation']);
+    expect(fitted.localisation.checkpointSha256).to.equal(sha256File(path.join(runLo, 'localizer.pt')));
+    exportLo();
+    const after = specOf(JSON.parse(readFileSync(path.join(outLo, 'tsr-localizer.json'), 'utf8')) as ModelManifest);
+    expect(after.confidence?.weights).to.deep.equal(fitted.localisation.confidence.weights);
+    expect(after.confidence?.fittedOn).to.match(/seeds 0\.\.29, 30 studies/);
+    expect(after.minConfidence).to.equal(fitted.localisation.minConfidence);
+    expect(readParityFixture(parityLo).cases.slice(0, 3)).to.deep.equal(kept);
   });
 
   it('refuses to recalibrate on too few analysed studies, with the reason', () => {
