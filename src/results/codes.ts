@@ -118,6 +118,12 @@ export const CODES = {
   tsrLow: { value: 'TSR-LOW', scheme: PRIVATE_SCHEME.designator, meaning: 'Low tumour-stroma ratio' },
   tsrHigh: { value: 'TSR-HIGH', scheme: PRIVATE_SCHEME.designator, meaning: 'High tumour-stroma ratio' },
   probabilityOfHighTsr: { value: 'TSR-P-HIGH', scheme: PRIVATE_SCHEME.designator, meaning: 'Probability of high tumour-stroma ratio' },
+  /**
+   * The two-stage localiser's calibrated localisation confidence: the probability, fitted on
+   * held-out studies, that the reported tumour centre lies inside the tumour (issue 20). Written
+   * only when it is calibrated; a localiser's peak probability is not written under this code.
+   */
+  localisationConfidence: { value: 'TSR-LOC-CONF', scheme: PRIVATE_SCHEME.designator, meaning: 'Calibrated tumour localisation confidence' },
 } as const satisfies Record<string, Code>;
 
 /** Code Sequence Macro item (naturalized, dcmjs keywords). */

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { SOP_CLASS } from '../../src/dicom/dictionary';
+import type { TsrAnalysis } from '../../src/inference/result';
 import { CODES } from '../../src/results/codes';
 import { nodeDevice } from '../../src/results/device';
 import { readPart10 } from '../../src/results/part10';
@@ -108,6 +109,37 @@ describe('results: tumour Segmentation (SEG) and the SR that points at it', () =
     expect(s.TrackingID).to.equal('TSR pancreatic tumour');
     expect(s.TrackingUID).to.equal(results.identity.trackingUID);
     expect(s.RecommendedDisplayCIELabValue).to.have.length(3);
+    // Single-stage localiser: the component at half its peak (the level is peak / 2).
+    expect(s.SegmentDescription).to.equal('Pancreatic tumour: the localiser component at half its peak probability (portal-venous phase)');
+    expect(String(algorithm.AlgorithmParameters)).to.contain(`level=${f.analysis.tumourLocalisation.level}`);
+  });
+
+  it('with a two-stage localiser: the chosen candidate at roi.candidateLevel; SEG and SR (with its confidence) pass dciodvfy', () => {
+    const analysis: TsrAnalysis = {
+      ...f.analysis,
+      models: [{ role: 'pancreas', name: 'tsr-pancreas', version: '0.1.0', sha256: 'c'.repeat(64) }, ...f.analysis.models],
+      tumour: { ...f.analysis.tumour, confidence: 0.912, confidenceCalibrated: true },
+      // The cascade's level is the manifest's roi.candidateLevel, not half the peak.
+      tumourLocalisation: { ...f.analysis.tumourLocalisation, level: 0.5 },
+    };
+    const twoStage = buildTsrResults({ ...options, analysis });
+    for (const [object, iod] of [
+      [twoStage.seg, 'Segmentation'],
+      [twoStage.sr, 'Comprehensive3DSR'],
+    ] as const) {
+      const report = dciodvfy(object.part10);
+      expect(report.iod).to.equal(iod);
+      expect(report.errors, report.raw).to.deep.equal([]);
+      expect(report.warnings.filter((w) => !ACCEPTED_WARNINGS.some((re) => re.test(w))), report.raw).to.deep.equal([]);
+    }
+    const s = first(readPart10(twoStage.seg.part10).SegmentSequence);
+    expect(s.SegmentDescription).to.equal(
+      'Pancreatic tumour: the candidate chosen by the two-stage localiser, its component at probability 0.5 or above in the region around the pancreas (portal-venous phase)',
+    );
+    const parameters = String(first(s.SegmentationAlgorithmIdentificationSequence).AlgorithmParameters);
+    expect(parameters).to.contain('pancreas=tsr-pancreas 0.1.0').and.to.contain('level=0.5');
+    const rows = flattenNaturalized(readPart10(twoStage.sr.part10));
+    expect(rows.find((r) => r.path === `126000/126010/125007/${CODES.localisationConfidence.value}`)?.value).to.equal('0.912 1');
   });
 
   it('has one frame per venous image the tumour touches, each at that image\'s position and pointing at it', () => {

@@ -1,5 +1,6 @@
 import { SOP_CLASS } from '../../src/dicom/dictionary';
 import { expect } from 'chai';
+import type { TsrAnalysis } from '../../src/inference/result';
 import { CODES } from '../../src/results/codes';
 import { nodeDevice } from '../../src/results/device';
 import { readPart10, writePart10 } from '../../src/results/part10';
@@ -15,18 +16,31 @@ const ACCEPTED_SR_WARNINGS: RegExp[] = [
   /ContributingEquipmentSequence\(0018,a001\)\[1\]\/DeviceUID\(0018,1002\)> - Attribute is not present in standard DICOM IOD/,
 ];
 
-function options(label: 'low' | 'high' = 'high'): TsrStructuredReportOptions {
+/** What the localiser stage of an analysis was: single-stage, or two-stage with or without a fitted calibration. */
+type LocaliserKind = 'single-stage' | 'two-stage calibrated' | 'two-stage uncalibrated';
+
+/** The fixture analysis as the two-stage localiser would give it (a pancreas stage in the set, its confidence). */
+function twoStage(analysis: TsrAnalysis, calibrated: boolean, confidence: number): TsrAnalysis {
+  return {
+    ...analysis,
+    models: [{ role: 'pancreas', name: 'tsr-pancreas', version: '0.1.0', sha256: 'c'.repeat(64) }, ...analysis.models],
+    tumour: { ...analysis.tumour, confidence, confidenceCalibrated: calibrated },
+  };
+}
+
+function options(label: 'low' | 'high' = 'high', localiser: LocaliserKind = 'single-stage', confidence = 0.87349): TsrStructuredReportOptions {
   const f = makeTsrFixture({
     label,
     extra: { SpecificCharacterSet: 'ISO_IR 192', PatientName: [{ Alphabetic: 'Yamada^Tarou', Ideographic: '山田^太郎' }], AccessionNumber: 'ACC42' },
   });
+  const analysis = localiser === 'single-stage' ? f.analysis : twoStage(f.analysis, localiser === 'two-stage calibrated', confidence);
   const identity = resultIdentity({
     studyInstanceUID: f.studyInstanceUID,
     inputSopInstanceUIDs: [...f.analysis.arterial.sourceSopInstanceUIDs, ...f.analysis.venous.sourceSopInstanceUIDs],
-    modelSha256s: f.analysis.models.map((model) => model.sha256),
+    modelSha256s: analysis.models.map((model) => model.sha256),
   });
   return {
-    analysis: f.analysis,
+    analysis,
     sourceMetadata: f.sourceMetadata,
     identity,
     device: nodeDevice('TSR-NODE'),
@@ -135,5 +149,64 @@ describe('results: TID 1500 Comprehensive 3D SR', () => {
     const wrongKey = { ...bad.analysis, venous: { ...bad.analysis.venous, keySopInstanceUID: '1.2.3' } };
     expect(() => buildTsrStructuredReport({ ...bad, analysis: wrongKey })).to.throw(/venous\.keySopInstanceUID/);
     expect(() => buildTsrStructuredReport({ ...bad, sourceMetadata: { ...bad.sourceMetadata, arterial: {} } })).to.throw(/sourceMetadata\.arterial/);
+  });
+});
+
+describe('results: the SR holds the calibrated localisation confidence (two-stage localiser)', () => {
+  const CONFIDENCE = `${GROUP}/${CODES.localisationConfidence.value}`;
+  const calibrated = options('high', 'two-stage calibrated', 0.87349);
+  const bytes = writePart10(buildTsrStructuredReport(calibrated));
+
+  it('passes dciodvfy with zero errors and only the documented warnings', () => {
+    const report = dciodvfy(bytes);
+    expect(report.iod).to.equal('Comprehensive3DSR');
+    expect(report.errors, report.raw).to.deep.equal([]);
+    const unexpected = report.warnings.filter((w) => !ACCEPTED_SR_WARNINGS.some((re) => re.test(w)));
+    expect(unexpected, report.raw).to.deep.equal([]);
+  });
+
+  it('one NUM in the tumour group: (TSR-LOC-CONF, 99TSRNODE), value rounded to 3 decimals, unit (1, UCUM, "no units")', () => {
+    const ds = readPart10(bytes);
+    const rows = flattenNaturalized(ds);
+    const found = rows.filter((r) => r.path === CONFIDENCE);
+    expect(found).to.have.length(1);
+    expect(found[0]).to.include({ relationship: 'CONTAINS', valueType: 'NUM', value: '0.873 1' });
+    type It = { ContentSequence?: It[]; ConceptNameCodeSequence?: Array<Record<string, string>>; MeasuredValueSequence?: Array<Record<string, unknown>> };
+    const find = (it: It): It | undefined =>
+      it.ConceptNameCodeSequence?.[0]?.CodeValue === CODES.localisationConfidence.value ? it : (it.ContentSequence ?? []).map(find).find(Boolean);
+    const item = find(ds)!;
+    expect(item.ConceptNameCodeSequence![0]).to.include({ CodeValue: 'TSR-LOC-CONF', CodingSchemeDesignator: '99TSRNODE', CodeMeaning: 'Calibrated tumour localisation confidence' });
+    const measured = item.MeasuredValueSequence![0];
+    expect(measured.FloatingPointValue).to.equal(0.873);
+    expect((measured.MeasurementUnitsCodeSequence as Array<Record<string, string>>)[0]).to.include({ CodeValue: '1', CodingSchemeDesignator: 'UCUM', CodeMeaning: 'no units' });
+    expect(item.ContentSequence).to.equal(undefined);
+    // pydicom reads the same value and unit.
+    expect(row(readSrWithPydicom(bytes).rows, CONFIDENCE)?.value).to.equal('0.873 1');
+  });
+
+  it('writes the ends of the range as they are (0 and 1)', () => {
+    for (const [confidence, text] of [[0, '0 1'], [1, '1 1'], [0.99951, '1 1'], [0.0004, '0 1']] as const) {
+      const rows = flattenNaturalized(readPart10(writePart10(buildTsrStructuredReport(options('high', 'two-stage calibrated', confidence)))));
+      expect(row(rows, CONFIDENCE)?.value, String(confidence)).to.equal(text);
+    }
+  });
+
+  it('leaves it out when it is not calibrated (a peak probability), and changes nothing else in the SR', () => {
+    const uncalibrated = options('high', 'two-stage uncalibrated', 0.87349);
+    const without = flattenNaturalized(readPart10(writePart10(buildTsrStructuredReport(uncalibrated))));
+    expect(without.map((r) => r.path)).to.not.include(CONFIDENCE);
+    const single = flattenNaturalized(readPart10(writePart10(buildTsrStructuredReport(options('high', 'single-stage')))));
+    expect(single.map((r) => r.path)).to.not.include(CONFIDENCE);
+    // The calibrated SR is the uncalibrated one plus the one NUM, right after the diameter's measurement.
+    const withIt = flattenNaturalized(readPart10(bytes));
+    expect(withIt.filter((r) => r.path !== CONFIDENCE)).to.deep.equal(without);
+    const paths = withIt.map((r) => r.path);
+    expect(paths.indexOf(CONFIDENCE)).to.equal(paths.lastIndexOf(`${GROUP}/81827009/121112/-`) + 1);
+  });
+
+  it('refuses a calibrated confidence outside [0, 1]', () => {
+    for (const bad of [-0.01, 1.01, Number.NaN]) {
+      expect(() => buildTsrStructuredReport(options('high', 'two-stage calibrated', bad))).to.throw(/tumour\.confidence/);
+    }
   });
 });

@@ -2,9 +2,9 @@
  * The node's SEG: the tumour found by the localiser, as a segment on the portal-venous series'
  * own frames (segmentFrames.ts), in a BINARY Segmentation (segmentation.ts).
  *
- * One segment today. There is no pancreas model yet; when the pancreas stage exists, its segment
- * is one more entry in `segments` below (category Anatomical Structure, type Pancreas, its own
- * algorithm identification and frames). No pancreas is drawn before then.
+ * One segment today. The two-stage localiser's pancreas stage is not drawn yet; its segment
+ * would be one more entry in `segments` below (category Anatomical Structure, type Pancreas, its
+ * own algorithm identification and frames).
  */
 import type { TsrAnalysis } from '../../inference/result';
 import { CODES } from '../codes';
@@ -31,13 +31,30 @@ export function venousSource(analysis: TsrAnalysis): SegmentationSource {
   };
 }
 
+/**
+ * The segment's description, true for the localiser that found it. Single-stage: the component of
+ * the localiser's 4 mm whole-volume map at half its peak (tumourFinding.ts). Two-stage (a pancreas
+ * stage in the set): the candidate the decision chose, the component of stage 2's map on the
+ * region around the pancreas at the manifest's roi.candidateLevel (cascadeLocalisation.ts);
+ * `analysis.tumourLocalisation.level` holds either level.
+ */
+export function tumourSegmentDescription(analysis: TsrAnalysis): string {
+  if (!analysis.models.some((model) => model.role === 'pancreas')) {
+    return 'Pancreatic tumour: the localiser component at half its peak probability (portal-venous phase)';
+  }
+  return (
+    `Pancreatic tumour: the candidate chosen by the two-stage localiser, its component at probability ${analysis.tumourLocalisation.level} ` +
+    'or above in the region around the pancreas (portal-venous phase)'
+  );
+}
+
 /** The tumour as the localiser delimits it, with the model set's localiser as its algorithm. */
 export function tumourSegment(analysis: TsrAnalysis, trackingUID: string): SegmentDefinition {
   const localiser = analysis.models.find((model) => model.role === 'localizer');
   if (!localiser) throw new RangeError('analysis.models: no localiser stage, the model that delimits the tumour');
   return {
     label: 'Tumour',
-    description: 'Pancreatic tumour: the localiser component at half its peak probability (portal-venous phase)',
+    description: tumourSegmentDescription(analysis),
     category: CODES.morphologicallyAbnormalStructure,
     type: CODES.neoplasmPrimary,
     anatomicRegion: CODES.pancreas,

@@ -45,6 +45,20 @@ export function predecessorDocumentsSequence(predecessor: PredecessorDocument): 
 
 const PHASES = ['venous', 'arterial'] as const;
 
+/** Decimal places the localisation confidence is written with (its calibration error is far coarser). */
+const CONFIDENCE_DECIMALS = 3;
+
+/**
+ * The calibrated localisation confidence as written in the SR (rounded to CONFIDENCE_DECIMALS),
+ * or undefined when the analysis has none: a single-stage localiser's confidence, and a
+ * two-stage one's without a fitted calibration, are peak probabilities, not the probability that
+ * the centre lies in the tumour, and are left out (docs/dicom-conformance.md 3.4).
+ */
+export function calibratedLocalisationConfidence(analysis: TsrAnalysis): number | undefined {
+  if (analysis.tumour.confidenceCalibrated !== true) return undefined;
+  return Number(analysis.tumour.confidence.toFixed(CONFIDENCE_DECIMALS));
+}
+
 function checkOptions(options: TsrStructuredReportOptions): void {
   const analysis = options.analysis;
   if (!(analysis.probabilityHigh >= 0 && analysis.probabilityHigh <= 1)) {
@@ -53,6 +67,9 @@ function checkOptions(options: TsrStructuredReportOptions): void {
   if (!(analysis.threshold >= 0 && analysis.threshold <= 1)) throw new RangeError(`analysis.threshold: must be in [0, 1], got ${analysis.threshold}`);
   if (analysis.label !== 'low' && analysis.label !== 'high') throw new RangeError(`analysis.label: "low" or "high", got ${String(analysis.label)}`);
   if (!(analysis.tumour.diameterMm > 0)) throw new RangeError(`analysis.tumour.diameterMm: must be > 0, got ${analysis.tumour.diameterMm}`);
+  if (analysis.tumour.confidenceCalibrated === true && !(analysis.tumour.confidence >= 0 && analysis.tumour.confidence <= 1)) {
+    throw new RangeError(`analysis.tumour.confidence: a calibrated confidence must be in [0, 1], got ${analysis.tumour.confidence}`);
+  }
   for (const phase of PHASES) {
     const finding = analysis[phase];
     if (!finding.sourceSopInstanceUIDs.includes(finding.keySopInstanceUID)) {
@@ -121,6 +138,7 @@ export function buildTsrStructuredReport(options: TsrStructuredReportOptions): N
     };
   });
 
+  const confidence = calibratedLocalisationConfidence(a);
   const group = tid1501MeasurementGroup({
     trackingIdentifier: TUMOUR_TRACKING_IDENTIFIER,
     trackingUID: identity.trackingUID,
@@ -142,6 +160,8 @@ export function buildTsrStructuredReport(options: TsrStructuredReportOptions): N
     measurements: [
       tid300Measurement(CODES.probabilityOfHighTsr, a.probabilityHigh, CODES.unitless),
       tid300Measurement(CODES.diameter, a.tumour.diameterMm, CODES.millimetre, PHASES.map((p) => keySliceRegion(a[p]))),
+      // The two-stage localiser's calibrated confidence that the centre lies in the tumour (a probability: UCUM unity).
+      ...(confidence !== undefined ? [tid300Measurement(CODES.localisationConfidence, confidence, CODES.unitless)] : []),
     ],
     qualitativeEvaluations: [{ concept: CODES.tumourStromaRatio, value: a.label === 'high' ? CODES.tsrHigh : CODES.tsrLow }],
     // OHIF shows a group's TEXT "Comment" items as labels beside the outline: result first, then the notice.
