@@ -11,11 +11,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CropSpec, LocalizerSpec, Phase } from '../inference/manifest';
 import { extractCrop, extractLocalizerInput, extractLocalizerInputs } from '../inference/preprocessing';
+import { roiCentreFromMask } from '../inference/roiFinding';
 import type { Geometry, Vec3 } from '../study/geometry';
 import type { HuVolume } from '../study/volume';
 import { itemFiles, type DatasetItem, type RoiItem } from './datasetManifest';
 import { encodeNpy } from './npy';
-import { roiCentreFromMask, roiGridSpec, type RoiSpec } from './roiSpec';
+import { roiGridSpec, type RoiSpec } from './roiSpec';
 
 export const PHASES: readonly Phase[] = ['arterial', 'venous'];
 

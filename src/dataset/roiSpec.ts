@@ -4,14 +4,15 @@
  * coordinates. The training kit trains the tumour model on it; the node centres the same grid on
  * the pancreas its stage 1 finds.
  *
- * ROI centre (one definition for the dataset and the node): the largest 26-connected component of
- * the pancreas mask on the coarse grid, its axis-aligned bounding box in grid index space, the
- * box's centre converted to patient mm. The dataset moves it by a jitter (uniform in
- * [-jitterMm, jitterMm] per axis, drawn from the study's seed) so that the tumour model learns
- * to work where stage 1's box is a little off.
+ * ROI centre: one rule for the dataset and the node, the node's `roiCentreFromMask`
+ * (src/inference/roiFinding.ts), which the dataset builder calls on the true pancreas mask: the
+ * largest 26-connected component of the pancreas mask on the coarse grid, its axis-aligned
+ * bounding box in grid index space, the box's centre converted to patient mm. The dataset moves
+ * it by a jitter (uniform in [-jitterMm, jitterMm] per axis, drawn from the study's seed) so that
+ * the tumour model learns to work where stage 1's box is a little off.
  */
 import type { LocalizerSpec } from '../inference/manifest';
-import { indexToPatient, type Geometry, type Vec3 } from '../study/geometry';
+import type { Vec3 } from '../study/geometry';
 
 export interface RoiSpec {
   voxelMm: number;
@@ -42,65 +43,6 @@ export function cloneRoiSpec(spec: Readonly<RoiSpec> = DEFAULT_ROI_SPEC): RoiSpe
 /** The ROI spec as the grid spec the shared preprocessing takes. */
 export function roiGridSpec(spec: RoiSpec): LocalizerSpec {
   return { voxelMm: spec.voxelMm, gridSize: spec.gridSize, huWindow: spec.huWindow, normalisation: spec.normalisation, outsideHu: spec.outsideHu, minConfidence: 0 };
-}
-
-/** Flat indices of the largest 26-connected component of the mask's non-zero voxels (empty when none). */
-export function largestComponent(mask: Uint8Array, dims: Vec3): Int32Array {
-  const [nx, ny, nz] = dims;
-  const label = new Int32Array(mask.length);
-  let best = new Int32Array(0);
-  const queue = new Int32Array(mask.length);
-  let next = 1;
-  for (let start = 0; start < mask.length; start++) {
-    if (!mask[start] || label[start]) continue;
-    let head = 0;
-    let tail = 0;
-    queue[tail++] = start;
-    label[start] = next;
-    while (head < tail) {
-      const n = queue[head++];
-      const i = n % nx;
-      const j = Math.floor(n / nx) % ny;
-      const k = Math.floor(n / (nx * ny));
-      for (let dk = -1; dk <= 1; dk++) {
-        const kk = k + dk;
-        if (kk < 0 || kk >= nz) continue;
-        for (let dj = -1; dj <= 1; dj++) {
-          const jj = j + dj;
-          if (jj < 0 || jj >= ny) continue;
-          for (let di = -1; di <= 1; di++) {
-            const ii = i + di;
-            if (ii < 0 || ii >= nx) continue;
-            const m = (kk * ny + jj) * nx + ii;
-            if (mask[m] && !label[m]) {
-              label[m] = next;
-              queue[tail++] = m;
-            }
-          }
-        }
-      }
-    }
-    if (tail > best.length) best = queue.slice(0, tail);
-    next++;
-  }
-  return best;
-}
-
-/** The ROI centre (patient mm) from a pancreas mask on a grid; undefined when the mask is empty. */
-export function roiCentreFromMask(mask: Uint8Array, geometry: Geometry): Vec3 | undefined {
-  const [nx, ny] = geometry.dims;
-  const component = largestComponent(mask, geometry.dims);
-  if (component.length === 0) return undefined;
-  const lo: Vec3 = [Infinity, Infinity, Infinity];
-  const hi: Vec3 = [-Infinity, -Infinity, -Infinity];
-  for (const n of component) {
-    const idx: Vec3 = [n % nx, Math.floor(n / nx) % ny, Math.floor(n / (nx * ny))];
-    for (let a = 0; a < 3; a++) {
-      lo[a] = Math.min(lo[a], idx[a]);
-      hi[a] = Math.max(hi[a], idx[a]);
-    }
-  }
-  return indexToPatient(geometry, (lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, (lo[2] + hi[2]) / 2);
 }
 
 /** The dataset's jitter of a study's ROI centre: uniform in [-jitterMm, jitterMm] per axis, from the seed. */

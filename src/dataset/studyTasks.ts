@@ -11,8 +11,7 @@ import path from 'node:path';
 import { AnalysisRefusedError } from '../errors';
 import { localiseTumour } from '../inference/analyse';
 import type { CropSpec, LocalizerSpec, Phase } from '../inference/manifest';
-import { loadLocalizer, type LoadedLocalizer } from '../inference/models';
-import type { ModelsConfig } from '../inference/modelSet';
+import { loadLocalisation, type ModelSet, type ModelsConfig } from '../inference/modelSet';
 import type { Geometry, Vec3 } from '../study/geometry';
 import { assembleVolumeFromFiles } from '../study/volumeAssembly';
 import type { HuVolume } from '../study/volume';
@@ -37,11 +36,21 @@ export interface WorkerSettings {
   synthetic?: { columns?: number; slices?: number; profile?: string };
   /** Use ground-truth.json beside folder studies (centres, findings text, masks). */
   useGroundTruth: boolean;
-  /** The node's localiser, for studies without a known centre. */
+  /** The node's localiser (with its pancreas model when it is a two-stage one), for studies without a known centre. */
   models?: ModelsConfig;
 }
 
-let localizer: Promise<LoadedLocalizer> | undefined;
+/**
+ * The localisation models, loaded once per worker thread (again only for other settings): the
+ * localiser and, for a two-stage one, its checked pancreas model.
+ */
+let localisation: { key: string; models: Promise<Pick<ModelSet, 'localizer' | 'pancreas'>> } | undefined;
+
+function localisationModels(config: ModelsConfig): Promise<Pick<ModelSet, 'localizer' | 'pancreas'>> {
+  const key = JSON.stringify(config);
+  if (localisation?.key !== key) localisation = { key, models: loadLocalisation({ ...config, intraOpThreads: 1 }) };
+  return localisation.models;
+}
 
 function labelIndex(label: TsrLabel): 0 | 1 {
   return label === 'high' ? 1 : 0;
@@ -128,8 +137,7 @@ export async function itemWithoutTruth(n: number, volumes: Record<Phase, HuVolum
     centreSource = 'labels-csv';
   } else {
     if (!settings.models) throw new AnalysisRefusedError('no-centre', 'the labels CSV gives no tumour centre and no localiser model is configured');
-    localizer ??= loadLocalizer(settings.models.dir, settings.models.localizer, { ...settings.models, intraOpThreads: 1 });
-    const found = await localiseTumour({ localizer: await localizer }, volumes);
+    const found = await localiseTumour(await localisationModels(settings.models), volumes);
     centresMm = { arterial: found.localisation.arterial.centreMm, venous: found.localisation.venous.centreMm };
     centreSource = 'localiser';
   }

@@ -8,11 +8,14 @@ import { buildDataset, DatasetBuildError } from '../../src/dataset/buildDataset'
 import type { DatasetManifest } from '../../src/dataset/datasetManifest';
 import { parseLabelsCsv } from '../../src/dataset/labels';
 import { decodeNpy } from '../../src/dataset/npy';
-import { DEFAULT_ROI_SPEC, roiCentreFromMask } from '../../src/dataset/roiSpec';
+import { DEFAULT_ROI_SPEC } from '../../src/dataset/roiSpec';
+import { roiCentreFromMask } from '../../src/inference/roiFinding';
 import { rasterisePancreasMask } from '../../src/synthetic';
 import { extractCrop, localizerGridGeometry } from '../../src/inference/preprocessing';
-import { DEFAULT_CROP_SPEC, DEFAULT_LOCALIZER_SPEC } from '../../src/inference/specs';
-import { indexToPatient } from '../../src/study/geometry';
+import { cloneCropSpec, cloneLocalizerSpec, DEFAULT_CROP_SPEC, DEFAULT_LOCALIZER_SPEC } from '../../src/inference/specs';
+import { itemWithoutTruth, type WorkerSettings } from '../../src/dataset/studyTasks';
+import { indexToPatient, type Geometry, type Vec3 } from '../../src/study/geometry';
+import type { HuVolume } from '../../src/study/volume';
 import { assembleVolumeFromFiles } from '../../src/study/volumeAssembly';
 import { generateStudy, LABELS_CSV_HEADER, labelsCsvRow, writeStudyToFolder, type SyntheticStudy } from '../../src/synthetic';
 
@@ -115,7 +118,7 @@ describe('dataset build (synthetic seeds, synthetic folder, plain folder)', func
     let outside = 0;
     tumour.data.forEach((t, v) => (outside += t && !pancreas.data[v] ? 1 : 0));
     expect(outside).to.equal(0);
-    // The ROI is centred on the pancreas box, moved by at most the jitter, and holds the tumour.
+    // The ROI is centred on the pancreas box by the node's rule (roiCentreFromMask), moved by at most the jitter, and holds the tumour.
     const roi = item.roi!;
     const boxCentre = roiCentreFromMask(expected, coarse)!;
     roi.jitterMm.forEach((j, a) => {
@@ -189,6 +192,42 @@ describe('dataset build (synthetic seeds, synthetic folder, plain folder)', func
     const { manifest } = await buildDataset({ source: { kind: 'folder', dir: plain, labels, useGroundTruth: false }, outDir: path.join(work, 'plain-localised'), models, progress: false });
     expect(manifest.items).to.have.length(1);
     expect(manifest.items[0].provenance?.centreSource).to.equal('localiser');
+  });
+
+  it('localises with a two-stage localiser too: loads its pancreas stage (tiny fixture pair) and takes the cascade\'s centres', async () => {
+    // The body of test/unit/inference/cascadeAnalysis.test.ts: a 100 HU gland with a bright tumour,
+    // which tsr-pancreas-tiny and tsr-localizer-roi-tiny find (venous at (20, 0, 0), arterial at (23, 2, 0)).
+    const g: Geometry = { dims: [128, 128, 48], spacing: [2.5, 2.5, 3], origin: [-158.75, -158.75, -70.5], rowDirection: [1, 0, 0], columnDirection: [0, 1, 0], normal: [0, 0, 1] };
+    const volume = (series: string, tumour: Vec3, hu: number): HuVolume => {
+      const data = new Float32Array(128 * 128 * 48).fill(40);
+      for (let n = 0; n < data.length; n++) {
+        const p = indexToPatient(g, n % 128, Math.floor(n / 128) % 128, Math.floor(n / (128 * 128)));
+        if (Math.abs(p[0]) <= 60 && Math.abs(p[1]) <= 30 && Math.abs(p[2]) <= 30) data[n] = 100;
+        if (Math.hypot(p[0] - tumour[0], p[1] - tumour[1], p[2] - tumour[2]) <= 15) data[n] = hu;
+      }
+      const sopInstanceUIDs = Array.from({ length: 48 }, (_, k) => `${series}.${k + 1}`);
+      return { geometry: g, data, sopInstanceUIDs, seriesInstanceUID: series, studyInstanceUID: '2.25.100', frameOfReferenceUID: '2.25.200' };
+    };
+    const volumes = { venous: volume('2.25.2', [20, 0, 0], 250), arterial: volume('2.25.1', [23, 2, 0], 280) };
+    const outDir = path.join(work, 'two-stage');
+    mkdirSync(outDir);
+    const models = { dir: path.resolve(__dirname, '../fixtures/tiny-models'), classifier: 'tsr-clip-fusion', localizer: 'tsr-localizer-roi-tiny', pancreas: 'tsr-pancreas-tiny', intraOpThreads: 1, executionProvider: 'cpu' as const };
+    const settings: WorkerSettings = { outDir, crop: cloneCropSpec(), localizer: cloneLocalizerSpec(), useGroundTruth: false, models };
+    const item = await itemWithoutTruth(0, volumes, 'high', undefined, settings);
+    expect(item.provenance?.centreSource).to.equal('localiser');
+    const centres = item.provenance!.centresMm;
+    expect(Math.hypot(centres.venous[0] - 20, centres.venous[1], centres.venous[2])).to.be.below(4);
+    expect(Math.hypot(centres.arterial[0] - 23, centres.arterial[1] - 2, centres.arterial[2])).to.be.below(4);
+    // Without its pancreas model the two-stage localiser is refused, naming the stage it needs.
+    const alone = { ...models, pancreas: undefined };
+    const other = path.join(work, 'two-stage-alone');
+    mkdirSync(other);
+    try {
+      await itemWithoutTruth(0, volumes, 'high', undefined, { ...settings, outDir: other, models: alone });
+      expect.fail('localised without the pancreas stage');
+    } catch (err) {
+      expect((err as Error).message).to.contain('tsr-pancreas-tiny');
+    }
   });
 
   it('refuses held-out evaluation seeds and a non-empty output folder', async () => {
