@@ -67,6 +67,7 @@ def _add_model_arguments(p: argparse.ArgumentParser) -> None:
                    help="stop pancreas training after this many minutes (0: no cap)")
     g.add_argument("--pancreas-base", type=int, default=PancreasPlan.base_channels, help="channels of the first level")
     g.add_argument("--pancreas-batch", type=int, default=PancreasPlan.batch_size)
+    g.add_argument("--pancreas-init", default=None, help="start from the weights of this pancreas.pt (train on, e.g. after a time cap)")
     g = p.add_argument_group("localiser (@2: cascade stage 2 on the ROI grid; @1: whole volume)")
     g.add_argument("--localizer-steps", type=int,
                    help=f"training steps (default {RoiLocalizerPlan.steps} for the ROI model, {LocalizerPlan.steps} for @1's)")
@@ -146,7 +147,7 @@ def plans_from_arguments(args: argparse.Namespace) -> Plans:
                                 base_channels=_given(args.localizer_base, LocalizerPlan.base_channels),
                                 batch_size=_given(args.localizer_batch, LocalizerPlan.batch_size), preload_gb=args.localizer_preload_gb),
         pancreas=PancreasPlan(seed=args.seed, steps=args.pancreas_steps, max_minutes=_minutes(args.pancreas_minutes, None),
-                              base_channels=args.pancreas_base, batch_size=args.pancreas_batch, preload_gb=args.localizer_preload_gb),
+                              base_channels=args.pancreas_base, batch_size=args.pancreas_batch, init_checkpoint=args.pancreas_init, preload_gb=args.localizer_preload_gb),
         roi_localizer=RoiLocalizerPlan(seed=args.seed, steps=_given(args.localizer_steps, RoiLocalizerPlan.steps),
                                        max_minutes=_minutes(args.localizer_minutes, RoiLocalizerPlan.max_minutes),
                                        base_channels=_given(args.localizer_base, RoiLocalizerPlan.base_channels),

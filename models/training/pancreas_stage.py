@@ -90,6 +90,12 @@ def train_pancreas(ds: Dataset, device: torch.device, plan: "PancreasPlan") -> T
         f"{plan.steps} steps, cap {plan.max_minutes} min, device {device}")
     torch.manual_seed(plan.seed)
     net = pancreas_net(plan.base_channels)
+    if plan.init_checkpoint:
+        start = load_checkpoint(plan.init_checkpoint)
+        if start.get("base") != plan.base_channels:
+            raise SystemExit(f"--pancreas-init {plan.init_checkpoint}: base {start.get('base')} channels, the plan has {plan.base_channels}")
+        net.load_state_dict(start["state_dict"])
+        log(f"train-pancreas: starting from {plan.init_checkpoint}")
     schedule = PatchSchedule("train-pancreas", plan.patch_zyx, plan.steps, plan.batch_size, plan.learning_rate, plan.weight_decay,
                              plan.max_minutes, plan.preload_gb, plan.seed, positive_fraction=0.5, positive_channel=0)
     metrics = train_on_patches(net, train, device, schedule, lambda logits, y: dice_bce(logits, y, plan.max_pos_weight))

@@ -182,6 +182,7 @@ class PancreasPlan:
     validation_limit: int = 100
     threshold: float = 0.5  # the node's mask level (manifest preprocessing.pancreas.threshold)
     min_volume_ml: float = 5.0  # below it for the largest component: pancreas-not-found
+    init_checkpoint: Optional[str] = None  # start from this pancreas.pt (--pancreas-init), e.g. to train on after a time cap
 
 
 @dataclass(frozen=True)
