@@ -138,7 +138,7 @@ describe('viewer: OHIF shows the tumour SEG over the portal-venous series (demo 
     orthanc = await startOrthanc();
     client = createDicomWebClient({ dicomWebUrl: orthanc.dicomWebUrl, username: orthanc.username, password: orthanc.password });
     for (let i = 0; i < study.files.length; i += 25) await client.store(study.files.slice(i, i + 25).map((f) => f.bytes), study.studyInstanceUID);
-    models = await loadModelSet({ dir: path.join(PROJECT_ROOT, 'models'), classifier: 'tsr-clip-fusion', localizer: 'tsr-localizer', intraOpThreads: 2, executionProvider: 'cpu' });
+    models = await loadModelSet({ dir: path.join(PROJECT_ROOT, 'models'), classifier: 'tsr-clip-fusion', localizer: 'tsr-localizer', pancreas: 'tsr-pancreas', intraOpThreads: 2, executionProvider: 'cpu' });
     pipeline = {
       dicomWeb: client,
       models,
