@@ -78,6 +78,7 @@ def _add_model_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"channels of the first level (default {RoiLocalizerPlan.base_channels} ROI, {LocalizerPlan.base_channels} @1)")
     g.add_argument("--localizer-batch", type=int,
                    help=f"patches per step (default {RoiLocalizerPlan.batch_size} ROI, {LocalizerPlan.batch_size} @1)")
+    g.add_argument("--localizer-init", default=None, help="@2: start from the weights of this ROI localizer.pt (train on, e.g. after a time cap)")
     g.add_argument("--localizer-preload-gb", type=float, default=LocalizerPlan.preload_gb,
                    help="hold the training volumes in memory when they fit in this many GB (faster); else read patches from the files")
 
@@ -152,7 +153,7 @@ def plans_from_arguments(args: argparse.Namespace) -> Plans:
                                        max_minutes=_minutes(args.localizer_minutes, RoiLocalizerPlan.max_minutes),
                                        base_channels=_given(args.localizer_base, RoiLocalizerPlan.base_channels),
                                        batch_size=_given(args.localizer_batch, RoiLocalizerPlan.batch_size),
-                                       preload_gb=args.localizer_preload_gb),
+                                       init_checkpoint=args.localizer_init, preload_gb=args.localizer_preload_gb),
         export=ExportPlan(models_dir=models_dir, parity_dir=parity_dir, copy_models_into_parity_dir=args.parity_copy_models,
                           model_version=args.model_version, seed=args.seed,
                           localizer_only=args.localizer_only),

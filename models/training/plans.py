@@ -213,6 +213,7 @@ class RoiLocalizerPlan:
     min_pancreas_overlap: float = 0.3
     pancreas_dilation_mm: float = 6.0
     max_phase_distance_mm: float = 20.0
+    init_checkpoint: Optional[str] = None  # start from this ROI localizer.pt (--localizer-init), e.g. to train on after a time cap
     arterial_radius_mm: float = 20.0
 
 

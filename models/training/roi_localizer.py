@@ -172,6 +172,12 @@ def train_roi_localizer(ds: Dataset, device: torch.device, plan: "RoiLocalizerPl
         f"batch {plan.batch_size}, {plan.steps} steps, cap {plan.max_minutes} min, device {device}")
     torch.manual_seed(plan.seed)
     net = RoiLocalizerNet(plan.base_channels)
+    if plan.init_checkpoint:
+        start = load_checkpoint(plan.init_checkpoint)
+        if start.get("kind") != "roi" or start.get("base") != plan.base_channels:
+            raise SystemExit(f"--localizer-init {plan.init_checkpoint}: not an ROI localiser with base {plan.base_channels} channels")
+        net.load_state_dict(start["state_dict"])
+        log(f"train-localizer: starting from {plan.init_checkpoint}")
     schedule = PatchSchedule("train-localizer", plan.patch_zyx, plan.steps, plan.batch_size, plan.learning_rate, plan.weight_decay,
                              plan.max_minutes, plan.preload_gb, plan.seed, positive_fraction=plan.tumour_fraction, positive_channel=VENOUS)
     metrics = train_on_patches(net, train, device, schedule, lambda logits, y: _roi_loss(logits, y, plan.max_pos_weight))

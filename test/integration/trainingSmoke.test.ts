@@ -262,6 +262,24 @@ describe('training kit: smoke run of every stage on a toy dataset (models/traini
     expect(readParityFixture(parityLo).cases.slice(0, 3)).to.deep.equal(kept);
   });
 
+  it('trains on from a stage checkpoint (--pancreas-init, --localizer-init) and refuses one of the wrong kind', () => {
+    const toy = path.join(dir, 'toy');
+    const runOn = path.join(dir, 'run-on');
+    const common = ['--smoke', '--dataset', toy, '--run-dir', runOn];
+    const on = [
+      python([path.join(KIT, 'train.py'), 'train-pancreas', ...common, '--pancreas-init', path.join(dir, 'run', 'pancreas.pt')]),
+      python([path.join(KIT, 'train.py'), 'train-localizer', ...common, '--localizer-init', path.join(dir, 'run', 'localizer.pt')]),
+    ];
+    for (const r of on) expect(r.status, r.stderr).to.equal(0);
+    expect(on[0].stdout + on[0].stderr).to.contain('train-pancreas: starting from');
+    expect(on[1].stdout + on[1].stderr).to.contain('train-localizer: starting from');
+    expect(existsSync(path.join(runOn, 'pancreas.pt'))).to.be.true;
+    // A pancreas checkpoint is not a tumour model.
+    const wrong = python([path.join(KIT, 'train.py'), 'train-localizer', ...common, '--localizer-init', path.join(dir, 'run', 'pancreas.pt')]);
+    expect(wrong.status).to.not.equal(0);
+    expect(wrong.stderr + wrong.stdout).to.contain('not an ROI localiser');
+  });
+
   it('refuses to recalibrate on too few analysed studies, with the reason', () => {
     const name = 'tsr-clip-fusion';
     const m = JSON.parse(readFileSync(path.join(out, `${name}.json`), 'utf8')) as ModelManifest;
