@@ -14,44 +14,16 @@
  */
 import { indexToPatient, patientToIndex, type Geometry, type Vec3 } from '../study/geometry';
 import type { ConfidenceSpec, LocalisationFeature, RoiSpec } from './manifest';
-import { connectedComponent, findPeak, type ProbabilityGrid } from './tumourFinding';
+import { connectedComponent, findPeak, floodFill26, type ProbabilityGrid } from './tumourFinding';
 
 /** Flat indices of each 26-connected component of the voxels where `inside(n)`, in scan order of their first voxel. */
 export function components(dims: Vec3, inside: (n: number) => boolean): Int32Array[] {
-  const [nx, ny, nz] = dims;
-  const total = nx * ny * nz;
+  const total = dims[0] * dims[1] * dims[2];
   const labelled = new Uint8Array(total);
-  const queue = new Int32Array(total);
   const out: Int32Array[] = [];
   for (let start = 0; start < total; start++) {
     if (labelled[start] || !inside(start)) continue;
-    let head = 0;
-    let tail = 0;
-    queue[tail++] = start;
-    labelled[start] = 1;
-    while (head < tail) {
-      const n = queue[head++];
-      const i = n % nx;
-      const j = Math.floor(n / nx) % ny;
-      const k = Math.floor(n / (nx * ny));
-      for (let dk = -1; dk <= 1; dk++) {
-        const kk = k + dk;
-        if (kk < 0 || kk >= nz) continue;
-        for (let dj = -1; dj <= 1; dj++) {
-          const jj = j + dj;
-          if (jj < 0 || jj >= ny) continue;
-          for (let di = -1; di <= 1; di++) {
-            const ii = i + di;
-            if (ii < 0 || ii >= nx) continue;
-            const m = (kk * ny + jj) * nx + ii;
-            if (labelled[m] || !inside(m)) continue;
-            labelled[m] = 1;
-            queue[tail++] = m;
-          }
-        }
-      }
-    }
-    out.push(queue.slice(0, tail));
+    out.push(floodFill26(dims, start, inside, labelled));
   }
   return out;
 }

@@ -74,11 +74,19 @@ export function findPeak(grid: ProbabilityGrid, window?: SearchWindow): { index:
  * flat grid indices.
  */
 export function connectedComponent(grid: ProbabilityGrid, seed: Vec3, level: number): Int32Array {
-  const [nx, ny, nz] = grid.geometry.dims;
+  const [nx, ny] = grid.geometry.dims;
   const data = grid.data;
   const start = (seed[2] * ny + seed[1]) * nx + seed[0];
   if (!(data[start] >= level)) return new Int32Array(0);
-  const visited = new Uint8Array(data.length);
+  return floodFill26(grid.geometry.dims, start, (n) => data[n] >= level, new Uint8Array(data.length));
+}
+
+/**
+ * Breadth-first flood fill from `start` over the 26-connected voxels where `inside(n)` that are
+ * not yet `visited` (marked as they are reached): their flat indices, in the order reached.
+ */
+export function floodFill26(dims: Vec3, start: number, inside: (n: number) => boolean, visited: Uint8Array): Int32Array {
+  const [nx, ny, nz] = dims;
   let queue = new Int32Array(1024);
   let head = 0;
   let tail = 0;
@@ -99,7 +107,7 @@ export function connectedComponent(grid: ProbabilityGrid, seed: Vec3, level: num
           const ii = i + di;
           if (ii < 0 || ii >= nx) continue;
           const m = (kk * ny + jj) * nx + ii;
-          if (visited[m] || !(data[m] >= level)) continue;
+          if (visited[m] || !inside(m)) continue;
           visited[m] = 1;
           if (tail === queue.length) {
             const bigger = new Int32Array(queue.length * 2);
