@@ -88,7 +88,12 @@ export const CODES = {
    * CID 7194 for the category above): the SEG's tumour segment type.
    */
   neoplasmPrimary: { value: '372087000', scheme: 'SCT', meaning: 'Neoplasm, Primary' },
-  /** CID 4031 "Common Anatomic Region" (and CID 4 "Anatomic Region", the SEG's anatomic region). */
+  /** CID 7150 "Segmentation Property Category": the SEG's pancreas segment (two-stage localiser). */
+  anatomicalStructure: { value: '91723000', scheme: 'SCT', meaning: 'Anatomical Structure' },
+  /**
+   * CID 4031 "Common Anatomic Region" (and CID 4 "Anatomic Region", the SEG's anatomic region); also
+   * the SEG's pancreas segment type (CID 7166 "Abdominal Organ", within CID 7151 through CID 7154).
+   */
   pancreas: { value: '15776009', scheme: 'SCT', meaning: 'Pancreas' },
   /** CID 7470 "Linear Measurement". */
   diameter: { value: '81827009', scheme: 'SCT', meaning: 'Diameter' },

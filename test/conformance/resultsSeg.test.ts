@@ -4,15 +4,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { SOP_CLASS } from '../../src/dicom/dictionary';
-import type { TsrAnalysis } from '../../src/inference/result';
+import type { PancreasLocalisation, TsrAnalysis } from '../../src/inference/result';
 import { CODES } from '../../src/results/codes';
 import { nodeDevice } from '../../src/results/device';
 import { readPart10 } from '../../src/results/part10';
 import { buildTsrResults, type TsrResultsOptions } from '../../src/results/resultObjects';
 import { buildSegmentation, type SegmentationOptions } from '../../src/results/seg/segmentation';
-import { tumourSegmentFrames } from '../../src/results/seg/segmentFrames';
+import { pancreasSegmentFrames, tumourSegmentFrames } from '../../src/results/seg/segmentFrames';
 import { tumourSegment, venousSource } from '../../src/results/seg/tumourSegmentation';
 import { resultIdentity } from '../../src/results/uids';
+import { indexToPatient, patientToIndex, type Geometry, type Vec3 } from '../../src/study/geometry';
 import { dciodvfy } from '../harness/dciodvfy';
 import { flattenNaturalized } from '../unit/results/srTree';
 import { makeTsrFixture } from '../unit/results/tsrFixture';
@@ -221,8 +222,139 @@ describe('results: tumour Segmentation (SEG) and the SR that points at it', () =
     expect(() => buildSegmentation({ ...base, segments: [{ ...segment, frames: [{ sliceIndex: 99, mask: segment.frames[0].mask }] }] })).to.throw(/slice index 99/);
     expect(() => buildSegmentation({ ...base, segments: [{ ...segment, frames: [{ sliceIndex: 1, mask: new Uint8Array(10) }] }] })).to.throw(/mask of 10 pixels/);
     expect(() => buildSegmentation({ ...base, contentLabel: 'tumour' })).to.throw(/contentLabel/);
+    expect(() => buildSegmentation({ ...base, contentDescription: 'x'.repeat(65) })).to.throw(/contentDescription: at most 64/);
     expect(() => buildSegmentation({ ...base, source: { ...base.source, sopInstanceUIDs: [] } })).to.throw(/source\.sopInstanceUIDs/);
     const oneImage = base.source.sopInstanceUIDs.map(() => base.source.sopInstanceUIDs[0]);
     expect(() => buildSegmentation({ ...base, source: { ...base.source, sopInstanceUIDs: oneImage } })).to.throw(/one distinct single-frame image per slice/);
+  });
+});
+
+/**
+ * A stage-1 pancreas on a 4 mm grid over the fixture's volume: an ellipsoidal blob (P 0.9 at its
+ * centre, 0.5 on the ellipsoid of radii `radiiMm`) whose voxels at 0.5 or above are the mask, and a
+ * second blob above the level outside the mask (another component, which must not be drawn).
+ */
+function pancreasBlob(centreMm: Vec3, radiiMm: Vec3, strayMm: Vec3): PancreasLocalisation {
+  const dims: Vec3 = [20, 20, 16];
+  const geometry: Geometry = { dims, spacing: [4, 4, 4], origin: [-40, -40, -56], rowDirection: [1, 0, 0], columnDirection: [0, 1, 0], normal: [0, 0, 1] };
+  const level = 0.5;
+  const data = new Float32Array(dims[0] * dims[1] * dims[2]);
+  const mask = new Uint8Array(data.length);
+  const falloff = Math.log(0.9 / level);
+  for (let n = 0; n < data.length; n++) {
+    const p = indexToPatient(geometry, n % dims[0], Math.floor(n / dims[0]) % dims[1], Math.floor(n / (dims[0] * dims[1])));
+    const e = p.reduce((sum, x, a) => sum + ((x - centreMm[a]) / radiiMm[a]) ** 2, 0);
+    const stray = p.reduce((sum, x, a) => sum + ((x - strayMm[a]) / 6) ** 2, 0);
+    data[n] = Math.max(0.9 * Math.exp(-falloff * e), 0.9 * Math.exp(-falloff * stray));
+    mask[n] = e <= 1.2 && data[n] >= level ? 1 : 0;
+  }
+  return { grid: { geometry, data }, level, mask, volumeMl: mask.reduce((a, b) => a + b, 0) * 0.064, roiCentreMm: centreMm };
+}
+
+describe('results: SEG with a two-stage localiser: segment 2, the pancreas', () => {
+  const f = makeTsrFixture();
+  const pancreas = pancreasBlob([-12, -6, -24], [18, 9, 12], [22, 22, -24]);
+  const analysis: TsrAnalysis = {
+    ...f.analysis,
+    models: [{ role: 'pancreas', name: 'tsr-pancreas', version: '0.1.0', sha256: 'c'.repeat(64) }, ...f.analysis.models],
+    tumour: { ...f.analysis.tumour, confidence: 0.912, confidenceCalibrated: true },
+    tumourLocalisation: { ...f.analysis.tumourLocalisation, level: 0.5 },
+    pancreasLocalisation: pancreas,
+  };
+  const options: TsrResultsOptions = {
+    analysis,
+    sourceMetadata: f.sourceMetadata,
+    device: nodeDevice('TSR-NODE'),
+    srSeriesDescription: 'TSR AI report (research use)',
+    scSeriesDescription: 'TSR AI overlay (research use)',
+    now: new Date('2025-03-01T10:20:30Z'),
+    overlayPanelSize: 128,
+  };
+  const results = buildTsrResults(options);
+  const seg = readPart10(results.seg.part10);
+  const tumourFrames = tumourSegmentFrames(analysis.tumourLocalisation, analysis.venous.volumeGeometry);
+  const pancreasFrames = pancreasSegmentFrames(pancreas, analysis.venous.volumeGeometry);
+  const geometry = analysis.venous.volumeGeometry;
+
+  it('passes dciodvfy with zero errors and only the documented warnings', () => {
+    const report = dciodvfy(results.seg.part10);
+    expect(report.iod).to.equal('Segmentation');
+    expect(report.errors, report.raw).to.deep.equal([]);
+    expect(report.warnings.filter((w) => !ACCEPTED_WARNINGS.some((re) => re.test(w))), report.raw).to.deep.equal([]);
+  });
+
+  it('describes segment 2: Anatomical Structure / Pancreas, AUTOMATIC by the pancreas model', () => {
+    const segments = items(seg.SegmentSequence);
+    expect(segments.map((s) => [s.SegmentNumber, s.SegmentLabel])).to.deep.equal([
+      [1, 'Tumour'],
+      [2, 'Pancreas'],
+    ]);
+    const s = segments[1];
+    expect(first(s.SegmentedPropertyCategoryCodeSequence)).to.include({ CodeValue: '91723000', CodingSchemeDesignator: 'SCT', CodeMeaning: 'Anatomical Structure' });
+    expect(first(s.SegmentedPropertyTypeCodeSequence)).to.include({ CodeValue: '15776009', CodingSchemeDesignator: 'SCT', CodeMeaning: 'Pancreas' });
+    expect(s.SegmentAlgorithmType).to.equal('AUTOMATIC');
+    expect(s.SegmentAlgorithmName).to.equal('tsr-pancreas');
+    const algorithm = first(s.SegmentationAlgorithmIdentificationSequence);
+    expect(algorithm).to.include({ AlgorithmName: 'tsr-pancreas', AlgorithmVersion: '0.1.0' });
+    expect(first(algorithm.AlgorithmFamilyCodeSequence).CodeValue).to.equal(CODES.artificialIntelligence.value);
+    expect(String(algorithm.AlgorithmParameters)).to.equal(`pancreas=tsr-pancreas 0.1.0 sha256=${'c'.repeat(64)}; level=0.5`);
+    expect(s.SegmentDescription).to.contain('Pancreas');
+    expect(s.RecommendedDisplayCIELabValue).to.have.length(3);
+    expect(s.RecommendedDisplayCIELabValue).to.not.deep.equal(segments[0].RecommendedDisplayCIELabValue);
+    expect(seg.ContentDescription).to.equal('Tumour and pancreas, two-stage localiser (research use only)');
+  });
+
+  it('has the tumour frames, then one frame per venous image the pancreas touches, each referencing segment 2 and its image', () => {
+    const perFrame = items(seg.PerFrameFunctionalGroupsSequence);
+    expect(pancreasFrames.length).to.be.within(3, geometry.dims[2] - 1);
+    expect(seg.NumberOfFrames).to.equal(tumourFrames.length + pancreasFrames.length);
+    expect(perFrame.map((frame) => first(frame.SegmentIdentificationSequence).ReferencedSegmentNumber)).to.deep.equal([
+      ...tumourFrames.map(() => 1),
+      ...pancreasFrames.map(() => 2),
+    ]);
+    const slices = [...new Set([...tumourFrames, ...pancreasFrames].map((frame) => frame.sliceIndex))].sort((a, b) => a - b);
+    perFrame.slice(tumourFrames.length).forEach((frame, n) => {
+      const k = pancreasFrames[n].sliceIndex;
+      const source = first(first(frame.DerivationImageSequence).SourceImageSequence);
+      expect(source).to.include({ ReferencedSOPClassUID: SOP_CLASS.ctImageStorage, ReferencedSOPInstanceUID: analysis.venous.sourceSopInstanceUIDs[k] });
+      expect(first(frame.FrameContentSequence).DimensionIndexValues).to.deep.equal([2, slices.indexOf(k) + 1]);
+      const position = first(frame.PlanePositionSequence).ImagePositionPatient as number[];
+      indexToPatient(geometry, 0, 0, k).forEach((x, a) => expect(position[a]).to.be.closeTo(x, 1e-3));
+    });
+    const referenced = items(first(seg.ReferencedSeriesSequence).ReferencedInstanceSequence).map((i) => i.ReferencedSOPInstanceUID);
+    expect(referenced).to.deep.equal(slices.map((k) => analysis.venous.sourceSopInstanceUIDs[k]));
+  });
+
+  it('holds the pancreas where the mask is: every pixel in a grid cell of a mask voxel, the gland centre inside, the stray blob outside', () => {
+    const [columns] = geometry.dims;
+    const frames = pydicomFrames(results.seg.part10).slice(tumourFrames.length);
+    expect(frames.map((frame) => frame.join(''))).to.deep.equal(pancreasFrames.map((frame) => [...frame.mask].join('')));
+    const [nx, ny, nz] = pancreas.grid.geometry.dims;
+    const inMask = (i: number, j: number, k: number): boolean => i >= 0 && j >= 0 && k >= 0 && i < nx && j < ny && k < nz && pancreas.mask[(k * ny + j) * nx + i] === 1;
+    let pixels = 0;
+    frames.forEach((frame, n) => {
+      frame.forEach((v, p) => {
+        if (v === 0) return;
+        pixels++;
+        const t = patientToIndex(pancreas.grid.geometry, indexToPatient(geometry, p % columns, Math.floor(p / columns), pancreasFrames[n].sliceIndex));
+        const corners = [0, 1, 2, 3, 4, 5, 6, 7].map((c) => [Math.floor(t[0]) + (c & 1), Math.floor(t[1]) + ((c >> 1) & 1), Math.floor(t[2]) + ((c >> 2) & 1)]);
+        expect(corners.some(([i, j, k]) => inMask(i, j, k)), `pixel ${p} of frame ${n}`).to.be.true;
+      });
+    });
+    expect(pixels).to.be.greaterThan(100);
+    const centre = patientToIndex(geometry, [-12, -6, -24]).map(Math.round);
+    const centreFrame = pancreasFrames.find((frame) => frame.sliceIndex === centre[2]);
+    expect(centreFrame?.mask[centre[1] * columns + centre[0]]).to.equal(1);
+    const stray = patientToIndex(geometry, [22, 22, -24]).map(Math.round);
+    expect(pancreasFrames.find((frame) => frame.sliceIndex === stray[2])?.mask[stray[1] * columns + stray[0]] ?? 0).to.equal(0);
+  });
+
+  it('leaves the tumour segment and the SR as without the pancreas mask; the same bytes for the same input', () => {
+    const withoutMask = buildTsrResults({ ...options, analysis: { ...analysis, pancreasLocalisation: undefined } });
+    expect(Buffer.from(withoutMask.sr.part10).equals(Buffer.from(results.sr.part10))).to.be.true;
+    expect(withoutMask.seg.sopInstanceUID).to.equal(results.seg.sopInstanceUID);
+    expect(items(readPart10(withoutMask.seg.part10).SegmentSequence)).to.have.length(1);
+    expect(pydicomFrames(results.seg.part10).slice(0, tumourFrames.length)).to.deep.equal(pydicomFrames(withoutMask.seg.part10));
+    expect(Buffer.from(buildTsrResults(options).seg.part10).equals(Buffer.from(results.seg.part10))).to.be.true;
   });
 });

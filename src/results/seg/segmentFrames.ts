@@ -9,9 +9,12 @@
  * the level that belong to another component are set to 0 first, so that only the tumour's
  * component is drawn: a grid cell never holds corners of two components (they would touch, and
  * be one), so the result is exactly the component's iso-surface at the level.
+ *
+ * The pancreas segment (two-stage localiser only) is the stage-1 pancreas mask, drawn the same way:
+ * its voxels are the component, its threshold the level.
  */
-import { connectedComponent } from '../../inference/tumourFinding';
-import type { TumourLocalisation } from '../../inference/result';
+import { connectedComponent, type ProbabilityGrid } from '../../inference/tumourFinding';
+import type { PancreasLocalisation, TumourLocalisation } from '../../inference/result';
 import { sampleTrilinear } from '../../inference/preprocessing';
 import { indexToPatient, patientToIndex, type Geometry, type Vec3 } from '../../study/geometry';
 
@@ -24,8 +27,7 @@ export interface SegmentFrame {
 }
 
 /** The grid's probabilities with every voxel at or above `level` outside the component set to 0. */
-function componentProbability(localisation: TumourLocalisation, component: Int32Array): Float32Array {
-  const { grid, level } = localisation;
+function componentProbability(grid: ProbabilityGrid, level: number, component: Int32Array): Float32Array {
   const inComponent = new Uint8Array(grid.data.length);
   for (const n of component) inComponent[n] = 1;
   const out = new Float32Array(grid.data.length);
@@ -75,7 +77,26 @@ export function tumourSegmentFrames(localisation: TumourLocalisation, geometry: 
   const { grid, level, peakIndex } = localisation;
   const component = connectedComponent(grid, peakIndex, level);
   if (component.length === 0) throw new RangeError('tumourLocalisation: the peak is below the level, so there is no tumour component');
-  const probability = componentProbability(localisation, component);
+  const frames = componentSegmentFrames(grid, level, component, geometry);
+  return frames.length > 0 ? frames : [peakPixelFrame(localisation, geometry)];
+}
+
+/**
+ * The cascade's stage-1 pancreas (its mask: the largest 26-connected component of the coarse grid
+ * at P(pancreas) >= level) on the source volume's slices, resampled as the tumour is. Only slices
+ * with pixels inside come back; none when the mask falls between the source's samples.
+ */
+export function pancreasSegmentFrames(pancreas: PancreasLocalisation, geometry: Geometry): SegmentFrame[] {
+  const { grid, level, mask } = pancreas;
+  if (mask.length !== grid.data.length) throw new RangeError(`pancreasLocalisation.mask: ${mask.length} voxels for a grid of ${grid.data.length}`);
+  const voxels: number[] = [];
+  for (let n = 0; n < mask.length; n++) if (mask[n] !== 0) voxels.push(n);
+  return voxels.length > 0 ? componentSegmentFrames(grid, level, Int32Array.from(voxels), geometry) : [];
+}
+
+/** A component of `grid` at `level` (its voxels' flat indices) on the source volume's slices: the slices it touches. */
+function componentSegmentFrames(grid: ProbabilityGrid, level: number, component: Int32Array, geometry: Geometry): SegmentFrame[] {
+  const probability = componentProbability(grid, level, component);
   const [columns, rows, slices] = geometry.dims;
   const box = componentBoxIn(geometry, grid.geometry, component);
   const first = (a: number): number => Math.max(0, Math.floor(box.lo[a]));
@@ -99,7 +120,7 @@ export function tumourSegmentFrames(localisation: TumourLocalisation, geometry: 
     }
     if (mask) frames.push({ sliceIndex: k, mask });
   }
-  return frames.length > 0 ? frames : [peakPixelFrame(localisation, geometry)];
+  return frames;
 }
 
 /** The source pixel nearest the grid's peak, alone: the segment of a component the source's samples miss. */

@@ -88,6 +88,7 @@ function checkOptions(options: SegmentationOptions): void {
       if (frame.mask.length !== columns * rows) throw new RangeError(`segments[${s}].frames: a mask of ${frame.mask.length} pixels, expected ${columns * rows}`);
     }
   });
+  if ((options.contentDescription ?? '').length > 64) throw new RangeError('contentDescription: at most 64 characters (LO)');
   if (!/^[A-Z0-9_ ]{1,16}$/.test(options.contentLabel)) throw new RangeError(`contentLabel: 1 to 16 of A-Z, 0-9, _ and space (CS), got ${JSON.stringify(options.contentLabel)}`);
   if (jsonString(options.sourceMetadata.venous, TAG.studyInstanceUID) !== options.analysis.studyInstanceUID) {
     throw new RangeError(`sourceMetadata.venous: not from the analysed study ${options.analysis.studyInstanceUID}`);

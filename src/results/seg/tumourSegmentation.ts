@@ -2,15 +2,15 @@
  * The node's SEG: the tumour found by the localiser, as a segment on the portal-venous series'
  * own frames (segmentFrames.ts), in a BINARY Segmentation (segmentation.ts).
  *
- * One segment today. The two-stage localiser's pancreas stage is not drawn yet; its segment
- * would be one more entry in `segments` below (category Anatomical Structure, type Pancreas, its
- * own algorithm identification and frames).
+ * With a two-stage localiser the pancreas its first stage found is segment 2
+ * (pancreasSegmentation.ts); a single-stage localiser's SEG has the tumour only.
  */
 import type { TsrAnalysis } from '../../inference/result';
 import { CODES } from '../codes';
 import type { ResultObjectOptions } from '../commonModules';
 import type { NaturalizedDataset } from '../part10';
 import { TUMOUR_TRACKING_IDENTIFIER } from '../resultText';
+import { pancreasSegment } from './pancreasSegmentation';
 import { buildSegmentation, type SegmentationSource, type SegmentDefinition } from './segmentation';
 import { tumourSegmentFrames } from './segmentFrames';
 
@@ -72,13 +72,14 @@ export function tumourSegment(analysis: TsrAnalysis, trackingUID: string): Segme
   };
 }
 
-/** The SEG of an analysis: the tumour segment on the portal-venous series. */
+/** The SEG of an analysis: the tumour segment on the portal-venous series, and the pancreas with a two-stage localiser. */
 export function buildTumourSegmentation(options: ResultObjectOptions): NaturalizedDataset {
+  const pancreas = pancreasSegment(options.analysis);
   return buildSegmentation({
     ...options,
     source: venousSource(options.analysis),
-    segments: [tumourSegment(options.analysis, options.identity.trackingUID)],
+    segments: [tumourSegment(options.analysis, options.identity.trackingUID), ...(pancreas ? [pancreas] : [])],
     contentLabel: 'TUMOUR',
-    contentDescription: 'Tumour found by the localiser (research use only)',
+    contentDescription: pancreas ? 'Tumour and pancreas, two-stage localiser (research use only)' : 'Tumour found by the localiser (research use only)',
   });
 }
