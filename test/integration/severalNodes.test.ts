@@ -95,8 +95,20 @@ describe('several nodes: two serve processes on one Orthanc and one PostgreSQL',
       const body = { event: 'StableStudy', orthancStudyId: await orthancStudyIdOf(orthanc, study.studyInstanceUID), studyInstanceUID: study.studyInstanceUID };
       for (const url of urls) expect((await call(url, 'POST', '/api/webhook/stable-study', { token: TOKEN, body })).status).to.equal(202);
     }
-    const held = await until(async () => (await nodesOf(urls[survivor])).find((n) => n.nodeId === nodeIds[follower] && n.runningJobIds.length > 0)?.runningJobIds, 'the follower running a job', 30_000);
-    children[follower].child.kill('SIGKILL');
+    // The job to kill is read from the store (running, leased by the follower) right before the
+    // kill: the node list is as old as the last heartbeat, so on a loaded machine a job it shows
+    // may already be done.
+    const watch = await PostgresJobStore.open({ url: databaseUrl });
+    let held: number[];
+    try {
+      held = await until(async () => {
+        const running = (await watch.list({ state: 'running', limit: 500 })).jobs.filter((j) => j.leaseOwner?.startsWith(`${nodeIds[follower]}/`));
+        return running.length > 0 ? running.map((j) => j.id) : undefined;
+      }, 'the follower running a job', 30_000);
+      children[follower].child.kill('SIGKILL');
+    } finally {
+      await watch.close();
+    }
     const killedAt = Date.now();
     expect(await children[follower].exited).to.equal(137);
 
